@@ -1,0 +1,6 @@
+"""Imports every module that declares IdP tables, so ``Base.metadata`` knows them all.
+
+Each area adds one import line here when it adds a models module.
+"""
+
+from idp.storage.sql import models  # noqa: F401

@@ -1,0 +1,123 @@
+"""Real servers for the tests: redis-server and PostgreSQL started on loopback in temp folders,
+and any of our Flask apps served live on a free port.
+
+When the ``CI`` environment variable is set, a missing server is a failure, never a skip:
+CI installs them (see ``.ci/run``), so their absence means the run would prove nothing.
+"""
+
+from __future__ import annotations
+
+import glob
+import os
+import shutil
+import socket
+import subprocess
+import tempfile
+import threading
+import time
+from contextlib import contextmanager
+from pathlib import Path
+
+import pytest
+from werkzeug.serving import make_server
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def wait_for_port(port: int, timeout: float = 20.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        with socket.socket() as sock:
+            if sock.connect_ex(("127.0.0.1", port)) == 0:
+                return
+        time.sleep(0.05)
+    raise TimeoutError(f"nothing listens on port {port} after {timeout}s")
+
+
+def missing(what: str) -> None:
+    message = f"{what} is not installed on this machine"
+    if os.environ.get("CI"):
+        pytest.fail(message + " (CI must install it: see .ci/run)")
+    pytest.skip(message)
+
+
+@contextmanager
+def redis_server():
+    binary = shutil.which("redis-server")
+    if not binary:
+        missing("redis-server")
+    port = free_port()
+    workdir = tempfile.mkdtemp(prefix="redis-")
+    proc = subprocess.Popen(
+        [binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--dir", workdir],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )
+    try:
+        wait_for_port(port)
+        yield f"redis://127.0.0.1:{port}/0"
+    finally:
+        proc.terminate()
+        proc.wait(10)
+        shutil.rmtree(workdir, ignore_errors=True)
+
+
+def _pg_bin(name: str) -> str | None:
+    candidates = sorted(glob.glob(f"/usr/lib/postgresql/*/bin/{name}"), reverse=True)
+    return candidates[0] if candidates else shutil.which(name)
+
+
+@contextmanager
+def postgres_server():
+    initdb, pg_ctl = _pg_bin("initdb"), _pg_bin("pg_ctl")
+    if not initdb or not pg_ctl:
+        missing("PostgreSQL (initdb/pg_ctl)")
+    port = free_port()
+    workdir = Path(tempfile.mkdtemp(prefix="pg-"))
+    datadir = workdir / "data"
+    run_as: list[str] = []
+    if os.geteuid() == 0:  # initdb refuses root: run the server as the 'postgres' or 'nobody' user
+        user = "postgres" if shutil.which("id") and subprocess.run(["id", "postgres"], capture_output=True).returncode == 0 else "nobody"
+        shutil.chown(workdir, user)
+        run_as = ["runuser", "-u", user, "--"]
+    subprocess.run([*run_as, initdb, "-D", str(datadir), "-A", "trust", "-U", "postgres", "-E", "UTF8"],
+                   check=True, capture_output=True)
+    subprocess.run([*run_as, pg_ctl, "-D", str(datadir), "-l", str(workdir / "log"), "-w", "-o",
+                    f"-p {port} -k {workdir} -h 127.0.0.1 -c fsync=off", "start"], check=True, capture_output=True)
+    try:
+        yield f"postgresql://postgres@127.0.0.1:{port}", port
+    finally:
+        subprocess.run([*run_as, pg_ctl, "-D", str(datadir), "-m", "immediate", "stop"], capture_output=True)
+        shutil.rmtree(workdir, ignore_errors=True)
+
+
+def create_database(server_url: str, name: str) -> str:
+    import psycopg
+
+    with psycopg.connect(server_url + "/postgres", autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}"')
+        conn.execute(f'CREATE DATABASE "{name}"')
+    return f"{server_url}/{name}"
+
+
+class LiveServer:
+    """A Flask app served by werkzeug in a thread, on 127.0.0.1:<port>."""
+
+    def __init__(self, app, port: int):
+        self.app = app
+        self.port = port
+        self.url = f"http://127.0.0.1:{port}"
+        self._server = make_server("127.0.0.1", port, app, threaded=True)
+        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+
+    def start(self) -> LiveServer:
+        self._thread.start()
+        wait_for_port(self.port)
+        return self
+
+    def stop(self) -> None:
+        self._server.shutdown()
+        self._thread.join(5)
