@@ -1,0 +1,138 @@
+"""`make demo`: migrate, seed demo data, start every app that exists on its port, print where to click.
+
+Embedded defaults only (SQLite files and in-process fakeredis, hence one process per app).
+Stop with Ctrl-C: every child process is stopped with it.
+"""
+
+from __future__ import annotations
+
+import importlib
+import importlib.util
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+os.chdir(REPO)
+
+
+@dataclass
+class App:
+    name: str
+    module: str  # importable package with create_app()
+    port: int
+    title: str
+
+    @property
+    def exists(self) -> bool:
+        return importlib.util.find_spec(self.module) is not None and hasattr(
+            importlib.import_module(self.module), "create_app")
+
+    @property
+    def url(self) -> str:
+        return f"http://localhost:{self.port}"
+
+
+APPS = [
+    App("idp", "idp", 8000, "Identity provider (ECHR Services account, FranceConnect-style hub)"),
+    App("ecomms", "portals.ecomms", 8001, "ECHR eComms"),
+    App("justice", "portals.justice", 8002, "Justice – espace personnel"),
+    App("eservices", "portals.eservices", 8003, "E-services des organisations"),
+    App("devinbox", "shared.outbox.devinbox", 8025, "Dev inbox: every email, SMS and letter sent"),
+]
+
+
+def port_busy(port: int) -> bool:
+    with socket.socket() as sock:
+        return sock.connect_ex(("127.0.0.1", port)) == 0
+
+
+def wait_for(port: int, proc: subprocess.Popen, timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise SystemExit(f"a process exited early (port {port}); see its output above")
+        if port_busy(port):
+            return
+        time.sleep(0.2)
+    raise SystemExit(f"nothing listens on port {port} after {timeout}s")
+
+
+def gunicorn(module: str, port: int, extra_env: dict[str, str] | None = None,
+             factory: str = "create_app()") -> subprocess.Popen:
+    env = {**os.environ, **(extra_env or {})}
+    # One worker per app: the embedded Redis stand-in lives in process memory.
+    return subprocess.Popen(
+        [sys.executable, "-m", "gunicorn", f"{module}:{factory}", "--bind", f"127.0.0.1:{port}",
+         "--workers", "1", "--threads", "8", "--log-level", "warning", "--timeout", "120"],
+        env=env,
+    )
+
+
+def prepare() -> list[str]:
+    """Migrate every database, register the clients, seed the demo; returns lines to print."""
+    import demo_seed  # scripts/demo_seed.py
+
+    return demo_seed.run([app for app in APPS if app.exists])
+
+
+def main() -> None:
+    apps = [app for app in APPS if app.exists]
+    busy = [app.port for app in apps if port_busy(app.port)]
+    if busy:
+        raise SystemExit(f"ports already in use: {busy}; stop what runs there (or a previous `make demo`)")
+    sys.path.insert(0, str(REPO / "scripts"))
+    notes = prepare()
+    procs: list[subprocess.Popen] = []
+
+    def stop(*_args) -> None:
+        for proc in procs:
+            if proc.poll() is None:
+                proc.terminate()
+        for proc in procs:
+            try:
+                proc.wait(10)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+        raise SystemExit(0)
+
+    signal.signal(signal.SIGINT, stop)
+    signal.signal(signal.SIGTERM, stop)
+    import demo_seed
+
+    for app in apps:
+        procs.append(gunicorn(app.module, app.port))
+    for extra in demo_seed.extra_processes():
+        procs.append(gunicorn(extra["module"], extra["port"], extra.get("env"), extra.get("factory", "create_app()")))
+    for proc, port in zip(procs, [a.port for a in apps] + [e["port"] for e in demo_seed.extra_processes()], strict=True):
+        wait_for(port, proc)
+
+    print("\n" + "=" * 78)
+    print(" The demo is running. Open these in your browser:\n")
+    for app in apps:
+        print(f"   {app.url:<26} {app.title}")
+    for extra in demo_seed.extra_processes():
+        print(f"   http://localhost:{extra['port']:<9}      {extra['title']}")
+    print(f"\n   Discovery: http://localhost:8000/.well-known/openid-configuration")
+    if notes:
+        print("\n Demo accounts and data:")
+        for line in notes:
+            print("   " + line)
+    print("\n Press Ctrl-C to stop everything.")
+    print("=" * 78 + "\n", flush=True)
+    while True:
+        for proc in procs:
+            if proc.poll() is not None:
+                print(f"a process stopped (exit {proc.returncode}); stopping the demo", file=sys.stderr)
+                stop()
+        time.sleep(1)
+
+
+if __name__ == "__main__":
+    main()
