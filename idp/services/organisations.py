@@ -1,0 +1,621 @@
+"""Organisations, memberships and the administrator's validation by the legal representative
+(seed 002). No Flask here: callers pass an ``OrganisationStore`` (one transaction) and ``now``.
+
+Who does what (seed 002, "Qui fait quoi ?"):
+- anyone registers as a *user* of an organisation (membership pending) or as its
+  *administrator* (membership pending + an ``AdminRequest``);
+- an administrator request produces two confirmation codes, stored hashed and expiring, printed
+  on a postal letter (PDF in the outbox, channel ``letter``) addressed to the legal
+  representative at the organisation's address; an existing user may ask to become the new
+  administrator the same way; a new request supersedes an unvalidated one;
+- the legal representative types both codes on the portal: only then is the administrator
+  operational (the previous administrator, if any, becomes a user);
+- the administrator validates or invalidates user registrations (invalidation deactivates the
+  account when it has no other active membership), subscribes the organisation to e-services,
+  and grants or revokes each e-service per member, himself included.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from enum import Enum
+
+from idp.services.identifiers import make_identifier
+from idp.services.permissions import (
+    KINDS,
+    NotAllowed,
+    NotFound,
+    granted_eservices,
+    load_catalogue,
+    require_administrator,
+)
+from idp.storage.sql.models import Account, AuditEvent
+from idp.storage.sql.organisations import (
+    AdminRequest,
+    Grant,
+    Membership,
+    Organisation,
+    OrganisationStore,
+    Subscription,
+)
+
+CODE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I/L: typed from paper
+CODE_LENGTH = 8
+CODE_VALIDITY = timedelta(days=30)
+MAX_CODE_ATTEMPTS = 5
+SUPPORT_AFTER_WORKING_DAYS = 5
+INVALIDATION_REASON = "invalidated_by_organisation"
+
+
+# ---------------------------------------------------------------------------------------------
+# Organisations
+
+
+ORG_FIELDS = ("org_name", "org_kind", "org_siren", "org_address_line", "org_postcode", "org_city",
+              "legal_rep_name", "legal_rep_title")
+ORG_REQUIRED = ("org_name", "org_kind", "org_address_line", "org_postcode", "org_city",
+                "legal_rep_name", "legal_rep_title")
+
+
+def check_organisation_input(data: dict[str, str]) -> dict[str, str]:
+    """Error codes per field for a new organisation (the web layer words them)."""
+    errors = {name: "required" for name in ORG_REQUIRED if not (data.get(name) or "").strip()}
+    if data.get("org_kind") and data["org_kind"] not in KINDS:
+        errors["org_kind"] = "invalid"
+    siren = (data.get("org_siren") or "").replace(" ", "")
+    if siren and (len(siren) != 9 or not siren.isdigit()):
+        errors["org_siren"] = "invalid"
+    postcode = (data.get("org_postcode") or "").strip()
+    if postcode and (len(postcode) != 5 or not postcode.isdigit()):
+        errors["org_postcode"] = "invalid"
+    return errors
+
+
+def create_organisation(store: OrganisationStore, data: dict[str, str]) -> Organisation:
+    siren = (data.get("org_siren") or "").replace(" ", "") or None
+    organisation = Organisation(
+        name=data["org_name"].strip(), kind=data["org_kind"], siren=siren,
+        address_line=data["org_address_line"].strip(), postcode=data["org_postcode"].strip(),
+        city=data["org_city"].strip(), legal_rep_name=data["legal_rep_name"].strip(),
+        legal_rep_title=data["legal_rep_title"].strip(),
+    )
+    store.add(organisation)
+    return organisation
+
+
+def postal_address(organisation: Organisation) -> str:
+    return "\n".join([
+        f"{organisation.legal_rep_title} {organisation.legal_rep_name}",
+        organisation.name,
+        organisation.address_line,
+        f"{organisation.postcode} {organisation.city.upper()}",
+    ])
+
+
+# ---------------------------------------------------------------------------------------------
+# Accounts created by an organisation registration
+
+
+def new_person_account(store: OrganisationStore, given_name: str, family_name: str, email: str,
+                       password_hash: str, locale: str = "fr") -> Account:
+    """A new account whose identifier (``username``) is built from the names (seed 002)."""
+    username = make_identifier(given_name, family_name, store.username_taken)
+    account = Account(email=email.strip().lower(), username=username, password_hash=password_hash,
+                      status="pending", given_name=given_name.strip(), family_name=family_name.strip(),
+                      locale=locale, roles=[])
+    store.add(account)
+    audit(store, "org.account_registered", account.id, {"username": username})
+    return account
+
+
+def audit(store: OrganisationStore, kind: str, account_id: str | None, detail: dict) -> None:
+    store.session.add(AuditEvent(kind=kind, account_id=account_id, detail=detail))
+
+
+# ---------------------------------------------------------------------------------------------
+# Joining an organisation, administrator requests and codes
+
+
+@dataclass
+class Letter:
+    """What the legal representative receives (the PDF is generated from this)."""
+
+    request: AdminRequest
+    organisation: Organisation
+    candidate: Account
+    codes: tuple[str, str]
+    code_entry_url: str
+
+
+def join_organisation(store: OrganisationStore, account: Account, organisation: Organisation, role: str,
+                      now: datetime, code_entry_url: str) -> tuple[Membership, Letter | None]:
+    """Register ``account`` in ``organisation`` as user or administrator (membership pending).
+
+    Registering again in an organisation where a membership exists reuses it: an invalidated
+    one becomes pending again (the administrator decides), an active one is left as it is.
+    """
+    if role not in ("user", "administrator"):
+        raise ValueError(role)
+    membership = store.membership_of(account.id, organisation.id)
+    if membership is None:
+        membership = Membership(account_id=account.id, organisation_id=organisation.id, role="user",
+                                status="pending")
+        store.add(membership)
+    elif membership.status == "invalidated":
+        membership.status, membership.decided_at, membership.decided_by = "pending", None, None
+    audit(store, "org.registration", account.id, {"organisation": organisation.id, "role": role})
+    letter = None
+    if role == "administrator":
+        if membership.status == "pending":
+            membership.role = "administrator"
+        letter = request_administrator(store, account, organisation, now, code_entry_url)
+    return membership, letter
+
+
+def _hash_code(request_id: str, code: str) -> str:
+    normalised = "".join(code.split()).upper()
+    return hashlib.sha256(f"{request_id}:{normalised}".encode()).hexdigest()
+
+
+def _new_code() -> str:
+    return "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH))
+
+
+def request_administrator(store: OrganisationStore, account: Account, organisation: Organisation,
+                          now: datetime, code_entry_url: str) -> Letter:
+    """A new administrator request: supersedes any unvalidated one, makes codes and the letter."""
+    for previous in store.pending_admin_requests(organisation.id):
+        supersede(store, previous, now, replacing_account_id=account.id)
+    request = AdminRequest(organisation_id=organisation.id, account_id=account.id,
+                           reference=_new_reference(store), code_hash_1="", code_hash_2="",
+                           created_at=now, expires_at=now + CODE_VALIDITY)
+    store.add(request)
+    codes = (_new_code(), _new_code())
+    request.code_hash_1, request.code_hash_2 = _hash_code(request.id, codes[0]), _hash_code(request.id, codes[1])
+    membership = store.membership_of(account.id, organisation.id)
+    if membership is None:
+        store.add(Membership(account_id=account.id, organisation_id=organisation.id, role="administrator",
+                             status="pending"))
+    audit(store, "org.admin_requested", account.id, {"organisation": organisation.id, "reference": request.reference})
+    letter = Letter(request, organisation, account, codes, code_entry_url)
+    queue_letter(store, letter)
+    return letter
+
+
+def _new_reference(store: OrganisationStore) -> str:
+    while True:
+        reference = "ADM-" + "".join(secrets.choice(CODE_ALPHABET) for _ in range(6))
+        if store.admin_request_by_reference(reference) is None:
+            return reference
+
+
+def supersede(store: OrganisationStore, request: AdminRequest, now: datetime,
+              replacing_account_id: str | None = None) -> None:
+    request.status, request.decided_at = "superseded", now
+    if request.account_id == replacing_account_id:  # the same person asked again: new codes only
+        audit(store, "org.admin_request_superseded", request.account_id, {"reference": request.reference})
+        return
+    membership = store.membership_of(request.account_id, request.organisation_id)
+    # A person who registered *as administrator* and was never validated keeps nothing; an
+    # existing user who asked to become administrator stays the user he was.
+    if membership is not None and membership.status == "pending" and membership.role == "administrator":
+        membership.status, membership.decided_at = "invalidated", now
+    audit(store, "org.admin_request_superseded", request.account_id, {"reference": request.reference})
+
+
+class Confirmation(str, Enum):
+    VALIDATED = "validated"
+    WRONG = "wrong"
+    EXPIRED = "expired"
+    SUPERSEDED = "superseded"
+    ALREADY = "already"
+    LOCKED = "locked"
+    UNKNOWN = "unknown"
+
+
+def confirm_admin_request(store: OrganisationStore, reference: str, code_1: str, code_2: str,
+                          now: datetime) -> Confirmation:
+    """The legal representative's codes. Both must match; few attempts; expired or superseded refused."""
+    request = store.admin_request_by_reference((reference or "").strip().upper())
+    if request is None:
+        return Confirmation.UNKNOWN
+    if request.status == "superseded":
+        return Confirmation.SUPERSEDED
+    if request.status == "validated":
+        return Confirmation.ALREADY
+    if _aware(request.expires_at) <= now:
+        return Confirmation.EXPIRED
+    if request.attempts >= MAX_CODE_ATTEMPTS:
+        return Confirmation.LOCKED
+    ok_1 = hmac.compare_digest(request.code_hash_1, _hash_code(request.id, code_1 or ""))
+    ok_2 = hmac.compare_digest(request.code_hash_2, _hash_code(request.id, code_2 or ""))
+    if not (ok_1 and ok_2):
+        request.attempts += 1
+        audit(store, "org.admin_codes_wrong", request.account_id, {"reference": request.reference})
+        return Confirmation.LOCKED if request.attempts >= MAX_CODE_ATTEMPTS else Confirmation.WRONG
+    request.status, request.decided_at = "validated", now
+    for previous, _account in store.members(request.organisation_id):
+        if previous.role == "administrator" and previous.account_id != request.account_id:
+            previous.role = "user"  # one administrator at a time: the new one replaces the old
+    membership = store.membership_of(request.account_id, request.organisation_id)
+    membership.role, membership.status, membership.decided_at = "administrator", "active", now
+    audit(store, "org.admin_validated", request.account_id, {"reference": request.reference,
+                                                              "organisation": request.organisation_id})
+    return Confirmation.VALIDATED
+
+
+def _aware(moment: datetime) -> datetime:
+    from datetime import UTC
+
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def working_days_between(start: datetime, end: datetime) -> int:
+    """Monday-to-Friday days elapsed after ``start`` up to ``end`` (the day of the request not counted)."""
+    day, count = _aware(start).date(), 0
+    last = _aware(end).date()
+    while day < last:
+        day += timedelta(days=1)
+        if day.weekday() < 5:
+            count += 1
+    return count
+
+
+def my_admin_requests(store: OrganisationStore, account_id: str, now: datetime) -> list[dict]:
+    """The account's administrator requests, with what the interface must say about each."""
+    result = []
+    for request in store.admin_requests_of_account(account_id):
+        organisation = store.organisation(request.organisation_id)
+        status = request.status
+        if status == "pending" and _aware(request.expires_at) <= now:
+            status = "expired"
+        result.append({
+            "reference": request.reference, "organisation": organisation, "status": status,
+            "created_at": request.created_at, "expires_at": request.expires_at,
+            "point_to_support": status == "pending"
+            and working_days_between(request.created_at, now) >= SUPPORT_AFTER_WORKING_DAYS,
+        })
+    return result
+
+
+# ---------------------------------------------------------------------------------------------
+# The letter: a PDF (fpdf2) queued in the outbox as channel "letter"
+
+
+def letter_text(letter: Letter) -> tuple[str, str]:
+    organisation, candidate, request = letter.organisation, letter.candidate, letter.request
+    subject = "Codes de confirmation de l'administrateur de votre organisation"
+    name = f"{candidate.given_name or ''} {candidate.family_name or ''}".strip() or candidate.email
+    body = "\n".join([
+        f"{organisation.legal_rep_title} {organisation.legal_rep_name},",
+        "",
+        f"{name} ({candidate.email}) a demandé le {_date_fr(request.created_at)} à devenir l'administrateur "
+        f"de « {organisation.name} » sur le portail e-services.",
+        "",
+        "L'administrateur abonne l'organisation aux e-services, valide les comptes des utilisateurs et "
+        "autorise chaque utilisateur à utiliser chaque e-service. En tant que représentant légal, vous "
+        "seul pouvez valider ce rôle.",
+        "",
+        "Si vous approuvez cette demande, saisissez la référence et les deux codes ci-dessous sur la page :",
+        letter.code_entry_url,
+        f"avant le {_date_fr(request.expires_at)}.",
+        "",
+        f"Référence de la demande : {request.reference}",
+        f"Code de confirmation n° 1 : {letter.codes[0]}",
+        f"Code de confirmation n° 2 : {letter.codes[1]}",
+        "",
+        "Si vous n'approuvez pas cette demande, ignorez ce courrier : l'administrateur ne sera pas validé. "
+        "Une nouvelle demande d'inscription d'administrateur annule celle-ci et donne lieu à un nouveau "
+        "courrier avec de nouveaux codes.",
+        "",
+        "Le portail e-services des organisations",
+    ])
+    return subject, body
+
+
+def _date_fr(moment: datetime) -> str:
+    from shared.timeutil import to_strasbourg
+
+    return to_strasbourg(_aware(moment)).strftime("%d/%m/%Y")
+
+
+def letter_pdf(letter: Letter) -> bytes:
+    from fpdf import FPDF
+
+    subject, body = letter_text(letter)
+
+    def latin(text: str) -> str:  # core PDF fonts are Latin-1: anything else becomes '?'
+        return text.replace("’", "'").replace("«", '"').replace("»", '"').encode("latin-1", "replace").decode("latin-1")
+
+    pdf = FPDF(format="A4")
+    pdf.set_title(subject)
+    pdf.set_creator("Portail e-services des organisations")
+    pdf.add_page()
+    pdf.set_font("Helvetica", "B", 12)
+    pdf.cell(0, 6, latin("Portail e-services des organisations"), new_x="LMARGIN", new_y="NEXT")
+    pdf.set_font("Helvetica", "", 10)
+    pdf.ln(20)
+    pdf.set_x(110)
+    pdf.multi_cell(0, 5, latin(postal_address(letter.organisation)))
+    pdf.ln(12)
+    pdf.cell(0, 5, latin(f"Le {_date_fr(letter.request.created_at)}"), new_x="LMARGIN", new_y="NEXT")
+    pdf.ln(4)
+    pdf.set_font("Helvetica", "B", 10)
+    pdf.multi_cell(0, 5, latin(f"Objet : {subject}"))
+    pdf.set_font("Helvetica", "", 10)
+    pdf.ln(4)
+    pdf.multi_cell(0, 5, latin(body))
+    return bytes(pdf.output())
+
+
+def queue_letter(store: OrganisationStore, letter: Letter) -> None:
+    """The letter goes to the outbox in the same transaction as the request it announces."""
+    from idp.storage.sql.outbox import OutboxMessage
+
+    subject, body = letter_text(letter)
+    pdf = letter_pdf(letter)
+    recipient = postal_address(letter.organisation)
+    name = f"courrier-{letter.request.reference}.pdf"
+    try:
+        from shared.outbox import queue_letter as shared_queue_letter
+    except ImportError:
+        shared_queue_letter = None
+    if shared_queue_letter is not None:
+        shared_queue_letter(store.session, OutboxMessage, to=recipient, subject=subject, body_text=body,
+                            pdf=pdf, filename=name, locale="fr")
+        return
+    store.session.add(OutboxMessage(channel="letter", recipient=recipient, subject=subject, body_text=body,
+                                    attachment=pdf, attachment_name=name, locale="fr"))
+
+
+# ---------------------------------------------------------------------------------------------
+# The administrator's console
+
+
+def _member_in(store: OrganisationStore, organisation_id: str, membership_id: str) -> Membership:
+    membership = store.membership(membership_id)
+    if membership is None or membership.organisation_id != organisation_id:
+        raise NotFound("no such member in this organisation")
+    return membership
+
+
+def console(store: OrganisationStore, actor_id: str, organisation_id: str) -> dict:
+    """Everything the administrator's console shows, for this organisation only."""
+    require_administrator(store, actor_id, organisation_id)
+    organisation = store.organisation(organisation_id)
+    subscribed = [s.eservice_id for s in store.subscriptions(organisation_id)]
+    members = []
+    for membership, account in store.members(organisation_id):
+        members.append({
+            "membership": membership, "account": account,
+            "grants": [g.eservice_id for g in store.grants_of_membership(membership.id)],
+        })
+    return {"organisation": organisation, "members": members, "subscribed": subscribed,
+            "catalogue": load_catalogue(),
+            "pending": [m for m in members if m["membership"].status == "pending"
+                        and m["membership"].role == "user"]}
+
+
+def validate_member(store: OrganisationStore, actor_id: str, organisation_id: str, membership_id: str,
+                    now: datetime) -> Membership:
+    require_administrator(store, actor_id, organisation_id)
+    membership = _member_in(store, organisation_id, membership_id)
+    if membership.role == "administrator" and membership.status == "pending":
+        raise NotAllowed("an administrator is validated by the legal representative's codes")
+    membership.status, membership.decided_at, membership.decided_by = "active", now, actor_id
+    account = store.account(membership.account_id)
+    if account.status == "deactivated" and account.deactivation_reason == INVALIDATION_REASON:
+        reactivate(store, account)
+    audit(store, "org.member_validated", membership.account_id,
+          {"organisation": organisation_id, "by": actor_id})
+    return membership
+
+
+def invalidate_member(store: OrganisationStore, actor_id: str, organisation_id: str, membership_id: str,
+                      now: datetime) -> Membership:
+    """Invalidate a registration; the account is deactivated when no other membership stays active."""
+    require_administrator(store, actor_id, organisation_id)
+    membership = _member_in(store, organisation_id, membership_id)
+    if membership.account_id == actor_id:
+        raise NotAllowed("an administrator does not invalidate himself")
+    membership.status, membership.decided_at, membership.decided_by = "invalidated", now, actor_id
+    for grant in store.grants_of_membership(membership.id):
+        store.delete(grant)
+    audit(store, "org.member_invalidated", membership.account_id,
+          {"organisation": organisation_id, "by": actor_id})
+    others = [m for m, _o in store.memberships_of_account(membership.account_id)
+              if m.id != membership.id and m.status == "active"]
+    if not others:
+        deactivate_account(store, membership.account_id)
+    return membership
+
+
+def deactivate_account(store: OrganisationStore, account_id: str) -> None:
+    """The account lifecycle's hook when it exists; otherwise the same fields, in this transaction."""
+    store.session.flush()
+    hook = _lifecycle_deactivate()
+    if hook is not None:
+        try:
+            hook(account_id, INVALIDATION_REASON, session=store.session)
+            return
+        except TypeError:
+            pass
+    account = store.account(account_id)
+    account.status, account.deactivation_reason = "deactivated", INVALIDATION_REASON
+    audit(store, "account.deactivated", account_id, {"reason": INVALIDATION_REASON})
+
+
+def _lifecycle_deactivate():
+    for module_name in ("idp.services.deactivation", "idp.services.lifecycle", "idp.services.accounts"):
+        try:
+            module = __import__(module_name, fromlist=["deactivate"])
+        except ImportError:
+            continue
+        if hasattr(module, "deactivate"):
+            return module.deactivate
+    return None
+
+
+def reactivate(store: OrganisationStore, account: Account) -> None:
+    """The administrator validated the registration again: the account he deactivated comes back."""
+    account.status, account.deactivation_reason = "active", None
+    audit(store, "account.reactivated", account.id, {"reason": "validated_by_organisation"})
+
+
+def _check_eservice(organisation: Organisation, eservice_id: str) -> None:
+    eservice = load_catalogue().get(eservice_id)
+    if eservice is None:
+        raise NotFound("no such e-service")
+    if organisation.kind not in eservice.kinds:
+        raise NotAllowed("this e-service is not offered to this kind of organisation")
+
+
+def subscribe(store: OrganisationStore, actor_id: str, organisation_id: str, eservice_id: str) -> None:
+    require_administrator(store, actor_id, organisation_id)
+    _check_eservice(store.organisation(organisation_id), eservice_id)
+    if store.subscription(organisation_id, eservice_id) is None:
+        store.add(Subscription(organisation_id=organisation_id, eservice_id=eservice_id, subscribed_by=actor_id))
+        audit(store, "org.subscribed", actor_id, {"organisation": organisation_id, "eservice": eservice_id})
+
+
+def unsubscribe(store: OrganisationStore, actor_id: str, organisation_id: str, eservice_id: str) -> None:
+    require_administrator(store, actor_id, organisation_id)
+    subscription = store.subscription(organisation_id, eservice_id)
+    if subscription is None:
+        raise NotFound("not subscribed")
+    for grant in store.grants_of_organisation(organisation_id, eservice_id):
+        store.delete(grant)
+    store.delete(subscription)
+    audit(store, "org.unsubscribed", actor_id, {"organisation": organisation_id, "eservice": eservice_id})
+
+
+def grant(store: OrganisationStore, actor_id: str, organisation_id: str, membership_id: str,
+          eservice_id: str) -> None:
+    require_administrator(store, actor_id, organisation_id)
+    membership = _member_in(store, organisation_id, membership_id)
+    if membership.status != "active":
+        raise NotAllowed("validate the registration before granting e-services")
+    if store.subscription(organisation_id, eservice_id) is None:
+        raise NotAllowed("subscribe the organisation to this e-service first")
+    if store.grant(membership.id, eservice_id) is None:
+        store.add(Grant(membership_id=membership.id, eservice_id=eservice_id, granted_by=actor_id))
+        audit(store, "org.granted", membership.account_id,
+              {"organisation": organisation_id, "eservice": eservice_id, "by": actor_id})
+
+
+def revoke(store: OrganisationStore, actor_id: str, organisation_id: str, membership_id: str,
+           eservice_id: str) -> None:
+    require_administrator(store, actor_id, organisation_id)
+    membership = _member_in(store, organisation_id, membership_id)
+    existing = store.grant(membership.id, eservice_id)
+    if existing is not None:
+        store.delete(existing)
+        audit(store, "org.revoked", membership.account_id,
+              {"organisation": organisation_id, "eservice": eservice_id, "by": actor_id})
+
+
+def member_summary(store: OrganisationStore, membership: Membership, account: Account) -> dict:
+    """A member as the management API shows it."""
+    return {
+        "membership_id": membership.id, "account_id": account.id, "username": account.username,
+        "email": account.email, "given_name": account.given_name, "family_name": account.family_name,
+        "role": membership.role, "status": membership.status,
+        "grants": [g.eservice_id for g in store.grants_of_membership(membership.id)],
+        "eservices": granted_eservices(store, account.id, membership.organisation_id),
+    }
+
+
+__all__ = [
+    "Confirmation", "Letter", "NotAllowed", "NotFound", "check_organisation_input", "confirm_admin_request",
+    "console", "create_organisation", "grant", "invalidate_member", "join_organisation", "my_admin_requests",
+    "new_person_account", "request_administrator", "revoke", "subscribe", "unsubscribe", "validate_member",
+]
+
+
+# ---------------------------------------------------------------------------------------------
+# Demo data (called by scripts/demo_seed.py)
+
+DEMO_ORGANISATIONS = [
+    {"org_name": "Mairie de Sainte-Croix-aux-Mines", "org_kind": "commune", "org_siren": "216804300",
+     "org_address_line": "1 place de la Mairie", "org_postcode": "68160", "org_city": "Sainte-Croix-aux-Mines",
+     "legal_rep_name": "Jeanne KELLER", "legal_rep_title": "Madame la Maire"},
+    {"org_name": "Association Les Amis du Val d'Argent", "org_kind": "association", "org_siren": "781234567",
+     "org_address_line": "12 rue du Temple", "org_postcode": "68160", "org_city": "Sainte-Marie-aux-Mines",
+     "legal_rep_name": "Marc WEBER", "legal_rep_title": "Monsieur le Président"},
+    {"org_name": "Communauté de communes du Val d'Argent", "org_kind": "intercommunalite",
+     "org_siren": "246800619", "org_address_line": "11A rue Maurice Burrus", "org_postcode": "68160",
+     "org_city": "Sainte-Marie-aux-Mines", "legal_rep_name": "Pierre HERRMANN",
+     "legal_rep_title": "Monsieur le Président"},
+]
+
+
+def seed_demo(database_url: str | None = None, password: str = "Demo-Passw0rd",
+              code_entry_url: str | None = None) -> list[str]:
+    """Two organisations with an administrator of both, users, grants; a third organisation whose
+    administrator waits for the legal representative's codes. Idempotent. Returns lines to print."""
+    import os
+
+    from idp.services.passwords import hash_password
+    from shared.config import load_settings
+    from shared.storage import Database
+    from shared.timeutil import utcnow
+
+    url = database_url or load_settings("idp", {"_quiet": True}).database_url
+    code_entry_url = code_entry_url or (
+        os.environ.get("ESERVICES_PUBLIC_URL", "http://localhost:8003").rstrip("/") + "/representant-legal")
+    database = Database(url)
+    now = utcnow()
+    lines: list[str] = []
+    try:
+        with database.session() as session:
+            store = OrganisationStore(session)
+            if store.organisation_by_siren(DEMO_ORGANISATIONS[0]["org_siren"]) is not None:
+                return ["e-services: demo organisations already seeded (see README for the accounts)"]
+            mairie, association, communaute = (create_organisation(store, data) for data in DEMO_ORGANISATIONS)
+            password_hash = hash_password(password)
+
+            def person(given: str, family: str, email: str) -> Account:
+                account = new_person_account(store, given, family, email, password_hash)
+                account.status, account.email_verified = "active", True
+                return account
+
+            claire = person("Claire", "MARTIN", "claire.martin@example.org")
+            frederic = person("Frédéric", "DUPONT DURAND", "frederic.dupont@example.org")
+            lea = person("Léa", "MULLER", "lea.muller@example.org")
+            paul = person("Paul", "SCHMITT", "paul.schmitt@example.org")
+            hugo = person("Hugo", "BERNARD", "hugo.bernard@example.org")
+            for organisation in (mairie, association):
+                store.add(Membership(account_id=claire.id, organisation_id=organisation.id,
+                                     role="administrator", status="active", decided_at=now))
+            for organisation, eservices in ((mairie, ("etat-civil", "listes-electorales", "subventions")),
+                                            (association, ("subventions",))):
+                for eservice_id in eservices:
+                    subscribe(store, claire.id, organisation.id, eservice_id)
+            frederic_m = Membership(account_id=frederic.id, organisation_id=mairie.id, role="user", status="active")
+            lea_m = Membership(account_id=lea.id, organisation_id=association.id, role="user", status="active")
+            store.add(frederic_m)
+            store.add(lea_m)
+            store.add(Membership(account_id=paul.id, organisation_id=mairie.id, role="user", status="pending"))
+            grant(store, claire.id, mairie.id, frederic_m.id, "etat-civil")
+            grant(store, claire.id, mairie.id, frederic_m.id, "listes-electorales")
+            grant(store, claire.id, association.id, lea_m.id, "subventions")
+            claire_mairie = store.membership_of(claire.id, mairie.id)
+            grant(store, claire.id, mairie.id, claire_mairie.id, "subventions")
+            _membership, letter = join_organisation(store, hugo, communaute, "administrator", now, code_entry_url)
+            lines += [
+                f"e-services (password for every account: {password}; sign in with the email or the identifier):",
+                f"  administrator of 2 organisations: {claire.email} / {claire.username}",
+                f"  user at the town hall (état civil, listes électorales): {frederic.email} / {frederic.username}",
+                f"  user at the association (subventions): {lea.email} / {lea.username}",
+                f"  registration waiting for the administrator's validation: {paul.email}",
+                f"  administrator waiting for the legal representative: {hugo.email}",
+                f"  legal representative's codes for {communaute.name}: reference {letter.request.reference}, "
+                f"codes {letter.codes[0]} and {letter.codes[1]} (letter in the dev inbox) at {code_entry_url}",
+            ]
+    finally:
+        database.dispose()
+    return lines
