@@ -6,3 +6,4 @@ Each area adds one import line here when it adds a models module.
 from idp.storage.sql import models  # noqa: F401
 from idp.storage.sql import outbox  # noqa: F401,E402
 from idp.storage.sql import organisations  # noqa: F401,E402
+from idp.storage.sql import federation  # noqa: F401,E402
