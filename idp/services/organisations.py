@@ -553,7 +553,7 @@ DEMO_ORGANISATIONS = [
 ]
 
 
-def seed_demo(database_url: str | None = None, password: str = "Demo-Passw0rd",
+def seed_demo(database_url: str | None = None, password: str = "Demo-Passw0rd",  # noqa: S107 (demo only)
               code_entry_url: str | None = None) -> list[str]:
     """Two organisations with an administrator of both, users, grants; a third organisation whose
     administrator waits for the legal representative's codes. Idempotent. Returns lines to print."""

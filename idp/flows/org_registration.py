@@ -1,0 +1,140 @@
+"""Registration in an organisation (seed 002, "Inscription"), as a user or as its administrator.
+
+States of one registration (what the person waits for), written down as in the other flows::
+
+    FORM ──submit(errors)──► FORM
+    FORM ──submit(ok, new account)────────► AWAITING_ACTIVATION ──(activation link)──┐
+    FORM ──submit(ok, signed-in account)──┐                                          │
+                                          ▼                                          ▼
+                         role user:  AWAITING_ADMINISTRATOR  ──(administrator validates)──► ACTIVE
+                         role admin: AWAITING_LEGAL_REPRESENTATIVE ──(codes entered)─────► ACTIVE
+
+The form: required fields marked ``*``, the terms checkbox, the "Valider" button. A person who is
+not signed in gives names, email and password (the identifier is built from the names); a
+signed-in person only chooses the organisation and the role. An address that already has an
+account gets the same answer as a new one (no enumeration) and an email telling its owner to
+sign in and register from "Mes organisations".
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import Enum
+
+from idp.services import organisations as orgs
+from idp.services.passwords import hash_password, unmet_rules
+from idp.storage.sql.organisations import OrganisationStore
+from shared.timeutil import utcnow
+
+
+class State(str, Enum):
+    FORM = "form"
+    AWAITING_ACTIVATION = "awaiting_activation"
+    AWAITING_ADMINISTRATOR = "awaiting_administrator"
+    AWAITING_LEGAL_REPRESENTATIVE = "awaiting_legal_representative"
+    ACTIVE = "active"
+
+
+TRANSITIONS: dict[State, tuple[State, ...]] = {
+    State.FORM: (State.FORM, State.AWAITING_ACTIVATION, State.AWAITING_ADMINISTRATOR,
+                 State.AWAITING_LEGAL_REPRESENTATIVE),
+    State.AWAITING_ACTIVATION: (State.AWAITING_ADMINISTRATOR, State.AWAITING_LEGAL_REPRESENTATIVE),
+    State.AWAITING_ADMINISTRATOR: (State.ACTIVE,),
+    State.AWAITING_LEGAL_REPRESENTATIVE: (State.ACTIVE,),
+    State.ACTIVE: (),
+}
+
+PERSON_FIELDS = ("given_name", "family_name", "email", "password", "password_confirm")
+
+
+@dataclass
+class Result:
+    state: State
+    errors: dict[str, str] = field(default_factory=dict)  # field → error code (the page words it)
+    password_rules: list[str] = field(default_factory=list)
+    role: str = "user"
+    organisation_name: str = ""
+    username: str | None = None
+    new_account: bool = False
+
+
+def start() -> Result:
+    return Result(State.FORM)
+
+
+def check(form: dict[str, str], signed_in: bool) -> tuple[dict[str, str], list[str]]:
+    """Field → error code, and the unmet password rules."""
+    errors: dict[str, str] = {}
+    rules: list[str] = []
+    role = form.get("role", "")
+    if role not in ("user", "administrator"):
+        errors["role"] = "required"
+    organisation_id = form.get("organisation_id", "")
+    if not organisation_id:
+        errors["organisation_id"] = "required"
+    elif organisation_id == "new":
+        if role == "user":
+            errors["organisation_id"] = "new_needs_administrator"
+        errors.update(orgs.check_organisation_input(form))
+    if not signed_in:
+        for name in PERSON_FIELDS:
+            if not (form.get(name) or "").strip():
+                errors[name] = "required"
+        email = (form.get("email") or "").strip()
+        if email and ("@" not in email or " " in email or len(email) > 320 or email.startswith("@")
+                      or email.endswith("@")):
+            errors["email"] = "invalid"
+        password = form.get("password") or ""
+        if password:
+            rules = unmet_rules(password)
+            if rules:
+                errors["password"] = "rules"  # noqa: S105 (an error code)
+            elif form.get("password_confirm") and form.get("password_confirm") != password:
+                errors["password_confirm"] = "mismatch"  # noqa: S105 (an error code)
+    if form.get("terms") != "on":
+        errors["terms"] = "required"
+    return errors, rules
+
+
+def submit(store: OrganisationStore, form: dict[str, str], signed_in_account_id: str | None,
+           code_entry_url: str, locale: str = "fr", on_new_account=None, on_existing_email=None) -> Result:
+    """Validate and register in one transaction. ``on_new_account(store, account)`` starts the
+    account's activation (the account lifecycle's email); ``on_existing_email(store, email)``
+    tells an address that already has an account."""
+    errors, rules = check(form, signed_in_account_id is not None)
+    organisation = None
+    if not errors and form["organisation_id"] != "new":
+        organisation = store.organisation(form["organisation_id"])
+        if organisation is None:
+            errors["organisation_id"] = "required"
+    if not errors and form["organisation_id"] == "new" and form.get("org_siren"):
+        if store.organisation_by_siren(form["org_siren"].replace(" ", "")) is not None:
+            errors["org_siren"] = "exists"
+    if errors:
+        return Result(State.FORM, errors, rules, role=form.get("role", "user"))
+    role = form["role"]
+    now = utcnow()
+    if signed_in_account_id is None:
+        existing = store.account_by_email(form["email"])
+        if existing is not None:
+            if on_existing_email is not None:
+                on_existing_email(store, existing)
+            return Result(State.AWAITING_ACTIVATION, role=role, new_account=True,
+                          organisation_name=organisation.name if organisation else form.get("org_name", ""))
+        account = orgs.new_person_account(store, form["given_name"], form["family_name"], form["email"],
+                                          hash_password(form["password"]), locale)
+        if on_new_account is not None:
+            on_new_account(store, account)
+    else:
+        account = store.account(signed_in_account_id)
+    if organisation is None:
+        organisation = orgs.create_organisation(store, form)
+    orgs.join_organisation(store, account, organisation, role, now, code_entry_url)
+    if signed_in_account_id is None and account.status == "pending":
+        state = State.AWAITING_ACTIVATION
+    elif role == "administrator":
+        state = State.AWAITING_LEGAL_REPRESENTATIVE
+    else:
+        state = State.AWAITING_ADMINISTRATOR
+    return Result(state, role=role, organisation_name=organisation.name, username=account.username,
+                  new_account=signed_in_account_id is None)

@@ -1,0 +1,416 @@
+"""Organisation pages at the IdP (seed 002): registration as user or administrator, "Mes
+organisations", the organisation choice and switch, the administrator's console, and the legal
+representative's code entry. Routes are thin: rules live in idp.services.organisations and
+idp.flows.org_registration; the IdP session (who is signed in, which organisation the session
+acts for) comes from idp.services.sessions.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import get_locale
+from flask_babel import gettext as _
+
+from idp.flows import org_registration
+from idp.services import organisations as orgs
+from idp.services import permissions
+from idp.services.permissions import KINDS, NotAllowed, NotFound
+from idp.storage.sql.organisations import OrganisationStore
+from shared.appkit import get_db
+from shared.timeutil import utcnow
+from shared.web import safe_local_path
+
+bp = Blueprint("organisations", __name__, url_prefix="/organisations")
+
+
+# ----------------------------------------------------------------------------------------------
+# The IdP session, as the core publishes it (idp.services.sessions): who is signed in, and the
+# organisation the session acts for (kept in the session context under "organisation_id").
+
+
+@dataclass
+class SignedIn:
+    account_id: str
+    sid: str | None
+    context: dict
+
+
+def signed_in() -> SignedIn | None:
+    from idp.services import sessions
+
+    record = sessions.current_session()
+    if record is None:
+        return None
+    return SignedIn(record.account_id, record.sid, dict(getattr(record, "context", None) or {}))
+
+
+def login_url(next_path: str) -> str:
+    return url_for("login.start", next=next_path)
+
+
+def current_organisation_id(who: SignedIn) -> str | None:
+    """The organisation the session acts for: the chosen one while still valid, else the only one."""
+    with store() as s:
+        choices = {c["id"] for c in permissions.active_organisations(s, who.account_id)}
+    chosen = who.context.get("organisation_id")
+    if chosen in choices:
+        return chosen
+    if len(choices) == 1:
+        return next(iter(choices))
+    return None
+
+
+def set_current_organisation(who: SignedIn, organisation_id: str) -> None:
+    from idp.services.sessions import update_session_context
+
+    update_session_context(who.sid, organisation_id=organisation_id)
+    who.context["organisation_id"] = organisation_id
+
+
+def return_target(values) -> str:
+    """Back to a portal's sign-in (``client_id``: it gets tokens for the new organisation), or a local page."""
+    client_id = values.get("client_id")
+    if client_id:
+        from idp.storage.sql.models import Client
+
+        with get_db().session() as session:
+            client = session.get(Client, client_id)
+            uris = list(client.post_logout_redirect_uris or []) if client else []
+        if uris:
+            return uris[0].rstrip("/") + "/login"
+    return safe_local_path(values.get("next"), url_for("organisations.mine"))
+
+
+def start_activation(s: OrganisationStore, account) -> None:
+    """A new account: the account lifecycle sends the activation link; we send the identifier."""
+    from idp.storage.sql.outbox import OutboxMessage
+
+    body = _("Bonjour %(name)s,\n\nVotre inscription sur le portail e-services est enregistrée.\n"
+             "Votre identifiant : %(username)s (vous pouvez aussi vous connecter avec votre adresse "
+             "électronique).\n\nActivez votre compte en cliquant sur le lien du courriel d'activation.",
+             name=f"{account.given_name} {account.family_name}", username=account.username)
+    s.session.add(OutboxMessage(channel="email", recipient=account.email, locale=locale(),
+                                subject=_("Votre inscription sur le portail e-services"), body_text=body))
+    activate = _lifecycle("send_activation")
+    if activate is not None:
+        activate(s.session, account)
+    else:  # no activation step in this build: the account is usable at once
+        account.status = "active"
+
+
+def tell_existing_account(s: OrganisationStore, account) -> None:
+    from idp.storage.sql.outbox import OutboxMessage
+
+    body = _("Bonjour,\n\nUne inscription sur le portail e-services a été demandée avec cette adresse, qui "
+             "a déjà un compte. Connectez-vous, puis inscrivez-vous dans votre organisation depuis la page "
+             "« Mes organisations ».\nSi vous n'êtes pas à l'origine de cette demande, ignorez ce courriel.")
+    s.session.add(OutboxMessage(channel="email", recipient=account.email, locale=account.locale or "fr",
+                                subject=_("Votre inscription sur le portail e-services"), body_text=body))
+
+
+def _lifecycle(name: str):
+    for module_name in ("idp.services.activation", "idp.services.lifecycle", "idp.services.accounts"):
+        try:
+            module = __import__(module_name, fromlist=[name])
+        except ImportError:
+            continue
+        if hasattr(module, name):
+            return getattr(module, name)
+    return None
+
+
+@contextlib.contextmanager
+def store() -> Iterator[OrganisationStore]:
+    with get_db().session() as session:
+        yield OrganisationStore(session)
+
+
+def eservices_url() -> str:
+    return os.environ.get("ESERVICES_PUBLIC_URL", "http://localhost:8003").rstrip("/")
+
+
+def code_entry_url() -> str:
+    return eservices_url() + "/representant-legal"
+
+
+def locale() -> str:
+    return str(get_locale() or "fr")
+
+
+def kind_labels() -> dict[str, str]:
+    return {"commune": _("Commune"), "association": _("Association"),
+            "intercommunalite": _("Communauté de communes ou d'agglomération"), "autre": _("Autre organisme")}
+
+
+def role_labels() -> dict[str, str]:
+    return {"user": _("Utilisateur"), "administrator": _("Administrateur")}
+
+
+def status_labels() -> dict[str, str]:
+    return {"pending": _("En attente de validation"), "active": _("Validée"), "invalidated": _("Invalidée")}
+
+
+def error_messages(errors: dict[str, str], rules: list[str]) -> dict[str, str]:
+    rule_text = {"min_length": _("au moins 8 caractères"), "digit": _("au moins un chiffre"),
+                 "lowercase": _("au moins une lettre minuscule"), "uppercase": _("au moins une lettre majuscule"),
+                 "not_common": _("ne pas figurer parmi les mots de passe les plus courants")}
+    labels = {
+        "role": _("Choisissez si vous vous inscrivez en tant qu'utilisateur ou administrateur"),
+        "organisation_id": _("Choisissez votre organisation"),
+        "org_name": _("Indiquez le nom de l'organisation"), "org_kind": _("Choisissez le type d'organisation"),
+        "org_address_line": _("Indiquez l'adresse postale de l'organisation"),
+        "org_postcode": _("Indiquez le code postal (5 chiffres)"), "org_city": _("Indiquez la commune"),
+        "org_siren": _("Le numéro SIREN comporte 9 chiffres"),
+        "legal_rep_name": _("Indiquez le nom du représentant légal"),
+        "legal_rep_title": _("Indiquez la qualité du représentant légal (Maire, Président…)"),
+        "given_name": _("Indiquez votre prénom"), "family_name": _("Indiquez votre nom"),
+        "email": _("Indiquez votre adresse électronique"), "password": _("Choisissez un mot de passe"),
+        "password_confirm": _("Confirmez le mot de passe"),
+        "terms": _("Cochez la case d'acceptation des conditions d'utilisation"),
+    }
+    messages = {}
+    for name, code in errors.items():
+        if code == "rules":
+            messages[name] = _("Le mot de passe doit comporter : %(rules)s.",
+                               rules=", ".join(rule_text.get(r, r) for r in rules))
+        elif code == "mismatch":
+            messages[name] = _("Les deux mots de passe ne sont pas identiques.")
+        elif code == "new_needs_administrator":
+            messages[name] = _("Seul un administrateur peut inscrire une nouvelle organisation : "
+                               "choisissez une organisation de la liste.")
+        elif code == "exists":
+            messages[name] = _("Cette organisation est déjà inscrite : choisissez-la dans la liste.")
+        elif code == "invalid" and name == "email":
+            messages[name] = _("Indiquez une adresse électronique valide, par exemple nom@exemple.fr")
+        else:
+            messages[name] = labels.get(name, _("Ce champ est obligatoire"))
+    return messages
+
+
+def require_signed_in():
+    who = signed_in()
+    if who is None:
+        return None, redirect(login_url(request.full_path.rstrip("?")))
+    return who, None
+
+
+# ----------------------------------------------------------------------------------------------
+# Registration
+
+
+@bp.route("/inscription", methods=["GET", "POST"])
+def register():
+    who = signed_in()
+    with store() as s:
+        organisations = s.organisations()
+        if request.method == "GET":
+            form = {"role": request.args.get("role", ""), "organisation_id": request.args.get("organisation", "")}
+            return render_template("idp/orgs/register.html", form=form, errors={}, organisations=organisations,
+                                   signed_in=who is not None, kinds=kind_labels())
+        form = request.form.to_dict()
+        result = org_registration.submit(
+            s, form, who.account_id if who else None, code_entry_url(), locale(),
+            on_new_account=start_activation, on_existing_email=tell_existing_account)
+    if result.state is org_registration.State.FORM:
+        return render_template("idp/orgs/register.html", form=form, errors=error_messages(result.errors, result.password_rules),
+                               organisations=organisations, signed_in=who is not None, kinds=kind_labels()), 400
+    return render_template("idp/orgs/registered.html", result=result, State=org_registration.State)
+
+
+# ----------------------------------------------------------------------------------------------
+# My organisations, choice and switch
+
+
+@bp.route("/")
+def mine():
+    who, redirect_response = require_signed_in()
+    if redirect_response:
+        return redirect_response
+    with store() as s:
+        memberships = s.memberships_of_account(who.account_id)
+        requests = orgs.my_admin_requests(s, who.account_id, utcnow())
+        current = current_organisation_id(who)
+    return render_template("idp/orgs/mine.html", memberships=memberships, requests=requests, current=current,
+                           roles=role_labels(), statuses=status_labels(), eservices_url=eservices_url())
+
+
+@bp.route("/<organisation_id>/administrateur", methods=["POST"])
+def become_administrator(organisation_id: str):
+    who, redirect_response = require_signed_in()
+    if redirect_response:
+        return redirect_response
+    with store() as s:
+        membership = permissions.active_membership(s, who.account_id, organisation_id)
+        if membership is None:
+            abort(404)
+        if membership.role == "administrator":
+            flash(_("Vous êtes déjà l'administrateur de cette organisation."), "info")
+        else:
+            orgs.request_administrator(s, s.account(who.account_id), s.organisation(organisation_id), utcnow(),
+                                       code_entry_url())
+            flash(_("Votre demande est enregistrée. Un courrier avec les codes de confirmation est envoyé au "
+                    "représentant légal de l'organisation : vous serez administrateur dès qu'il les aura saisis."),
+                  "success")
+    return redirect(url_for("organisations.mine"))
+
+
+@bp.route("/choix", methods=["GET", "POST"])
+def choose():
+    """Choose the organisation this session acts for (after sign-in, or to switch)."""
+    who, redirect_response = require_signed_in()
+    if redirect_response:
+        return redirect_response
+    target = return_target(request.values)
+    with store() as s:
+        choices = permissions.active_organisations(s, who.account_id)
+    if request.method == "POST":
+        chosen = request.form.get("organisation_id", "")
+        if chosen not in {c["id"] for c in choices}:
+            return render_template("idp/orgs/choose.html", choices=choices, target=request.values,
+                                   current=current_organisation_id(who), roles=role_labels(),
+                                   error=_("Choisissez une organisation de la liste.")), 400
+        set_current_organisation(who, chosen)
+        return redirect(target)
+    return render_template("idp/orgs/choose.html", choices=choices, target=request.values,
+                           current=current_organisation_id(who), roles=role_labels(), error=None)
+
+
+# ----------------------------------------------------------------------------------------------
+# The administrator's console (for the organisation the session acts for, and only that one)
+
+
+def console_context():
+    who, redirect_response = require_signed_in()
+    if redirect_response:
+        return None, None, redirect_response
+    organisation_id = current_organisation_id(who)
+    if not organisation_id:
+        return None, None, redirect(url_for("organisations.choose", next=request.path))
+    return who, organisation_id, None
+
+
+@bp.route("/console")
+def console():
+    who, organisation_id, redirect_response = console_context()
+    if redirect_response:
+        return redirect_response
+    with store() as s:
+        try:
+            data = orgs.console(s, who.account_id, organisation_id)
+        except NotAllowed:
+            abort(403)
+        requests = [r for r in s.pending_admin_requests(organisation_id)]
+    return render_template("idp/orgs/console.html", **data, admin_requests=requests, me=who.account_id,
+                           roles=role_labels(), statuses=status_labels(), kinds=kind_labels(), locale=locale(),
+                           eservices_url=eservices_url())
+
+
+def console_action(action, success: str):
+    who, organisation_id, redirect_response = console_context()
+    if redirect_response:
+        return redirect_response
+    try:
+        with store() as s:
+            action(s, who.account_id, organisation_id)
+    except NotFound:
+        abort(404)
+    except NotAllowed as error:
+        flash(_("Action impossible : %(reason)s", reason=refusal_text(str(error))), "error")
+        return redirect(url_for("organisations.console"))
+    flash(success, "success")
+    return redirect(url_for("organisations.console"))
+
+
+def refusal_text(reason: str) -> str:
+    known = {
+        "validate the registration before granting e-services": _("validez d'abord l'inscription de cet utilisateur"),
+        "subscribe the organisation to this e-service first": _("abonnez d'abord l'organisation à cet e-service"),
+        "an administrator does not invalidate himself": _("un administrateur ne peut pas invalider sa propre inscription"),
+        "this e-service is not offered to this kind of organisation": _("cet e-service n'est pas proposé à ce type d'organisation"),
+        "an administrator is validated by the legal representative's codes":
+            _("un administrateur est validé par le représentant légal au moyen des codes de confirmation"),
+    }
+    return known.get(reason, _("vous n'êtes pas administrateur de cette organisation"))
+
+
+@bp.route("/console/membres/<membership_id>/valider", methods=["POST"])
+def validate_member(membership_id: str):
+    return console_action(lambda s, me, org: orgs.validate_member(s, me, org, membership_id, utcnow()),
+                          _("L'inscription est validée."))
+
+
+@bp.route("/console/membres/<membership_id>/invalider", methods=["POST"])
+def invalidate_member(membership_id: str):
+    return console_action(lambda s, me, org: orgs.invalidate_member(s, me, org, membership_id, utcnow()),
+                          _("L'inscription est invalidée."))
+
+
+@bp.route("/console/membres/<membership_id>/e-services", methods=["POST"])
+def member_eservice(membership_id: str):
+    eservice_id = request.form.get("eservice_id", "")
+    if request.form.get("action") == "revoke":
+        return console_action(lambda s, me, org: orgs.revoke(s, me, org, membership_id, eservice_id),
+                              _("La permission est retirée."))
+    return console_action(lambda s, me, org: orgs.grant(s, me, org, membership_id, eservice_id),
+                          _("La permission est accordée."))
+
+
+@bp.route("/console/abonnements", methods=["POST"])
+def subscription():
+    eservice_id = request.form.get("eservice_id", "")
+    if request.form.get("action") == "unsubscribe":
+        return console_action(lambda s, me, org: orgs.unsubscribe(s, me, org, eservice_id),
+                              _("L'abonnement est résilié."))
+    return console_action(lambda s, me, org: orgs.subscribe(s, me, org, eservice_id),
+                          _("L'organisation est abonnée à l'e-service."))
+
+
+# ----------------------------------------------------------------------------------------------
+# The legal representative's code entry (also reachable from the e-services portal)
+
+
+def confirmation_messages() -> dict[orgs.Confirmation, str]:
+    C = orgs.Confirmation
+    return {
+        C.VALIDATED: _("Les codes sont corrects : l'administrateur est validé et peut désormais gérer "
+                       "l'organisation sur le portail e-services."),
+        C.WRONG: _("Les codes saisis ne correspondent pas à cette référence. Vérifiez-les sur le courrier et "
+                   "recommencez."),
+        C.EXPIRED: _("Ces codes ont expiré. Le futur administrateur doit renouveler son inscription pour qu'un "
+                     "nouveau courrier vous soit envoyé."),
+        C.SUPERSEDED: _("Ce courrier a été remplacé par une demande plus récente : utilisez les codes du dernier "
+                        "courrier reçu."),
+        C.ALREADY: _("Cette demande a déjà été validée."),
+        C.LOCKED: _("Trop d'essais erronés pour cette demande. Envoyez une demande d'assistance via le "
+                    "formulaire en bas de page."),
+        C.UNKNOWN: _("Les codes saisis ne correspondent pas à cette référence. Vérifiez-les sur le courrier et "
+                     "recommencez."),
+    }
+
+
+@bp.route("/confirmation", methods=["GET", "POST"])
+def confirm():
+    if request.method == "GET":
+        return render_template("idp/orgs/confirm.html", form={}, outcome=None, message=None)
+    form = request.form.to_dict()
+    with store() as s:
+        outcome = orgs.confirm_admin_request(s, form.get("reference", ""), form.get("code_1", ""),
+                                             form.get("code_2", ""), utcnow())
+    status = 200 if outcome in (orgs.Confirmation.VALIDATED, orgs.Confirmation.ALREADY) else 400
+    return render_template("idp/orgs/confirm.html", form=form, outcome=outcome.value,
+                           message=confirmation_messages()[outcome]), status
+
+
+# used by templates
+@bp.app_context_processor
+def organisation_labels():
+    return {"org_kinds": KINDS}
+
+
+def safe_next(default: str = "/") -> str:
+    return safe_local_path(request.values.get("next"), default)

@@ -1,0 +1,43 @@
+"""The e-services portal for organisations (seed 002), port 8003: a relying party of the IdP.
+
+It keeps only its own data (support requests, the démarches made through each e-service),
+keyed on the token's ``sub`` and organisation. Who may use what comes from the IdP, checked on
+every e-service request (services.PermissionClient).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+
+from shared.appkit import init_storage
+from shared.config import load_settings
+from shared.rp import init_rp
+from shared.web import init_web
+
+PACKAGE_DIR = Path(__file__).parent
+MIGRATIONS = PACKAGE_DIR / "migrations"
+
+
+def create_app(test_config: dict[str, Any] | None = None) -> Flask:
+    settings = load_settings("eservices", test_config)
+    app = Flask(__name__, instance_path=str(settings.instance_path), static_folder="static",
+                static_url_path="/static")
+    init_web(app, settings, service_name="Portail e-services",
+             template_roots=[PACKAGE_DIR / "templates"], translation_roots=[PACKAGE_DIR / "translations"])
+    init_storage(app, settings)
+    init_rp(app, settings, client_key="eservices")
+    from portals.eservices.services import PermissionClient
+    from portals.eservices.views import bp
+
+    app.extensions["eservices_permissions"] = PermissionClient(app)
+    app.register_blueprint(bp)
+    return app
+
+
+def upgrade_database(database_url: str) -> None:
+    from shared.storage import upgrade_database as upgrade
+
+    upgrade(database_url, MIGRATIONS, "alembic_version_eservices")

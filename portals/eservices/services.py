@@ -1,0 +1,170 @@
+"""The portal's rules: the catalogue, the live permission check, the démarches and support requests.
+
+The permission check asks the IdP's management API (``GET /api/management/permissions``) with
+the signed-in person's access token, and caches the answer a few seconds only
+(``PERMISSION_CACHE_SECONDS``): a permission the administrator revokes stops working at the
+next request. When the IdP cannot be asked, the answer is "no" (fail closed).
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+from dataclasses import dataclass
+from typing import Any
+
+import requests
+from flask import Flask
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from portals.eservices.models import Demarche, SupportRequest
+from shared.config import load_toml
+from shared.rp.session import Principal
+
+PERMISSION_CACHE_SECONDS = 3
+SUPPORT_TOPICS = ("courrier", "compte", "inscription", "e-service", "autre")
+
+
+@dataclass(frozen=True)
+class EService:
+    id: str
+    name_fr: str
+    name_en: str
+    description_fr: str
+    description_en: str
+    kinds: tuple[str, ...]
+
+    def name(self, locale: str) -> str:
+        return self.name_en if locale == "en" else self.name_fr
+
+    def description(self, locale: str) -> str:
+        return self.description_en if locale == "en" else self.description_fr
+
+
+def catalogue() -> dict[str, EService]:
+    return {key: EService(key, e.get("name_fr", key), e.get("name_en", key), e.get("description_fr", ""),
+                          e.get("description_en", ""), tuple(e.get("kinds", ())))
+            for key, e in load_toml("eservices.toml").items()}
+
+
+@dataclass
+class Access:
+    """What the IdP says this person may do in the organisation the session acts for."""
+
+    organisation: dict | None
+    active: bool
+    role: str | None
+    eservices: list[str]
+    reachable: bool = True
+
+    @property
+    def is_administrator(self) -> bool:
+        return self.active and self.role == "administrator"
+
+
+class PermissionClient:
+    def __init__(self, app: Flask):
+        self.app = app
+
+    def _redis(self):
+        return self.app.extensions["redis"]
+
+    def access(self, principal: Principal) -> Access:
+        organisation = principal.claims.get("org")
+        if not isinstance(organisation, dict) or not organisation.get("id"):
+            return Access(None, False, None, [])
+        key = f"eservices:perm:{principal.session_id}:{organisation['id']}"
+        cached = self._redis().get(key)
+        if cached:
+            data = json.loads(cached)
+        else:
+            data = self._ask(principal, organisation["id"])
+            if data is None:
+                return Access(organisation, False, None, [], reachable=False)
+            self._redis().set(key, json.dumps(data), ex=PERMISSION_CACHE_SECONDS)
+        return Access(organisation, bool(data.get("active")), data.get("org_role"), list(data.get("eservices", [])))
+
+    def _ask(self, principal: Principal, organisation_id: str) -> dict[str, Any] | None:
+        rp = self.app.extensions["rp"]
+        if not principal.access_token:
+            return None
+        try:
+            url = rp.provider.issuer + "/api/management/permissions"
+            url = rp.provider._url(url)
+            response = rp.provider.http.get(url, params={"org": organisation_id},
+                                            headers={"Authorization": f"Bearer {principal.access_token}"},
+                                            timeout=5)
+        except requests.RequestException:
+            self.app.logger.warning("permission check: IdP unreachable")
+            return None
+        if response.status_code != 200:
+            self.app.logger.warning("permission check refused: http %s", response.status_code)
+            return None
+        return response.json()
+
+    def confirm_codes(self, reference: str, code_1: str, code_2: str) -> str | None:
+        """Forward the legal representative's codes to the IdP; the outcome, or None when unreachable."""
+        rp = self.app.extensions["rp"]
+        try:
+            token = rp.client_credentials_token("management")
+            url = rp.provider._url(rp.provider.issuer + "/api/management/admin-requests/confirm")
+            response = rp.provider.http.post(url, json={"reference": reference, "code_1": code_1, "code_2": code_2},
+                                             headers={"Authorization": f"Bearer {token}"}, timeout=10)
+        except Exception:  # noqa: BLE001 - unreachable, refused credentials...: the page says so
+            self.app.logger.exception("legal representative's codes could not be forwarded")
+            return None
+        if response.status_code not in (200, 422):
+            return None
+        return response.json().get("outcome")
+
+
+# ----------------------------------------------------------------------------------------------
+# Démarches (using an e-service) and support requests
+
+
+def demarches(session: Session, organisation_id: str, eservice_id: str) -> list[Demarche]:
+    return list(session.scalars(select(Demarche).where(Demarche.organisation_id == organisation_id,
+                                                      Demarche.eservice_id == eservice_id)
+                                .order_by(Demarche.created_at.desc()).limit(50)))
+
+
+def create_demarche(session: Session, principal: Principal, organisation_id: str, eservice_id: str,
+                    title: str, details: str) -> Demarche | dict[str, str]:
+    title, details = title.strip(), details.strip()
+    if not title:
+        return {"title": "required"}
+    if len(title) > 200 or len(details) > 5000:
+        return {"title": "too_long"}
+    demarche = Demarche(organisation_id=organisation_id, eservice_id=eservice_id, sub=principal.sub,
+                        author=principal.display_name, title=title, details=details)
+    session.add(demarche)
+    return demarche
+
+
+def check_support(form: dict[str, str]) -> dict[str, str]:
+    errors = {}
+    for name in ("support_name", "support_email", "support_topic", "support_message"):
+        if not (form.get(name) or "").strip():
+            errors[name] = "required"
+    email = (form.get("support_email") or "").strip()
+    if email and ("@" not in email or " " in email or len(email) > 320):
+        errors["support_email"] = "invalid"
+    if form.get("support_topic") and form["support_topic"] not in SUPPORT_TOPICS:
+        errors["support_topic"] = "required"
+    if len(form.get("support_message") or "") > 5000:
+        errors["support_message"] = "too_long"
+    return errors
+
+
+def create_support_request(session: Session, form: dict[str, str], principal: Principal | None,
+                           page: str | None) -> SupportRequest:
+    reference = "AS-" + secrets.token_hex(4).upper()
+    organisation = principal.claims.get("org") if principal else None
+    record = SupportRequest(
+        reference=reference, sub=principal.sub if principal else None,
+        organisation_id=organisation.get("id") if isinstance(organisation, dict) else None,
+        name=form["support_name"].strip(), email=form["support_email"].strip(), topic=form["support_topic"],
+        message=form["support_message"].strip(), page=(page or "")[:300])
+    session.add(record)
+    return record

@@ -1,0 +1,159 @@
+"""The portal's pages: home and launcher, catalogue, one page per e-service (permission checked on
+every request), Help (seed 002's FAQ), the support form at the bottom of every page, and the
+legal representative's code entry. The administrator's console is at the IdP (linked)."""
+
+from __future__ import annotations
+
+from urllib.parse import urlencode
+
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import get_locale
+from flask_babel import gettext as _
+
+from portals.eservices import services
+from shared.appkit import get_db, get_settings
+from shared.rp import current_principal, login_required
+from shared.web import render_error, safe_local_path
+
+bp = Blueprint("eservices", __name__)
+
+
+def locale() -> str:
+    return str(get_locale() or "fr")
+
+
+def idp_url(path: str, **params: str) -> str:
+    query = f"?{urlencode(params)}" if params else ""
+    return f"{get_settings().issuer}{path}{query}"
+
+
+def permission_client() -> services.PermissionClient:
+    return current_app.extensions["eservices_permissions"]
+
+
+@bp.app_context_processor
+def portal_context():
+    return {
+        "idp_register_url": idp_url("/organisations/inscription"),
+        "idp_mine_url": idp_url("/organisations/"),
+        "idp_switch_url": idp_url("/organisations/choix", client_id="eservices"),
+        "idp_console_url": idp_url("/organisations/console"),
+        "support_topics": support_topics(),
+        "locale": locale(),
+    }
+
+
+def support_topics() -> dict[str, str]:
+    return {"courrier": _("Courrier des codes de confirmation non reçu"), "compte": _("Compte désactivé"),
+            "inscription": _("Inscription"), "e-service": _("Utilisation d'un e-service"), "autre": _("Autre")}
+
+
+@bp.route("/")
+def home():
+    principal = current_principal()
+    access = permission_client().access(principal) if principal else None
+    granted = []
+    if access:
+        granted = [e for key, e in services.catalogue().items() if key in access.eservices]
+    return render_template("eservices/home.html", access=access, granted=granted)
+
+
+@bp.route("/catalogue")
+def catalogue():
+    return render_template("eservices/catalogue.html", catalogue=services.catalogue())
+
+
+@bp.route("/e-services/<eservice_id>", methods=["GET", "POST"])
+@login_required
+def eservice(eservice_id: str):
+    entry = services.catalogue().get(eservice_id)
+    if entry is None:
+        abort(404)
+    principal = current_principal()
+    access = permission_client().access(principal)
+    if not access.reachable:
+        return render_error(503, _("Service momentanément indisponible"),
+                            _("Vos permissions n'ont pas pu être vérifiées. Réessayez dans quelques instants."))
+    if eservice_id not in access.eservices:
+        return render_template("eservices/forbidden.html", eservice=entry, access=access), 403
+    organisation_id = access.organisation["id"]
+    errors = {}
+    if request.method == "POST":
+        with get_db().session() as session:
+            outcome = services.create_demarche(session, principal, organisation_id, eservice_id,
+                                               request.form.get("title", ""), request.form.get("details", ""))
+        if isinstance(outcome, dict):
+            errors = {"title": _("Indiquez l'objet de la démarche (200 caractères au plus).")}
+        else:
+            flash(_("Votre démarche est enregistrée."), "success")
+            return redirect(url_for("eservices.eservice", eservice_id=eservice_id))
+    with get_db().session() as session:
+        items = services.demarches(session, organisation_id, eservice_id)
+    return render_template("eservices/eservice.html", eservice=entry, access=access, items=items,
+                           errors=errors, form=request.form), 400 if errors else 200
+
+
+@bp.route("/aide")
+def help_page():
+    return render_template("eservices/help.html")
+
+
+@bp.route("/administration")
+@login_required
+def administration():
+    return redirect(idp_url("/organisations/console"))
+
+
+@bp.route("/assistance", methods=["GET", "POST"])
+def support():
+    if request.method == "GET":
+        return render_template("eservices/support.html", support_errors={}, support_form={})
+    form = request.form.to_dict()
+    codes = services.check_support(form)
+    if codes:
+        messages = {
+            "support_name": _("Indiquez votre nom"), "support_email": _("Indiquez une adresse électronique valide"),
+            "support_topic": _("Choisissez l'objet de votre demande"),
+            "support_message": _("Décrivez votre demande (5000 caractères au plus)"),
+        }
+        return render_template("eservices/support.html", support_errors={k: messages[k] for k in codes},
+                               support_form=form), 400
+    with get_db().session() as session:
+        record = services.create_support_request(session, form, current_principal(),
+                                                 safe_local_path(form.get("page"), "/"))
+    return render_template("eservices/support_sent.html", reference=record.reference)
+
+
+@bp.route("/representant-legal", methods=["GET", "POST"])
+def legal_representative():
+    if request.method == "GET":
+        return render_template("eservices/legal_rep.html", form={}, outcome=None, message=None, errors={})
+    form = request.form.to_dict()
+    errors = {name: label for name, label in (("reference", _("Indiquez la référence du courrier")),
+                                              ("code_1", _("Indiquez le code de confirmation n° 1")),
+                                              ("code_2", _("Indiquez le code de confirmation n° 2")))
+              if not (form.get(name) or "").strip()}
+    if errors:
+        return render_template("eservices/legal_rep.html", form=form, outcome=None, message=None, errors=errors), 400
+    outcome = permission_client().confirm_codes(form["reference"], form["code_1"], form["code_2"])
+    messages = {
+        "validated": _("Les codes sont corrects : l'administrateur est validé et peut désormais gérer "
+                       "l'organisation sur le portail e-services."),
+        "already": _("Cette demande a déjà été validée."),
+        "wrong": _("Les codes saisis ne correspondent pas à cette référence. Vérifiez-les sur le courrier et "
+                   "recommencez."),
+        "unknown": _("Les codes saisis ne correspondent pas à cette référence. Vérifiez-les sur le courrier et "
+                     "recommencez."),
+        "expired": _("Ces codes ont expiré. Le futur administrateur doit renouveler son inscription pour qu'un "
+                     "nouveau courrier vous soit envoyé."),
+        "superseded": _("Ce courrier a été remplacé par une demande plus récente : utilisez les codes du dernier "
+                        "courrier reçu."),
+        "locked": _("Trop d'essais erronés pour cette demande. Envoyez une demande d'assistance via le "
+                    "formulaire en bas de page."),
+    }
+    if outcome is None:
+        return render_error(503, _("Service momentanément indisponible"),
+                            _("Les codes n'ont pas pu être vérifiés. Réessayez dans quelques minutes."))
+    status = 200 if outcome in ("validated", "already") else 400
+    return render_template("eservices/legal_rep.html", form=form, outcome=outcome,
+                           message=messages.get(outcome, messages["wrong"]), errors={}), status
