@@ -1,0 +1,79 @@
+"""The registration form's rules (seed 002): required fields, terms, password rules, no enumeration."""
+
+from __future__ import annotations
+
+from idp.flows import org_registration as flow
+from idp.storage.sql.models import Account
+from idp.storage.sql.organisations import Membership, OrganisationStore
+from idp.storage.sql.outbox import OutboxMessage
+from tests.idp.organisations.conftest import CODE_URL, org_data
+
+PERSON = {"given_name": "Frédéric", "family_name": "DUPONT DURAND", "email": "Fred@Example.org",
+          "password": "Sup3rSecret", "password_confirm": "Sup3rSecret", "terms": "on"}
+
+
+def submit(database, form, signed_in=None):
+    with database.session() as session:
+        return flow.submit(OrganisationStore(session), form, signed_in, CODE_URL)
+
+
+def test_every_required_field_and_the_terms_are_checked(database):
+    result = submit(database, {})
+    assert result.state is flow.State.FORM
+    assert set(result.errors) == {"role", "organisation_id", "given_name", "family_name", "email", "password",
+                                  "password_confirm", "terms"}
+    with database.session() as session:
+        assert session.query(Account).count() == 0
+
+
+def test_password_rules_are_named(database):
+    result = submit(database, {**PERSON, "role": "administrator", "organisation_id": "new",
+                               **org_data("Mairie", "123456789"), "password": "short", "password_confirm": "short"})
+    assert result.errors == {"password": "rules"}
+    assert set(result.password_rules) >= {"min_length", "digit", "uppercase"}
+
+
+def test_a_user_cannot_create_an_organisation(database):
+    result = submit(database, {**PERSON, "role": "user", "organisation_id": "new", **org_data("Mairie", "123456789")})
+    assert result.errors == {"organisation_id": "new_needs_administrator"}
+
+
+def test_new_administrator_creates_account_organisation_and_letter(database):
+    result = submit(database, {**PERSON, "role": "administrator", "organisation_id": "new",
+                               **org_data("Mairie de Lièpvre", "216801800")})
+    assert result.errors == {}
+    with database.session() as session:
+        account = session.query(Account).one()
+        assert (account.email, account.username) == ("fred@example.org", "frederic-dupont-dura")
+        membership = session.query(Membership).one()
+        assert (membership.role, membership.status) == ("administrator", "pending")
+        assert session.query(OutboxMessage).filter_by(channel="letter").count() == 1
+
+
+def test_an_existing_address_gets_the_same_answer_and_nothing_is_created(database):
+    first = submit(database, {**PERSON, "role": "administrator", "organisation_id": "new",
+                              **org_data("Mairie de Lièpvre", "216801800")})
+    with database.session() as session:
+        organisation_id = session.query(Membership).one().organisation_id
+    again = submit(database, {**PERSON, "role": "user", "organisation_id": organisation_id})
+    assert again.state is flow.State.AWAITING_ACTIVATION or again.state is first.state
+    assert again.username is None
+    with database.session() as session:
+        assert session.query(Account).count() == 1
+        assert session.query(Membership).count() == 1
+
+
+def test_signed_in_person_only_chooses_organisation_and_role(database):
+    submit(database, {**PERSON, "role": "administrator", "organisation_id": "new",
+                      **org_data("Mairie de Lièpvre", "216801800")})
+    with database.session() as session:
+        account_id = session.query(Account).one().id
+        org_id = session.query(Membership).one().organisation_id
+        other = OrganisationStore(session)
+        from idp.services.organisations import create_organisation
+
+        second = create_organisation(other, org_data("Association", "987654321", "association")).id
+    result = submit(database, {"role": "user", "organisation_id": second, "terms": "on"}, signed_in=account_id)
+    assert result.state is flow.State.AWAITING_ADMINISTRATOR
+    with database.session() as session:
+        assert {m.organisation_id for m in session.query(Membership)} == {org_id, second}
