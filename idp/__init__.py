@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Any
 
-from flask import Flask
+from flask import Blueprint, Flask, request
 
 from shared.appkit import init_storage
 from shared.config import load_settings
@@ -18,13 +19,28 @@ MIGRATIONS = PACKAGE_DIR / "storage" / "sql" / "migrations"
 def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     """Application factory: config → extensions → blueprints; nothing else."""
     settings = load_settings("idp", test_config)
-    app = Flask(__name__, instance_path=str(settings.instance_path))
+    if not settings.production:
+        # Authlib refuses plain-http URLs unless told; http is only for localhost development.
+        os.environ.setdefault("AUTHLIB_INSECURE_TRANSPORT", "1")
+    app = Flask(__name__, instance_path=str(settings.instance_path), static_folder=None)
     init_web(app, settings, service_name="ECHR Services",
              template_roots=[PACKAGE_DIR / "templates"], translation_roots=[PACKAGE_DIR / "translations"])
     init_storage(app, settings)
+    from idp.oidc.logout import start_worker
+    from idp.oidc.server import init_server
+    from idp.services.keys import KeyRing
     from idp.web import register_blueprints
 
+    app.extensions["keyring"] = KeyRing(settings.keys_path / "idp")
+    init_server(app)
     register_blueprints(app)
+    app.register_blueprint(Blueprint("idp_static", __name__, static_folder="static", static_url_path="/static"))
+
+    @app.context_processor
+    def idp_context():
+        return {"idp_signed_in": bool(request.cookies.get("idp_sid"))}
+
+    start_worker(app)
     return app
 
 

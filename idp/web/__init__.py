@@ -7,7 +7,12 @@ from importlib import import_module
 from flask import Flask
 
 # "module:attribute" of every blueprint; an area appends one line when it lands.
-BLUEPRINTS: list[str] = []
+BLUEPRINTS: list[str] = [
+    "idp.web.oidc:bp",
+    "idp.web.login:bp",
+    "idp.web.organisations:bp",
+    "idp.api.management:bp",
+]
 
 
 def register_blueprints(app: Flask) -> None:

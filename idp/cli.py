@@ -1,0 +1,175 @@
+"""The IdP's command line for operators and integrators (``idp …``). Output is JSON for scripts.
+
+Other areas add their commands with one line in ``EXTENSIONS`` ("module:click_command_or_group").
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from importlib import import_module
+
+import click
+
+EXTENSIONS: list[str] = []
+
+
+def _app():
+    from idp import create_app
+
+    return create_app({"_quiet": True})
+
+
+def _print(data) -> None:
+    click.echo(json.dumps(data, ensure_ascii=False, default=str))
+
+
+@click.group()
+def main() -> None:
+    """Identity provider administration."""
+
+
+@main.group()
+def db() -> None:
+    """Database schema."""
+
+
+@db.command("upgrade")
+def db_upgrade() -> None:
+    """Apply every pending migration (all branches)."""
+    from idp import upgrade_database
+    from shared.config import load_settings
+
+    upgrade_database(load_settings("idp", {"_quiet": True}).database_url)
+    _print({"status": "upgraded"})
+
+
+@main.group()
+def clients() -> None:
+    """Registered relying parties."""
+
+
+@clients.command("add")
+@click.option("--name", required=True)
+@click.option("--redirect-uri", "redirect_uris", multiple=True, required=True)
+@click.option("--post-logout-redirect-uri", "post_logout_uris", multiple=True)
+@click.option("--backchannel-logout-uri")
+@click.option("--no-pkce", is_flag=True, help="Allow code flow without PKCE (OpenID conformance Basic profile).")
+@click.option("--id-token-alg", type=click.Choice(["RS256", "ES256"]), default="RS256")
+@click.option("--scope", default="openid profile email offline_access")
+@click.option("--first-party", is_flag=True, help="Implicit consent (our own portals).")
+def clients_add(name, redirect_uris, post_logout_uris, backchannel_logout_uri, no_pkce, id_token_alg, scope,
+                first_party) -> None:
+    """Register a client; prints its id and secret (the secret is shown only once)."""
+    from idp.services import clients as service
+
+    with _app().app_context():
+        try:
+            client, secret = service.create(name, list(redirect_uris), list(post_logout_uris), backchannel_logout_uri,
+                                            require_pkce=not no_pkce, id_token_alg=id_token_alg, scope=scope,
+                                            first_party=first_party)
+        except ValueError as error:
+            raise click.ClickException(str(error)) from error
+    _print({"client_id": client.client_id, "client_secret": secret, "name": client.name,
+            "redirect_uris": list(client.redirect_uris), "require_pkce": client.require_pkce,
+            "id_token_signed_response_alg": client.id_token_signed_response_alg})
+
+
+@clients.command("sync")
+def clients_sync() -> None:
+    """Register or update the clients of config/clients.toml (secrets kept)."""
+    from idp.services import clients as service
+    from shared.appkit import get_settings
+
+    with _app().app_context():
+        _print(service.sync_from_config(get_settings()))
+
+
+@clients.command("list")
+def clients_list() -> None:
+    from idp.services import clients as service
+
+    with _app().app_context():
+        _print([{"client_id": c.client_id, "name": c.name, "redirect_uris": list(c.redirect_uris)}
+                for c in service.all_clients()])
+
+
+@main.group()
+def users() -> None:
+    """Accounts."""
+
+
+@users.command("add")
+@click.option("--email", required=True)
+@click.option("--password", required=True)
+@click.option("--role", "roles", multiple=True, help="e.g. registry (the Court's registry staff)")
+@click.option("--given-name")
+@click.option("--family-name")
+@click.option("--locale", default="fr", type=click.Choice(["fr", "en"]))
+def users_add(email, password, roles, given_name, family_name, locale) -> None:
+    """Create an active, verified account; prints its id."""
+    from idp.services import accounts
+
+    with _app().app_context():
+        try:
+            account = accounts.create(email, password, roles=list(roles), given_name=given_name,
+                                      family_name=family_name, locale=locale)
+        except accounts.AccountError as error:
+            messages = {"email_taken": "an account with this email exists",
+                        "weak_password": f"password breaks the rules: {error.detail}"}
+            raise click.ClickException(messages.get(error.code, error.code)) from error
+    _print({"id": account.id, "email": account.email, "status": account.status, "roles": list(roles)})
+
+
+@main.group()
+def keys() -> None:
+    """Signing keys."""
+
+
+@keys.command("rotate")
+def keys_rotate() -> None:
+    """A new key signs from now on; the old one stays published for verification."""
+    with _app().app_context() as _ctx:
+        from flask import current_app
+
+        ring = current_app.extensions["keyring"]
+        ring.rotate()
+        _print(ring.describe())
+
+
+@keys.command("retire")
+@click.argument("kid")
+def keys_retire(kid) -> None:
+    """Stop publishing a non-active key (tokens it signed no longer verify)."""
+    with _app().app_context():
+        from flask import current_app
+
+        ring = current_app.extensions["keyring"]
+        try:
+            ring.retire(kid)
+        except ValueError as error:
+            raise click.ClickException(str(error)) from error
+        _print(ring.describe())
+
+
+@keys.command("list")
+def keys_list() -> None:
+    with _app().app_context():
+        from flask import current_app
+
+        _print(current_app.extensions["keyring"].describe())
+
+
+def _load_extensions() -> None:
+    for path in EXTENSIONS:
+        module_name, attribute = path.split(":")
+        try:
+            main.add_command(getattr(import_module(module_name), attribute))
+        except ImportError as error:  # an area mid-way: the rest of the CLI keeps working
+            print(f"warning: CLI extension {path} unavailable: {error}", file=sys.stderr)
+
+
+_load_extensions()
+
+if __name__ == "__main__":
+    main()

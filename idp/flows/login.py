@@ -1,0 +1,111 @@
+"""The sign-in flow (seed 000 §2): identifier → password → post-login steps → back to /authorize.
+
+States::
+
+    identifier --(Continuer)--> password --(ok)--> steps --(all done)--> resumed
+        ^                          |
+        +------(Modifier)----------+      (wrong password: same page, same message as unknown id)
+
+``complete_authentication`` is the single exit of every primary authentication (password,
+federation): it opens a new IdP session (new id: no fixation), then runs the post-login steps.
+"""
+
+from __future__ import annotations
+
+from flask import redirect, request, url_for
+from flask_babel import gettext as _
+
+from idp.flows.steps import POST_LOGIN_STEPS
+from idp.oidc import interaction as interactions
+from idp.services import accounts, audit, sessions, throttle
+
+THROTTLE_SCOPE = "password"
+
+
+class LoginRefused(Exception):
+    def __init__(self, message: str, status: int = 400):
+        super().__init__(message)
+        self.message = message
+        self.status = status
+
+
+def inactive_account_message(account) -> str:
+    """What a non-active account's owner is told at sign-in (and never before the password matched)."""
+    if account.status == "pending":
+        return _("Votre compte n'est pas encore validé. Cliquez sur le lien du courriel de validation "
+                 "que vous avez reçu, ou demandez un nouveau lien.")
+    reason = account.deactivation_reason
+    if reason == "invalidated_by_admin":
+        return _("Votre compte a été désactivé par l'administrateur de votre organisation. "
+                 "Contactez-le pour qu'il le réactive.")
+    if reason == "activation_expired":
+        return _("Votre compte a été désactivé car le lien d'activation n'a pas été utilisé à temps. "
+                 "Demandez un nouveau lien d'activation.")
+    return _("Votre compte a été désactivé après 16 mois sans connexion. "
+             "Faites une demande d'assistance pour le réactiver.")
+
+
+def submit_password(uid: str, identifier: str, password: str):
+    """Check the password; return the account, or raise LoginRefused with a non-enumerating message."""
+    ip = request.remote_addr or "unknown"
+    wait = throttle.wait_seconds(THROTTLE_SCOPE, f"id:{identifier}", f"ip:{ip}")
+    if wait:
+        raise LoginRefused(_("Trop de tentatives. Réessayez dans %(seconds)s secondes.", seconds=wait), 429)
+    account = accounts.find_by_identifier(identifier)
+    if not accounts.check_password(account, password):
+        throttle.failure(THROTTLE_SCOPE, f"id:{identifier}", f"ip:{ip}")
+        audit.record("sign_in_failed", account.id if account else None, identifier=identifier[:100])
+        raise LoginRefused(_("Identifiant ou mot de passe incorrect."))
+    throttle.success(THROTTLE_SCOPE, f"id:{identifier}")
+    if account.status != "active":
+        audit.record("sign_in_refused_inactive", account.id, status=account.status)
+        raise LoginRefused(inactive_account_message(account), 403)
+    return account
+
+
+def complete_authentication(uid: str, account_id: str, amr: list[str], acr: str | None = None,
+                            context: dict | None = None):
+    """Open a fresh IdP session for this account and continue the interaction."""
+    old = sessions.current_session()
+    if old is not None and old.account_id != account_id:
+        sessions.end_session(old.sid)
+    session = sessions.create(account_id, amr, acr, context)
+    accounts.touch_sign_in(account_id)
+    audit.record("sign_in", account_id, amr=amr, acr=acr)
+    interaction = interactions.load(uid)
+    if interaction is not None:
+        interaction.authenticated_at = session.auth_time
+        interactions.save(interaction)
+    response = redirect(url_for("login.resume_login", uid=uid))
+    sessions.set_cookie(response, session)
+    return response
+
+
+def next_step_url(uid: str) -> str:
+    """The next post-login step's URL, or the protocol's resume URL when none is left."""
+    interaction = interactions.load(uid)
+    session = sessions.current_session()
+    if interaction is None or session is None:
+        return interactions.resume_url(uid)
+    account = accounts.get(session.account_id)
+    for step in POST_LOGIN_STEPS:
+        if step.__name__ in interaction.steps_done:
+            continue
+        target = step(interaction, account)
+        if target:
+            return target
+        interaction.steps_done.append(step.__name__)
+        interactions.save(interaction)
+    return interactions.resume_url(uid)
+
+
+def mark_done(uid: str, step_name: str) -> None:
+    interaction = interactions.load(uid)
+    if interaction and step_name not in interaction.steps_done:
+        interaction.steps_done.append(step_name)
+        interactions.save(interaction)
+
+
+def resume_interaction(uid: str):
+    """For sub-flows: continue with the remaining steps, then the authorization."""
+    return redirect(url_for("login.resume_login", uid=uid))

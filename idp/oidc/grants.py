@@ -1,0 +1,246 @@
+"""Authlib grants for our provider: only storage hooks, each delegating to a store.
+
+- Authorization codes live in Redis (``idp:code:<sha256>``, TTL = code lifetime) and are consumed
+  atomically (GETDEL): a second presentation finds a "used" marker instead, and the grant the
+  first one produced is revoked (RFC 6749 §4.1.2, RFC 9700 §4.2.4).
+- Refresh tokens live in SQL, hashed; each use rotates them within one family; presenting an
+  already-rotated token revokes the whole family (RFC 9700 §4.14.2).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import secrets
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Any
+
+from authlib.oauth2.rfc6749 import grants
+from authlib.oauth2.rfc7636 import CodeChallenge
+from authlib.oidc.core import grants as oidc_grants
+from sqlalchemy import select, update
+
+from idp.oidc import claims as claims_module
+from idp.oidc import tokens
+from idp.services import accounts, audit
+from idp.storage.sql.models import Account, RefreshToken
+from shared.appkit import get_db, get_redis
+from shared.timeutil import utcnow
+
+TOKEN_AUTH_METHODS = ["client_secret_basic", "client_secret_post"]
+USED_CODE_MEMORY = 3600  # how long a consumed code is remembered, to detect replays
+
+
+def digest(value: str) -> str:
+    return hashlib.sha256(value.encode()).hexdigest()
+
+
+@dataclass
+class AuthenticatedUser:
+    """The resource owner as the grants see it: the account and how it authenticated."""
+
+    account: Account
+    sid: str | None
+    auth_time: int | None
+    amr: list[str]
+    acr: str | None
+    context: dict[str, Any] = field(default_factory=dict)
+    gid: str | None = None  # the grant (code + refresh family) tokens are issued under
+
+    def get_user_id(self) -> str:
+        return self.account.id
+
+
+@dataclass
+class StoredCode:
+    client_id: str
+    account_id: str
+    redirect_uri: str
+    scope: str
+    nonce: str | None
+    code_challenge: str | None
+    code_challenge_method: str | None
+    auth_time: int | None
+    acr: str | None
+    amr: list[str]
+    sid: str | None
+    context: dict[str, Any]
+    gid: str = ""
+
+    def get_redirect_uri(self) -> str:
+        return self.redirect_uri
+
+    def get_scope(self) -> str:
+        return self.scope
+
+    def get_nonce(self) -> str | None:
+        return self.nonce
+
+    def get_auth_time(self) -> int | None:
+        return self.auth_time
+
+    def get_acr(self) -> str | None:
+        return self.acr
+
+    def get_amr(self) -> list[str]:
+        return self.amr
+
+
+def active_account(account_id: str) -> Account | None:
+    account = accounts.get(account_id)
+    return account if account and account.status == "active" else None
+
+
+def revoke_family(family_id: str, reason: str) -> None:
+    with get_db().session() as session:
+        session.execute(update(RefreshToken).where(RefreshToken.family_id == family_id,
+                                                   RefreshToken.revoked_at.is_(None)).values(revoked_at=utcnow()))
+    tokens.revoke_grant(family_id)
+    audit.record("grant_revoked", family_id=family_id, reason=reason)
+
+
+class AuthorizationCodeGrant(grants.AuthorizationCodeGrant):
+    TOKEN_ENDPOINT_AUTH_METHODS = TOKEN_AUTH_METHODS
+
+    def save_authorization_code(self, code: str, request) -> None:
+        user: AuthenticatedUser = request.user
+        data = request.payload.data
+        record = StoredCode(
+            client_id=request.client.client_id, account_id=user.account.id,
+            redirect_uri=request.payload.redirect_uri or request.client.get_default_redirect_uri(),
+            scope=request.scope if request.scope is not None else request.payload.scope,
+            nonce=data.get("nonce"), code_challenge=data.get("code_challenge"),
+            code_challenge_method=data.get("code_challenge_method"), auth_time=user.auth_time,
+            acr=user.acr, amr=user.amr, sid=user.sid, context=user.context,
+        )
+        get_redis().set(f"idp:code:{digest(code)}", json.dumps(record.__dict__),
+                        ex=tokens.lifetime("authorization_code", 60))
+
+    def query_authorization_code(self, code: str, client) -> StoredCode | None:
+        redis = get_redis()
+        key = digest(code)
+        raw = redis.getdel(f"idp:code:{key}")
+        if raw is None:
+            replayed_gid = redis.get(f"idp:code-used:{key}")
+            if replayed_gid:
+                revoke_family(replayed_gid, "authorization code replayed")
+            return None
+        record = StoredCode(**json.loads(raw))
+        if record.client_id != client.client_id:
+            return None
+        record.gid = secrets.token_urlsafe(16)
+        redis.set(f"idp:code-used:{key}", record.gid, ex=USED_CODE_MEMORY)
+        return record
+
+    def delete_authorization_code(self, authorization_code: StoredCode) -> None:
+        """Already consumed atomically in ``query_authorization_code``."""
+
+    def authenticate_user(self, authorization_code: StoredCode) -> AuthenticatedUser | None:
+        account = active_account(authorization_code.account_id)
+        if account is None:
+            return None
+        return AuthenticatedUser(account, authorization_code.sid, authorization_code.auth_time,
+                                 authorization_code.amr, authorization_code.acr, authorization_code.context,
+                                 gid=authorization_code.gid)
+
+
+class S256CodeChallenge(CodeChallenge):
+    """PKCE with S256 only: ``plain`` is refused (RFC 9700 §2.1.1)."""
+
+    SUPPORTED_CODE_CHALLENGE_METHOD = ["S256"]
+
+    def get_authorization_code_challenge(self, authorization_code: StoredCode) -> str | None:
+        return authorization_code.code_challenge
+
+    def get_authorization_code_challenge_method(self, authorization_code: StoredCode) -> str | None:
+        return authorization_code.code_challenge_method
+
+
+class RefreshTokenGrant(grants.RefreshTokenGrant):
+    TOKEN_ENDPOINT_AUTH_METHODS = TOKEN_AUTH_METHODS
+    INCLUDE_NEW_REFRESH_TOKEN = True
+
+    def authenticate_refresh_token(self, refresh_token: str):
+        with get_db().session() as session:
+            row = session.scalar(select(RefreshToken).where(RefreshToken.token_hash == digest(refresh_token)))
+        if row is None or row.revoked_at is not None:
+            return None
+        if row.used_at is not None:  # an already-rotated token: someone holds a stolen copy
+            revoke_family(row.family_id, "refresh token reused")
+            return None
+        expires = row.expires_at if row.expires_at.tzinfo else row.expires_at.replace(tzinfo=utcnow().tzinfo)
+        if expires < utcnow():
+            return None
+        return RefreshRecord(row)
+
+    def authenticate_user(self, refresh_token: RefreshRecord) -> AuthenticatedUser | None:
+        row = refresh_token.row
+        account = active_account(row.account_id)
+        if account is None:
+            return None
+        return AuthenticatedUser(account, row.sid, row.auth_time, list(row.amr or []), row.acr,
+                                 dict(row.claims or {}), gid=row.family_id)
+
+    def revoke_old_credential(self, refresh_token: RefreshRecord) -> None:
+        with get_db().session() as session:
+            changed = session.execute(update(RefreshToken).where(RefreshToken.id == refresh_token.row.id,
+                                                                 RefreshToken.used_at.is_(None))
+                                      .values(used_at=utcnow())).rowcount
+        if not changed:  # a concurrent request rotated it first: treat as reuse
+            revoke_family(refresh_token.row.family_id, "refresh token raced")
+
+
+@dataclass
+class RefreshRecord:
+    row: RefreshToken
+
+    def check_client(self, client) -> bool:
+        return self.row.client_id == client.client_id
+
+    def get_scope(self) -> str:
+        return self.row.scope
+
+
+class ClientCredentialsGrant(grants.ClientCredentialsGrant):
+    TOKEN_ENDPOINT_AUTH_METHODS = TOKEN_AUTH_METHODS
+
+
+class OpenIDCode(oidc_grants.OpenIDCode):
+    """Adds the ID token to the code grant's token response; prompts are handled at /authorize."""
+
+    def __call__(self, grant) -> None:
+        grant.register_hook("after_create_token_response", self.process_token)
+
+    def exists_nonce(self, nonce, request) -> bool:
+        return False
+
+    def encode_id_token(self, token: dict, request) -> str:
+        return build_id_token(token, request.client, request.user,
+                              request.authorization_code.nonce if request.authorization_code else None)
+
+
+class OpenIDRefresh(OpenIDCode):
+    """A fresh ID token on refresh (same auth_time; no nonce, OIDC Core §12.2)."""
+
+    def encode_id_token(self, token: dict, request) -> str:
+        return build_id_token(token, request.client, request.user, None)
+
+
+def build_id_token(token: dict, client, user: AuthenticatedUser, nonce: str | None) -> str:
+    from authlib.oidc.core.util import create_half_hash
+
+    claims = claims_module.claims_for(user.account, client, token.get("scope", ""), user.context)
+    claims.update({"auth_time": user.auth_time, "amr": user.amr})
+    if user.acr:
+        claims["acr"] = user.acr
+    if user.sid:
+        claims["sid"] = user.sid
+    at_hash = create_half_hash(token["access_token"], client.id_token_signed_response_alg or "RS256")
+    if at_hash:
+        claims["at_hash"] = at_hash.decode()
+    return tokens.id_token(claims, client, nonce)
+
+
+def refresh_expiry():
+    return utcnow() + timedelta(seconds=tokens.lifetime("refresh_token", 2592000))

@@ -1,0 +1,64 @@
+"""The Interaction: the only bridge between the protocol (/authorize) and the UI (sign-in pages).
+
+/authorize validates the request, stores an Interaction (its parameters) in Redis and sends the
+browser to ``/interaction/<uid>``. Whatever authenticates the user (password, federation, then
+post-login steps such as TOTP or the organisation choice) ends with ``resume_url(uid)``; no UI
+page ever reads ``redirect_uri`` (node-oidc-provider's interaction model).
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+import time
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from shared.appkit import get_redis, get_settings
+
+
+@dataclass
+class Interaction:
+    uid: str
+    client_id: str
+    params: dict[str, str]
+    created_at: float = field(default_factory=time.time)
+    identifier: str | None = None       # typed at the identifier step
+    authenticated_at: float | None = None  # set when a primary authentication succeeded here
+    steps_done: list[str] = field(default_factory=list)
+    data: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def prompt(self) -> set[str]:
+        return set(self.params.get("prompt", "").split())
+
+    @property
+    def requested_acr(self) -> list[str]:
+        return self.params.get("acr_values", "").split()
+
+
+def _ttl() -> int:
+    return int(get_settings().section("lifetimes").get("interaction", 1800))
+
+
+def create(client_id: str, params: dict[str, str]) -> Interaction:
+    interaction = Interaction(uid=secrets.token_urlsafe(24), client_id=client_id, params=params)
+    save(interaction)
+    return interaction
+
+
+def save(interaction: Interaction) -> None:
+    get_redis().set(f"idp:interaction:{interaction.uid}", json.dumps(asdict(interaction)), ex=_ttl())
+
+
+def load(uid: str) -> Interaction | None:
+    raw = get_redis().get(f"idp:interaction:{uid}")
+    return Interaction(**json.loads(raw)) if raw else None
+
+
+def delete(uid: str) -> None:
+    get_redis().delete(f"idp:interaction:{uid}")
+
+
+def resume_url(uid: str) -> str:
+    return f"/authorize/resume/{uid}"

@@ -1,0 +1,134 @@
+"""Ending sessions, protocol side: refresh-token revocation and back-channel logout
+(OIDC Back-Channel Logout 1.0), delivered without blocking the user and retried when an RP is down.
+
+Deliveries wait in a Redis sorted set scored by their next attempt time, so any instance's
+worker thread can deliver them and a restart loses nothing. Only the ``backchannel_logout_uri``
+registered for the client is ever called; in production private and loopback addresses are
+refused unless listed in ``BACKCHANNEL_ALLOWED_HOSTS`` (SSRF guard).
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import json
+import logging
+import os
+import socket
+import threading
+import time
+from collections.abc import Callable
+from urllib.parse import urlsplit
+
+import requests
+from flask import Flask
+from sqlalchemy import select, update
+
+from idp.oidc import claims as claims_module
+from idp.oidc import tokens
+from idp.services import clients
+from idp.storage.sql.models import RefreshToken
+from shared.appkit import get_db, get_redis, get_settings
+from shared.timeutil import utcnow
+
+log = logging.getLogger(__name__)
+QUEUE = "idp:backchannel:queue"
+MAX_ATTEMPTS = 12
+# Hooks called with the ended session; each may return an upstream logout URL (federation).
+LOGOUT_HOOKS: list[Callable] = []
+
+
+def after_session_ended(session) -> None:
+    with get_db().session() as db:
+        families = set(db.scalars(select(RefreshToken.family_id).where(RefreshToken.sid == session.sid)))
+        db.execute(update(RefreshToken).where(RefreshToken.sid == session.sid, RefreshToken.revoked_at.is_(None))
+                   .values(revoked_at=utcnow()))
+    for family in families:
+        tokens.revoke_grant(family)
+    for client_id in session.clients:
+        client = clients.get(client_id)
+        if client and client.backchannel_logout_uri:
+            queue_delivery(client_id, claims_module.pairwise_sub(session.account_id, client), session.sid)
+    from idp.services import audit
+
+    audit.record("logout", session.account_id, sid=session.sid, clients=session.clients)
+
+
+def queue_delivery(client_id: str, sub: str, sid: str, attempts: int = 0, delay: float = 0) -> None:
+    item = json.dumps({"client_id": client_id, "sub": sub, "sid": sid, "attempts": attempts, "nonce": time.time()})
+    get_redis().zadd(QUEUE, {item: time.time() + delay})
+    _wake.set()
+
+
+def allowed_target(url: str) -> bool:
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        return False
+    if not get_settings().production:
+        return True
+    allowed = {h.strip() for h in os.environ.get("BACKCHANNEL_ALLOWED_HOSTS", "").split(",") if h.strip()}
+    if parts.hostname in allowed:
+        return True
+    if parts.scheme != "https":
+        return False
+    try:
+        addresses = {info[4][0] for info in socket.getaddrinfo(parts.hostname, None)}
+    except OSError:
+        return False
+    return all(ipaddress.ip_address(a.split("%")[0]).is_global for a in addresses)
+
+
+def deliver(item: dict) -> bool:
+    client = clients.get(item["client_id"])
+    if client is None or not client.backchannel_logout_uri:
+        return True  # nothing to deliver any more
+    if not allowed_target(client.backchannel_logout_uri):
+        log.warning("back-channel logout to %s refused (SSRF guard)", client.backchannel_logout_uri)
+        return True
+    token = tokens.logout_token(client, item["sub"], item["sid"])
+    try:
+        response = requests.post(client.backchannel_logout_uri, data={"logout_token": token}, timeout=5,
+                                 allow_redirects=False)
+    except requests.RequestException:
+        return False
+    return response.status_code in (200, 204) or 400 <= response.status_code < 500
+
+
+def drain_once() -> int:
+    """Deliver every due item once; failed ones are rescheduled with exponential backoff."""
+    redis = get_redis()
+    delivered = 0
+    for item_json in redis.zrangebyscore(QUEUE, 0, time.time(), start=0, num=50):
+        if not redis.zrem(QUEUE, item_json):
+            continue  # another worker took it
+        item = json.loads(item_json)
+        if deliver(item):
+            delivered += 1
+        elif item["attempts"] + 1 < MAX_ATTEMPTS:
+            queue_delivery(item["client_id"], item["sub"], item["sid"], item["attempts"] + 1,
+                           delay=min(600, 2 ** item["attempts"]))
+        else:
+            log.error("back-channel logout to %s abandoned after %s attempts", item["client_id"], MAX_ATTEMPTS)
+    return delivered
+
+
+_wake = threading.Event()
+
+
+def start_worker(app: Flask) -> None:
+    """One daemon thread per process; wakes when something is queued and at least every 2 s."""
+    if app.config.get("BACKCHANNEL_WORKER_STARTED"):
+        return
+    app.config["BACKCHANNEL_WORKER_STARTED"] = True
+
+    def loop():
+        while True:
+            _wake.wait(2)
+            _wake.clear()
+            try:
+                with app.app_context():
+                    drain_once()
+            except Exception:  # keep the worker alive; the item stays queued
+                log.exception("back-channel logout worker")
+                time.sleep(1)
+
+    threading.Thread(target=loop, name="backchannel-logout", daemon=True).start()

@@ -1,0 +1,166 @@
+"""The authorization server: Authlib's server with our grants, token generator and storage.
+
+``/authorize`` checks run as an ordered table of small functions (node-oidc-provider style), see
+``AUTHORIZE_CHECKS``; Authlib validates client, redirect URI, response type, scope and PKCE shape.
+"""
+
+from __future__ import annotations
+
+import secrets
+from typing import Any
+from urllib.parse import urlencode
+
+from authlib.integrations.flask_oauth2 import AuthorizationServer
+from authlib.oauth2 import OAuth2Error
+from authlib.oauth2.rfc6749 import OAuth2Request
+from authlib.oauth2.rfc6749.errors import InvalidRequestError
+from authlib.oauth2.rfc6749.requests import BasicOAuth2Payload
+from flask import Flask
+
+from idp.oidc import claims as claims_module
+from idp.oidc import grants, tokens
+from idp.services import clients
+from idp.storage.sql.models import RefreshToken
+from shared.appkit import get_db, get_redis, get_settings
+
+SCOPES = ["openid", "profile", "email", "offline_access", "roles", "birth", "organisation",
+          "provisioning", "management", "court_feed"]
+
+server = AuthorizationServer()
+
+
+def generate_token(grant_type, client, user=None, scope=None, expires_in=None, include_refresh_token=True):
+    scope = scope or ""
+    if user is not None:
+        sub = claims_module.pairwise_sub(user.account.id, client)
+        extra = {"sid": user.sid} if user.sid else {}
+        access, lifetime = tokens.access_token(sub, client, scope, user.gid, extra)
+        # userinfo maps the pairwise sub back to the account while the access token lives
+        get_redis().set(f"idp:sub-index:{client.client_id}:{sub}", user.account.id, ex=lifetime + 300)
+    else:  # client credentials: the client acts for itself
+        access, lifetime = tokens.access_token(client.client_id, client, scope, None)
+    token = {"token_type": "Bearer", "access_token": access, "expires_in": lifetime, "scope": scope}
+    if include_refresh_token and user is not None and "offline_access" in scope.split():
+        token["refresh_token"] = secrets.token_urlsafe(48)
+    return token
+
+
+def save_token(token: dict, request) -> None:
+    user = request.user
+    if "refresh_token" not in token or user is None:
+        return
+    with get_db().session() as session:
+        session.add(RefreshToken(
+            token_hash=grants.digest(token["refresh_token"]), family_id=user.gid, client_id=request.client.client_id,
+            account_id=user.account.id, scope=token["scope"], sid=user.sid, auth_time=user.auth_time,
+            acr=user.acr, amr=user.amr, claims=user.context, expires_at=grants.refresh_expiry(),
+        ))
+
+
+def init_server(app: Flask) -> None:
+    server.init_app(app, query_client=clients.get, save_token=save_token)
+    server.scopes_supported = SCOPES
+    server.register_token_generator("default", generate_token)
+    server.register_grant(grants.AuthorizationCodeGrant, [grants.S256CodeChallenge(required=True), grants.OpenIDCode()])
+    server.register_grant(grants.RefreshTokenGrant, [grants.OpenIDRefresh()])
+    server.register_grant(grants.ClientCredentialsGrant)
+
+
+# --- /authorize ------------------------------------------------------------------------------
+
+class AuthorizationRequest:
+    """A validated authorization request: the grant, its client, redirect URI and parameters."""
+
+    def __init__(self, grant, redirect_uri: str, params: dict[str, str]):
+        self.grant = grant
+        self.client = grant.request.client
+        self.redirect_uri = redirect_uri
+        self.params = params
+
+    @property
+    def prompt(self) -> set[str]:
+        return set(self.params.get("prompt", "").split())
+
+    @property
+    def requested_acr(self) -> list[str]:
+        requested = self.params.get("acr_values", "").split()
+        default = self.client.policy.get("default_acr")
+        return requested or ([default] if default else [])
+
+
+def check_pkce_required(request: AuthorizationRequest) -> None:
+    if request.client.require_pkce and not request.params.get("code_challenge"):
+        raise InvalidRequestError("PKCE is required: send code_challenge with code_challenge_method=S256",
+                                  redirect_uri=request.redirect_uri)
+    if request.params.get("code_challenge") and request.params.get("code_challenge_method", "plain") != "S256":
+        raise InvalidRequestError("Only code_challenge_method=S256 is supported", redirect_uri=request.redirect_uri)
+
+
+def check_openid_scope(request: AuthorizationRequest) -> None:
+    if "openid" not in request.params.get("scope", "").split() and request.params.get("prompt"):
+        return
+
+
+def check_prompt_values(request: AuthorizationRequest) -> None:
+    unknown = request.prompt - {"none", "login", "consent", "select_account"}
+    if unknown or ("none" in request.prompt and len(request.prompt) > 1):
+        raise InvalidRequestError("Invalid 'prompt' parameter", redirect_uri=request.redirect_uri)
+
+
+def check_max_age(request: AuthorizationRequest) -> None:
+    value = request.params.get("max_age")
+    if value is not None and not value.isdigit():
+        raise InvalidRequestError("Invalid 'max_age' parameter", redirect_uri=request.redirect_uri)
+
+
+AUTHORIZE_CHECKS = [check_pkce_required, check_prompt_values, check_max_age]
+
+
+def _grant_for(oauth_request: OAuth2Request, params: dict[str, str]) -> AuthorizationRequest:
+    grant = server.get_authorization_grant(oauth_request)
+    grant.validate_no_multiple_request_parameter(oauth_request)
+    redirect_uri = grant.validate_authorization_request()
+    request = AuthorizationRequest(grant, redirect_uri, params)
+    for check in AUTHORIZE_CHECKS:
+        check(request)
+    return request
+
+
+def validate_flask_request(flask_request) -> AuthorizationRequest:
+    params = {k: v for k, v in flask_request.values.items()}
+    return _grant_for(server.create_oauth2_request(flask_request), params)
+
+
+def validate_params(params: dict[str, str]) -> AuthorizationRequest:
+    """Re-validate stored parameters (resuming after an interaction)."""
+    oauth_request = OAuth2Request("GET", f"{get_settings().issuer}/authorize?{urlencode(params)}")
+    oauth_request.payload = BasicOAuth2Payload(params)
+    return _grant_for(oauth_request, params)
+
+
+def authorization_response(request: AuthorizationRequest, user: grants.AuthenticatedUser):
+    """Issue the code and redirect; adds ``iss`` (RFC 9207)."""
+    response = server.create_authorization_response(request=request.grant.request, grant_user=user,
+                                                    grant=request.grant)
+    return add_issuer(response)
+
+
+def error_redirect(error: OAuth2Error, redirect_uri: str, state: str | None):
+    params: dict[str, Any] = {"error": error.error}
+    if error.description:
+        params["error_description"] = error.description
+    if state:
+        params["state"] = state
+    params["iss"] = get_settings().issuer
+    separator = "&" if "?" in redirect_uri else "?"
+    from flask import redirect
+
+    return redirect(f"{redirect_uri}{separator}{urlencode(params)}")
+
+
+def add_issuer(response):
+    location = response.headers.get("Location")
+    if location and "iss=" not in location.split("?", 1)[-1]:
+        separator = "&" if "?" in location else "?"
+        response.headers["Location"] = f"{location}{separator}{urlencode({'iss': get_settings().issuer})}"
+    return response

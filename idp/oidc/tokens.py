@@ -1,0 +1,92 @@
+"""Minting our JWTs: ID tokens (OIDC Core §2), access tokens (RFC 9068), logout tokens
+(Back-Channel Logout §2.4); and the revocation list that makes access tokens revocable.
+
+Access tokens are self-contained but carry ``gid`` (the grant: one authorization code and the
+refresh tokens that descend from it); revoking a grant adds it to a Redis set checked at
+userinfo and by every API, for as long as such an access token could still be alive.
+"""
+
+from __future__ import annotations
+
+import secrets
+import time
+from typing import Any
+
+from flask import current_app
+from joserfc import jwt
+
+from shared.appkit import get_redis, get_settings
+
+BACKCHANNEL_EVENT = "http://schemas.openid.net/event/backchannel-logout"
+
+
+def keyring():
+    return current_app.extensions["keyring"]
+
+
+def lifetime(name: str, default: int) -> int:
+    return int(get_settings().section("lifetimes").get(name, default))
+
+
+def sign(claims: dict[str, Any], alg: str = "RS256", typ: str = "JWT") -> str:
+    key = keyring().signing_key(alg)
+    return jwt.encode({"alg": alg, "kid": key.kid, "typ": typ}, claims, key, algorithms=[alg])
+
+
+def id_token(claims: dict[str, Any], client, nonce: str | None = None) -> str:
+    now = int(time.time())
+    body = {"iss": get_settings().issuer, "aud": client.client_id, "iat": now,
+            "exp": now + lifetime("id_token", 600), **claims}
+    if nonce:
+        body["nonce"] = nonce
+    return sign(body, client.id_token_signed_response_alg or "RS256")
+
+
+def access_token(sub: str, client, scope: str, gid: str | None, extra: dict[str, Any] | None = None) -> tuple[str, int]:
+    now = int(time.time())
+    expires_in = lifetime("access_token", 600)
+    body = {"iss": get_settings().issuer, "sub": sub, "aud": client.client_id, "client_id": client.client_id,
+            "scope": scope, "iat": now, "exp": now + expires_in, "jti": secrets.token_urlsafe(16)}
+    if gid:
+        body["gid"] = gid
+    body.update(extra or {})
+    return sign(body, "RS256", typ="at+jwt"), expires_in
+
+
+def logout_token(client, sub: str | None, sid: str | None) -> str:
+    now = int(time.time())
+    body = {"iss": get_settings().issuer, "aud": client.client_id, "iat": now, "exp": now + 120,
+            "jti": secrets.token_urlsafe(16), "events": {BACKCHANNEL_EVENT: {}}}
+    if sub:
+        body["sub"] = sub
+    if sid:
+        body["sid"] = sid
+    return sign(body, client.id_token_signed_response_alg or "RS256", typ="logout+jwt")
+
+
+def revoke_grant(gid: str) -> None:
+    get_redis().set(f"idp:revoked-grant:{gid}", "1", ex=lifetime("access_token", 600) + 120)
+
+
+def grant_revoked(gid: str | None) -> bool:
+    return bool(gid) and bool(get_redis().exists(f"idp:revoked-grant:{gid}"))
+
+
+def decode_access_token(token: str) -> dict[str, Any] | None:
+    """Verify one of our access tokens: signature, typ, issuer, expiry, not revoked."""
+    from joserfc.errors import JoseError
+    from joserfc.jws import extract_compact
+
+    try:
+        header = extract_compact(token.encode()).headers()
+        if header.get("alg") not in ("RS256", "ES256") or header.get("typ") != "at+jwt":
+            return None
+        claims = jwt.decode(token, keyring().verification_keys(), algorithms=["RS256", "ES256"]).claims
+    except (JoseError, ValueError, UnicodeError):
+        return None
+    now = time.time()
+    if claims.get("iss") != get_settings().issuer or not isinstance(claims.get("exp"), int) or claims["exp"] < now:
+        return None
+    if grant_revoked(claims.get("gid")):
+        return None
+    return claims

@@ -1,0 +1,133 @@
+"""IdP sessions, server-side in Redis: who is signed in, how, since when, and at which clients.
+
+The browser holds only the opaque session id in the ``idp_sid`` cookie. Ending a session
+(logout, reset, "sign out this device") queues a back-channel logout to every client it touched
+and revokes its refresh tokens.
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+import time
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from flask import g, request
+
+from shared.appkit import get_redis, get_settings
+
+COOKIE = "idp_sid"
+
+
+@dataclass
+class IdpSession:
+    sid: str
+    account_id: str
+    auth_time: int
+    amr: list[str]
+    acr: str | None = None
+    clients: list[str] = field(default_factory=list)
+    context: dict[str, Any] = field(default_factory=dict)
+    created_at: float = field(default_factory=time.time)
+    user_agent: str = ""
+    ip: str = ""
+
+
+def _lifetime() -> int:
+    return int(get_settings().section("lifetimes").get("session", 43200))
+
+
+def _key(sid: str) -> str:
+    return f"idp:session:{sid}"
+
+
+def _index(account_id: str) -> str:
+    return f"idp:account-sessions:{account_id}"
+
+
+def save(session: IdpSession) -> None:
+    redis = get_redis()
+    ttl = max(1, int(session.created_at + _lifetime() - time.time()))
+    pipe = redis.pipeline()
+    pipe.set(_key(session.sid), json.dumps(asdict(session)), ex=ttl)
+    pipe.sadd(_index(session.account_id), session.sid)
+    pipe.expire(_index(session.account_id), _lifetime())
+    pipe.execute()
+
+
+def create(account_id: str, amr: list[str], acr: str | None = None, context: dict | None = None) -> IdpSession:
+    session = IdpSession(sid=secrets.token_urlsafe(32), account_id=account_id, auth_time=int(time.time()),
+                         amr=list(amr), acr=acr, context=dict(context or {}),
+                         user_agent=request.headers.get("User-Agent", "")[:200], ip=request.remote_addr or "")
+    save(session)
+    return session
+
+
+def load(sid: str | None) -> IdpSession | None:
+    if not sid:
+        return None
+    raw = get_redis().get(_key(sid))
+    return IdpSession(**json.loads(raw)) if raw else None
+
+
+def current_session() -> IdpSession | None:
+    """The session of the browser making this request, or None."""
+    if "idp_session" not in g:
+        g.idp_session = load(request.cookies.get(COOKIE))
+    return g.idp_session
+
+
+def touch_client(session: IdpSession, client_id: str) -> None:
+    if client_id not in session.clients:
+        session.clients.append(client_id)
+        save(session)
+
+
+def update_session_context(sid: str, **data: Any) -> None:
+    session = load(sid)
+    if session:
+        session.context.update(data)
+        save(session)
+
+
+def list_sessions(account_id: str) -> list[IdpSession]:
+    redis = get_redis()
+    sessions = []
+    for sid in redis.smembers(_index(account_id)):
+        session = load(sid)
+        if session:
+            sessions.append(session)
+        else:
+            redis.srem(_index(account_id), sid)
+    return sorted(sessions, key=lambda s: s.created_at, reverse=True)
+
+
+def end_session(sid: str) -> IdpSession | None:
+    """End one session: forget it, revoke its refresh tokens, tell every client it touched."""
+    from idp.oidc import logout  # the protocol side of ending a session
+
+    session = load(sid)
+    if session is None:
+        return None
+    redis = get_redis()
+    redis.delete(_key(sid))
+    redis.srem(_index(session.account_id), sid)
+    logout.after_session_ended(session)
+    return session
+
+
+def end_all_sessions(account_id: str) -> int:
+    sessions = list_sessions(account_id)
+    for session in sessions:
+        end_session(session.sid)
+    return len(sessions)
+
+
+def set_cookie(response, session: IdpSession) -> None:
+    response.set_cookie(COOKIE, session.sid, httponly=True, samesite="Lax", secure=get_settings().production,
+                        max_age=_lifetime())
+
+
+def clear_cookie(response) -> None:
+    response.delete_cookie(COOKIE, httponly=True, samesite="Lax", secure=get_settings().production)

@@ -1,0 +1,137 @@
+"""Sign-in pages (thin): identifier, password, consent, resume; the IdP's home and sign-out pages."""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+
+from idp.flows import login as flow
+from idp.oidc import interaction as interactions
+from idp.services import accounts, clients, consents, sessions
+from shared.web import safe_local_path
+
+bp = Blueprint("login", __name__)
+INTERNAL = ""  # interactions started at the IdP itself (account page), not by a client
+
+
+def _interaction_or_404(uid: str) -> interactions.Interaction:
+    interaction = interactions.load(uid)
+    if interaction is None:
+        abort(404)
+    return interaction
+
+
+def _client_name(interaction) -> str:
+    client = clients.get(interaction.client_id) if interaction.client_id else None
+    return client.name if client else "ECHR Services"
+
+
+@bp.get("/signin")
+def signin():
+    """Sign in at the IdP itself (e.g. to reach the account page)."""
+    target = safe_local_path(request.args.get("next"), "/")
+    if sessions.current_session():
+        return redirect(target)
+    interaction = interactions.create(INTERNAL, {"return_to": target})
+    return redirect(url_for("login.identifier", uid=interaction.uid))
+
+
+@bp.route("/interaction/<uid>", methods=["GET", "POST"])
+def identifier(uid: str):
+    interaction = _interaction_or_404(uid)
+    errors = {}
+    if request.method == "POST":
+        value = request.form.get("identifier", "").strip()
+        if not value:
+            errors["identifier"] = _("Saisissez votre adresse e-mail ou votre identifiant.")
+        else:
+            interaction.identifier = value[:320]
+            interactions.save(interaction)
+            return redirect(url_for("login.password", uid=uid))
+    prefill = interaction.identifier if request.args.get("change") else interaction.params.get("login_hint", "")
+    return render_template("idp/login_identifier.html", uid=uid, client_name=_client_name(interaction),
+                           value=prefill or "", errors=errors), (400 if errors else 200)
+
+
+@bp.route("/interaction/<uid>/password", methods=["GET", "POST"])
+def password(uid: str):
+    interaction = _interaction_or_404(uid)
+    if not interaction.identifier:
+        return redirect(url_for("login.identifier", uid=uid))
+    errors, status = {}, 200
+    if request.method == "POST":
+        try:
+            account = flow.submit_password(uid, interaction.identifier, request.form.get("password", ""))
+        except flow.LoginRefused as refusal:
+            errors["password"], status = refusal.message, refusal.status
+        else:
+            return flow.complete_authentication(uid, account.id, ["pwd"])
+    return render_template("idp/login_password.html", uid=uid, identifier=interaction.identifier,
+                           client_name=_client_name(interaction), errors=errors), status
+
+
+@bp.get("/interaction/<uid>/resume")
+def resume_login(uid: str):
+    interaction = interactions.load(uid)
+    if interaction is not None and interaction.client_id == INTERNAL:
+        target = flow.next_step_url(uid)
+        if target == interactions.resume_url(uid):
+            interactions.delete(uid)
+            return redirect(safe_local_path(interaction.params.get("return_to"), "/"))
+        return redirect(target)
+    return redirect(flow.next_step_url(uid))
+
+
+@bp.route("/interaction/<uid>/consent", methods=["GET", "POST"])
+def consent(uid: str):
+    interaction = _interaction_or_404(uid)
+    session = sessions.current_session()
+    client = clients.get(interaction.client_id)
+    if session is None or client is None:
+        return redirect(url_for("login.identifier", uid=uid))
+    if request.method == "POST":
+        if request.form.get("decision") == "allow":
+            consents.grant(session.account_id, client, interaction.params.get("scope", ""))
+            interaction.data["consented"] = True
+            interactions.save(interaction)
+            return redirect(interactions.resume_url(uid))
+        from idp.oidc import server as oidc
+
+        interactions.delete(uid)
+        request_ = oidc.validate_params(interaction.params)
+        from idp.web.oidc import _oauth_error
+
+        return oidc.error_redirect(_oauth_error("access_denied"), request_.redirect_uri,
+                                   interaction.params.get("state"))
+    return render_template("idp/consent.html", uid=uid, client=client,
+                           scopes=interaction.params.get("scope", "").split())
+
+
+@bp.get("/")
+def home():
+    session = sessions.current_session()
+    account = accounts.get(session.account_id) if session else None
+    return render_template("idp/home.html", account=account)
+
+
+@bp.get("/logged-out")
+def logged_out():
+    return render_template("idp/logged_out.html")
+
+
+@bp.post("/signout")
+def signout():
+    """Sign out from the IdP's own pages: ends the session everywhere (back-channel logout)."""
+    session = sessions.current_session()
+    if session:
+        from idp.oidc.logout import LOGOUT_HOOKS
+
+        upstream = None
+        for hook in LOGOUT_HOOKS:
+            upstream = upstream or hook(session, url_for("login.logged_out", _external=True))
+        sessions.end_session(session.sid)
+    else:
+        upstream = None
+    response = redirect(upstream or url_for("login.logged_out"))
+    sessions.clear_cookie(response)
+    return response

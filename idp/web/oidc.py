@@ -1,0 +1,216 @@
+"""Protocol endpoints (thin): discovery, JWKS, authorize, token, userinfo, end session."""
+
+from __future__ import annotations
+
+import time
+
+from authlib.oauth2 import OAuth2Error
+from flask import Blueprint, current_app, jsonify, redirect, render_template, request
+from flask_babel import gettext as _
+
+from idp.oidc import claims as claims_module
+from idp.oidc import interaction as interactions
+from idp.oidc import server as oidc
+from idp.oidc import tokens
+from idp.oidc.grants import AuthenticatedUser
+from idp.oidc.resource import bearer_claims
+from idp.services import accounts, consents, sessions
+from shared.appkit import get_settings
+from shared.web import csrf
+
+bp = Blueprint("oidc", __name__)
+
+
+@bp.get("/.well-known/openid-configuration")
+def discovery():
+    issuer = get_settings().issuer
+    document = current_app.config.get("DISCOVERY_CACHE")
+    if document is None:
+        document = {
+            "issuer": issuer,
+            "authorization_endpoint": f"{issuer}/authorize",
+            "token_endpoint": f"{issuer}/token",
+            "userinfo_endpoint": f"{issuer}/userinfo",
+            "jwks_uri": f"{issuer}/jwks",
+            "end_session_endpoint": f"{issuer}/logout",
+            "scopes_supported": oidc.SCOPES,
+            "response_types_supported": ["code"],
+            "response_modes_supported": ["query"],
+            "grant_types_supported": ["authorization_code", "refresh_token", "client_credentials"],
+            "code_challenge_methods_supported": ["S256"],
+            "subject_types_supported": ["pairwise"],
+            "id_token_signing_alg_values_supported": ["RS256", "ES256"],
+            "token_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post"],
+            "claims_supported": claims_module.all_claim_names(),
+            "acr_values_supported": ["pwd", "mfa", "eidas1", "eidas2", "eidas3"],
+            "prompt_values_supported": ["none", "login", "consent"],
+            "ui_locales_supported": ["fr", "en"],
+            "claims_parameter_supported": False,
+            "request_parameter_supported": False,
+            "request_uri_parameter_supported": False,
+            "authorization_response_iss_parameter_supported": True,
+            "backchannel_logout_supported": True,
+            "backchannel_logout_session_supported": True,
+            "frontchannel_logout_supported": False,
+        }
+        current_app.config["DISCOVERY_CACHE"] = document
+    response = jsonify(document)
+    response.headers["Cache-Control"] = "public, max-age=300"
+    return response
+
+
+@bp.get("/jwks")
+def jwks():
+    response = jsonify(tokens.keyring().jwks())
+    response.headers["Cache-Control"] = "public, max-age=300"
+    return response
+
+
+def _error_page(error: OAuth2Error):
+    """Errors we must not redirect (unknown client, bad redirect URI): an HTML page, status 400."""
+    return render_template("idp/authorize_error.html", error=error.error, description=error.description), 400
+
+
+def _login_needed(request_: oidc.AuthorizationRequest, session, interaction=None) -> bool:
+    if session is None:
+        return True
+    account = accounts.get(session.account_id)
+    if account is None or account.status != "active":
+        return True
+    if "login" in request_.prompt and not (interaction and interaction.authenticated_at):
+        return True
+    max_age = request_.params.get("max_age")
+    if max_age is not None and time.time() - session.auth_time > int(max_age):
+        return not (interaction and interaction.authenticated_at)
+    if request_.requested_acr and session.acr not in request_.requested_acr and not _acr_satisfied(
+            session.acr, request_.requested_acr):
+        return True
+    if request_.client.policy.get("require_federation") and "fed" not in session.amr:
+        return True
+    return False
+
+
+EIDAS = {"eidas1": 1, "eidas2": 2, "eidas3": 3}
+
+
+def _acr_satisfied(achieved: str | None, requested: list[str]) -> bool:
+    """eIDAS levels are ordered: a higher achieved level satisfies a lower requested one."""
+    if achieved in EIDAS:
+        return any(EIDAS[achieved] >= EIDAS[r] for r in requested if r in EIDAS)
+    return achieved in requested
+
+
+def _start_interaction(request_: oidc.AuthorizationRequest):
+    interaction = interactions.create(request_.client.client_id, request_.params)
+    if request_.client.policy.get("require_federation"):
+        return redirect(f"/interaction/{interaction.uid}/providers")
+    return redirect(f"/interaction/{interaction.uid}")
+
+
+def _finish(request_: oidc.AuthorizationRequest, session, interaction=None):
+    """The user is authenticated: check consent, then issue the code."""
+    prompt = request_.prompt
+    if "none" in prompt and not consents.has_consent(session.account_id, request_.client):
+        return oidc.error_redirect(_oauth_error("consent_required"), request_.redirect_uri, request_.params.get("state"))
+    if not consents.has_consent(session.account_id, request_.client) or "consent" in prompt:
+        if interaction is None:
+            interaction = interactions.create(request_.client.client_id, request_.params)
+        if not interaction.data.get("consented"):
+            return redirect(f"/interaction/{interaction.uid}/consent")
+    account = accounts.get(session.account_id)
+    sessions.touch_client(session, request_.client.client_id)
+    user = AuthenticatedUser(account, session.sid, session.auth_time, session.amr, session.acr, session.context)
+    if interaction is not None:
+        interactions.delete(interaction.uid)
+    return oidc.authorization_response(request_, user)
+
+
+def _oauth_error(code: str) -> OAuth2Error:
+    error = OAuth2Error()
+    error.error = code
+    return error
+
+
+@bp.route("/authorize", methods=["GET", "POST"])
+@csrf.exempt
+def authorize():
+    try:
+        request_ = oidc.validate_flask_request(request)
+    except OAuth2Error as error:
+        if error.redirect_uri:
+            return oidc.error_redirect(error, error.redirect_uri, request.values.get("state"))
+        return _error_page(error)
+    session = sessions.current_session()
+    if _login_needed(request_, session):
+        if "none" in request_.prompt:
+            return oidc.error_redirect(_oauth_error("login_required"), request_.redirect_uri,
+                                       request_.params.get("state"))
+        return _start_interaction(request_)
+    return _finish(request_, session)
+
+
+@bp.get("/authorize/resume/<uid>")
+def resume(uid: str):
+    interaction = interactions.load(uid)
+    if interaction is not None and not interaction.client_id:  # started at the IdP itself
+        return redirect(f"/interaction/{uid}/resume")
+    if interaction is None:
+        return render_template("idp/authorize_error.html", error="interaction_expired",
+                               description=_("Cette demande de connexion a expiré. Retournez sur le site "
+                                             "et recommencez.")), 400
+    try:
+        request_ = oidc.validate_params(interaction.params)
+    except OAuth2Error as error:
+        return _error_page(error)
+    session = sessions.current_session()
+    if _login_needed(request_, session, interaction):
+        return redirect(f"/interaction/{uid}")
+    return _finish(request_, session, interaction)
+
+
+@bp.post("/token")
+@csrf.exempt
+def token():
+    response = oidc.server.create_token_response()
+    response.headers["Cache-Control"] = "no-store"
+    response.headers["Pragma"] = "no-cache"
+    return response
+
+
+@bp.route("/userinfo", methods=["GET", "POST"])
+@csrf.exempt
+def userinfo():
+    claims, error = bearer_claims("openid")
+    if error:
+        code, description, status = error
+        response = jsonify(error=code, error_description=description)
+        response.status_code = status
+        response.headers["WWW-Authenticate"] = f'Bearer error="{code}"'
+        return response
+    from idp.services import clients
+
+    client = clients.get(claims.get("client_id"))
+    account_id = _account_for(claims, client)
+    account = accounts.get(account_id) if account_id else None
+    if client is None or account is None or account.status != "active":
+        return jsonify(error="invalid_token", error_description="unknown subject"), 401
+    context = {}
+    if claims.get("sid"):
+        session = sessions.load(claims["sid"])
+        context = session.context if session else {}
+    return jsonify(claims_module.claims_for(account, client, claims.get("scope", ""), context))
+
+
+def _account_for(claims: dict, client) -> str | None:
+    """Map a pairwise ``sub`` back to the account (index written when the token was issued)."""
+    from shared.appkit import get_redis
+
+    return get_redis().get(f"idp:sub-index:{claims.get('client_id')}:{claims.get('sub')}")
+
+
+@bp.route("/logout", methods=["GET", "POST"])
+@csrf.exempt
+def end_session():
+    from idp.oidc import end_session as flow
+
+    return flow.handle()

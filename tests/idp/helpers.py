@@ -1,0 +1,95 @@
+"""Reusable pieces for tests that need a live IdP (also used by portal and e2e tests).
+
+    idp = start_idp(database_url)            # migrated, served on a free port; idp.url is the issuer
+    user = make_user(idp.app, "a@example.org", "Passw0rd-ok")
+    client_id, secret = make_client(idp.app, redirect_uris=[...])
+    code = sign_in_with_requests(http, authorize_url, "a@example.org", "Passw0rd-ok")
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import re
+import secrets
+from html import unescape
+from urllib.parse import parse_qs, urljoin, urlsplit
+
+import requests
+
+from idp import create_app, upgrade_database
+from tests.servers import LiveServer, free_port
+
+CSRF_RE = re.compile(r'name="csrf_token" value="([^"]+)"')
+
+
+def start_idp(database_url: str, redis_url: str | None = None, **overrides) -> LiveServer:
+    port = free_port()
+    upgrade_database(database_url)
+    config = {"database_url": database_url, "redis_url": redis_url, "issuer": f"http://127.0.0.1:{port}",
+              "_quiet": True, **overrides}
+    app = create_app(config)
+    return LiveServer(app, port).start()
+
+
+def make_user(app, email: str, password: str, **kwargs):
+    from idp.services import accounts
+
+    with app.app_context():
+        return accounts.create(email, password, **kwargs)
+
+
+def make_client(app, redirect_uris: list[str], **kwargs) -> tuple[str, str]:
+    from idp.services import clients
+
+    kwargs.setdefault("name", "Test RP")
+    with app.app_context():
+        client, secret = clients.create(redirect_uris=redirect_uris, **kwargs)
+    return client.client_id, secret
+
+
+def pkce() -> tuple[str, str]:
+    verifier = secrets.token_urlsafe(48)
+    challenge = base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).rstrip(b"=").decode()
+    return verifier, challenge
+
+
+def csrf_token(html: str) -> str:
+    match = CSRF_RE.search(html)
+    assert match, "no CSRF token in the page"
+    return unescape(match.group(1))
+
+
+def follow_until_redirect_to(http: requests.Session, response: requests.Response, prefix: str) -> requests.Response:
+    """Follow IdP-internal redirects; stop at the first redirect that leaves for ``prefix``."""
+    while response.status_code in (301, 302, 303):
+        location = urljoin(response.url, response.headers["Location"])
+        if location.startswith(prefix):
+            response.headers["Location"] = location
+            return response
+        response = http.get(location, allow_redirects=False)
+        if response.status_code == 200 and "/consent" in response.url:
+            response = http.post(response.url, data={"csrf_token": csrf_token(response.text), "decision": "allow"},
+                                 allow_redirects=False)
+    return response
+
+
+def submit_sign_in(http: requests.Session, page: requests.Response, identifier: str, password: str) -> requests.Response:
+    """From the identifier page: type the identifier, Continuer, the password, Continuer."""
+    response = http.post(page.url, data={"csrf_token": csrf_token(page.text), "identifier": identifier},
+                         allow_redirects=True)
+    return http.post(response.url, data={"csrf_token": csrf_token(response.text), "password": password},
+                     allow_redirects=False)
+
+
+def sign_in_with_requests(http: requests.Session, authorize_url: str, identifier: str, password: str,
+                          redirect_prefix: str) -> dict[str, list[str]]:
+    """Drive the HTML sign-in from an authorization URL; return the callback's query parameters."""
+    page = http.get(authorize_url, allow_redirects=True)
+    if not page.url.startswith(redirect_prefix):
+        response = submit_sign_in(http, page, identifier, password)
+        response = follow_until_redirect_to(http, response, redirect_prefix)
+        location = response.headers["Location"]
+    else:
+        location = page.url
+    return parse_qs(urlsplit(location).query)
