@@ -14,7 +14,8 @@ from __future__ import annotations
 
 from functools import wraps
 
-from flask import Flask, current_app, g, jsonify, redirect, request, session, url_for
+from flask import Flask, current_app, g, jsonify, redirect, request, url_for
+from flask import session as browser_session  # `session` would be shadowed by the submodule
 
 from shared.appkit import get_redis
 from shared.config import Settings
@@ -49,9 +50,9 @@ def current_principal() -> Principal | None:
     if "principal" in g:
         return g.principal
     store: SessionStore = current_app.extensions["rp_sessions"]
-    principal = store.load(session.get(SESSION_COOKIE_KEY))
-    if principal is None and SESSION_COOKIE_KEY in session:
-        session.pop(SESSION_COOKIE_KEY)  # ended elsewhere (back-channel logout)
+    principal = store.load(browser_session.get(SESSION_COOKIE_KEY))
+    if principal is None and SESSION_COOKIE_KEY in browser_session:
+        browser_session.pop(SESSION_COOKIE_KEY)  # ended elsewhere (back-channel logout)
     g.principal = principal
     return principal
 
