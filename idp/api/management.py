@@ -16,7 +16,7 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Iterator
 
-from flask import Blueprint, jsonify, request
+from flask import Blueprint, g, jsonify, request
 
 from idp.services import organisations as orgs
 from idp.services import permissions
@@ -50,23 +50,42 @@ def require_management(view):
 
 
 def token_claims() -> dict:
-    from idp.oidc.resource import current_token_claims
-
-    return current_token_claims()
+    return g.token  # set by require_token
 
 
 def acting_account_id() -> str | None:
-    """The person a user-bound token speaks for (None for a client-credentials token)."""
-    from idp.oidc.resource import token_account_id
+    """The person a user-bound token speaks for (None for a client-credentials token).
 
-    return token_account_id(token_claims())
+    User-bound access tokens carry the pairwise ``sub`` and the IdP session id ``sid``: the person
+    is the session's account, provided the session is still open and the subject matches (a
+    token outliving its session's logout acts for nobody)."""
+    from idp.oidc.claims import pairwise_sub
+    from idp.services import clients, sessions
+
+    claims = token_claims()
+    sid = claims.get("sid")
+    if not sid:
+        return None
+    record = sessions.load(sid)
+    client = clients.get(claims.get("client_id"))
+    if record is None or client is None or pairwise_sub(record.account_id, client) != claims.get("sub"):
+        return None
+    return record.account_id
 
 
-def account_for_subject(sub: str) -> str | None:
-    """The account a portal's ``sub`` (pairwise for that portal) designates."""
-    from idp.oidc.resource import account_id_for_subject
+def account_for_subject(sub: str, organisation_id: str) -> str | None:
+    """The member of this organisation whom this client knows as ``sub`` (pairwise per client)."""
+    from idp.oidc.claims import pairwise_sub
+    from idp.services import clients
 
-    return account_id_for_subject(sub, token_claims().get("client_id") or token_claims().get("azp"))
+    client = clients.get(token_claims().get("client_id"))
+    if client is None:
+        return None
+    with store() as s:
+        for membership, _account in s.members(organisation_id):
+            if pairwise_sub(membership.account_id, client) == sub:
+                return membership.account_id
+    return None
 
 
 def user_only():
@@ -95,9 +114,16 @@ def check_permissions():
     """What this person may use in this organisation, right now."""
     organisation_id = request.args.get("org", "")
     sub = request.args.get("sub")
-    account_id = account_for_subject(sub) if sub else acting_account_id()
-    if not organisation_id or account_id is None and not sub:
-        return problem(400, "invalid_request", "org and sub are required")
+    if not organisation_id:
+        return problem(400, "invalid_request", "org is required")
+    if sub and token_claims().get("sid") and sub != token_claims().get("sub"):
+        return problem(403, "forbidden", "a person's token checks that person's permissions only")
+    if sub:
+        account_id = account_for_subject(sub, organisation_id)
+    else:
+        account_id = acting_account_id()
+        if account_id is None and not token_claims().get("sid"):
+            return problem(400, "invalid_request", "sub is required with a client token")
     eservice_id = request.args.get("eservice")
     with store() as s:
         membership = permissions.active_membership(s, account_id, organisation_id) if account_id else None

@@ -17,6 +17,8 @@ from flask_babel import get_locale
 from flask_babel import gettext as _
 
 from idp.flows import org_registration
+from idp.flows.steps import register_step
+from idp.oidc.claims import register_claims
 from idp.services import organisations as orgs
 from idp.services import permissions
 from idp.services.permissions import KINDS, NotAllowed, NotFound
@@ -40,6 +42,36 @@ class SignedIn:
     context: dict
 
 
+def organisation_claims(account, _client, context: dict) -> dict:
+    """Scope ``organisation``: org (id + name), org_role, eservices — for the organisation the IdP
+    session acts for (the one chosen, or the only one); nothing when there is none."""
+    with store() as s:
+        choices = [c["id"] for c in permissions.active_organisations(s, account.id)]
+        chosen = context.get("organisation_id")
+        organisation_id = chosen if chosen in choices else (choices[0] if len(choices) == 1 else None)
+        return permissions.organisation_context(s, account.id, organisation_id)
+
+
+register_claims("organisation", organisation_claims, ["org", "org_role", "eservices"])
+
+
+@register_step
+def choose_organisation(interaction, account) -> str | None:
+    """Post-login step: a person with several organisations says which one this session acts for."""
+    if "organisation" not in interaction.params.get("scope", "").split():
+        return None
+    with store() as s:
+        choices = {c["id"] for c in permissions.active_organisations(s, account.id)}
+    if len(choices) <= 1:
+        return None
+    from idp.services.sessions import current_session
+
+    record = current_session()
+    if record is not None and record.context.get("organisation_id") in choices:
+        return None
+    return url_for("organisations.choose", interaction=interaction.uid)
+
+
 def signed_in() -> SignedIn | None:
     from idp.services import sessions
 
@@ -50,7 +82,7 @@ def signed_in() -> SignedIn | None:
 
 
 def login_url(next_path: str) -> str:
-    return url_for("login.start", next=next_path)
+    return url_for("login.signin", next=next_path)
 
 
 def current_organisation_id(who: SignedIn) -> str | None:
@@ -275,6 +307,11 @@ def choose():
                                    current=current_organisation_id(who), roles=role_labels(),
                                    error=_("Choisissez une organisation de la liste.")), 400
         set_current_organisation(who, chosen)
+        if request.form.get("interaction"):
+            from idp.flows.login import mark_done, resume_interaction
+
+            mark_done(request.form["interaction"], "choose_organisation")
+            return resume_interaction(request.form["interaction"])
         return redirect(target)
     return render_template("idp/orgs/choose.html", choices=choices, target=request.values,
                            current=current_organisation_id(who), roles=role_labels(), error=None)

@@ -82,7 +82,9 @@ class PermissionClient:
             data = self._ask(principal, organisation["id"])
             if data is None:
                 return Access(organisation, False, None, [], reachable=False)
-            self._redis().set(key, json.dumps(data), ex=PERMISSION_CACHE_SECONDS)
+            ttl = int(self.app.config.get("PERMISSION_CACHE_SECONDS", PERMISSION_CACHE_SECONDS))
+            if ttl > 0:
+                self._redis().set(key, json.dumps(data), ex=ttl)
         return Access(organisation, bool(data.get("active")), data.get("org_role"), list(data.get("eservices", [])))
 
     def _ask(self, principal: Principal, organisation_id: str) -> dict[str, Any] | None:

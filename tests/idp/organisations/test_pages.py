@@ -1,0 +1,169 @@
+"""The organisation pages at the IdP: registration form, the console confined to the session's
+organisation (a cross-organisation matrix through the pages), the switch, the legal
+representative's page. Sign-in is the core's session service (a session created for the account)."""
+
+from __future__ import annotations
+
+import html
+import re
+
+import pytest
+
+import idp
+from idp.services import organisations as orgs
+from idp.services import sessions
+from idp.storage.sql.organisations import OrganisationStore
+from idp.storage.sql.outbox import OutboxMessage
+from shared.timeutil import utcnow
+from tests.idp.organisations.conftest import CODE_URL, make_admin, make_person, org_data
+
+
+@pytest.fixture
+def app(tmp_sqlite_url):
+    idp.upgrade_database(tmp_sqlite_url)
+    app = idp.create_app({"database_url": tmp_sqlite_url, "_quiet": True})
+    app.config.update(TESTING=True)
+    yield app
+    app.extensions["db"].dispose()
+
+
+@pytest.fixture
+def world(app):
+    with app.extensions["db"].session() as session:
+        store = OrganisationStore(session)
+        town = orgs.create_organisation(store, org_data("Mairie A", "111111111"))
+        assoc = orgs.create_organisation(store, org_data("Association B", "222222222", "association"))
+        claire = make_person(store, "Claire", "Martin", "claire@example.org")  # administrator of both
+        bruno = make_person(store, "Bruno", "Klein", "bruno@example.org")  # administrator of B only
+        fred = make_person(store, "Frédéric", "DUPONT DURAND", "fred@example.org")
+        make_admin(store, claire, town)
+        make_admin(store, claire, assoc)
+        make_admin(store, bruno, assoc)
+        fred_m, _ = orgs.join_organisation(store, fred, town, "user", utcnow(), CODE_URL)
+        orgs.subscribe(store, claire.id, town.id, "etat-civil")
+        return {"town": town.id, "assoc": assoc.id, "claire": claire.id, "bruno": bruno.id, "fred": fred.id,
+                "fred_m": fred_m.id}
+
+
+def sign_in(app, client, account_id: str) -> str:
+    with app.test_request_context():
+        record = sessions.create(account_id, ["pwd"])
+    client.set_cookie(sessions.COOKIE, record.sid)
+    return record.sid
+
+
+def text(response) -> str:
+    return html.unescape(response.get_data(as_text=True))
+
+
+def csrf(client, path: str) -> str:
+    return re.search(r'name="csrf_token" value="([^"]+)"', text(client.get(path))).group(1)
+
+
+def choose(client, organisation_id: str):
+    token = csrf(client, "/organisations/choix")
+    return client.post("/organisations/choix", data={"csrf_token": token, "organisation_id": organisation_id})
+
+
+def test_registration_form_marks_required_fields_and_explains_the_button(app):
+    page = text(app.test_client().get("/organisations/inscription"))
+    assert "Les champs marqués d'un astérisque (*) sont obligatoires." in page
+    assert "J'accepte les conditions d'utilisation" in page
+    assert "Le bouton « Valider » ne fonctionne pas ?" in page
+    assert '<button type="submit" class="button" aria-describedby="valider-hint">Valider</button>' in page
+
+
+def test_registration_as_administrator_sends_the_letter(app):
+    client = app.test_client()
+    token = csrf(client, "/organisations/inscription")
+    response = client.post("/organisations/inscription", data={
+        "csrf_token": token, "role": "administrator", "organisation_id": "new",
+        **org_data("Mairie de Lièpvre", "216801800"), "given_name": "Hugo", "family_name": "Bernard",
+        "email": "hugo@example.org", "password": "Sup3rSecret", "password_confirm": "Sup3rSecret", "terms": "on"})
+    assert response.status_code == 200
+    assert "représentant légal de « Mairie de Lièpvre »" in text(response)
+    with app.extensions["db"].session() as session:
+        letter = session.query(OutboxMessage).filter_by(channel="letter").one()
+        assert letter.attachment.startswith(b"%PDF")
+
+
+def test_registration_errors_are_summarised_and_nothing_is_created(app):
+    client = app.test_client()
+    token = csrf(client, "/organisations/inscription")
+    response = client.post("/organisations/inscription", data={"csrf_token": token, "role": "user"})
+    assert response.status_code == 400
+    page = text(response)
+    assert "Il y a un problème" in page and "Cochez la case d'acceptation des conditions d'utilisation" in page
+
+
+def test_a_session_acts_for_one_organisation_chosen_among_the_memberships(app, world):
+    client = app.test_client()
+    sign_in(app, client, world["claire"])
+    page = text(client.get("/organisations/choix"))
+    assert "Mairie A" in page and "Association B" in page
+    assert client.get("/organisations/console").status_code == 302  # no organisation chosen yet
+    assert choose(client, world["town"]).status_code == 302
+    console = text(client.get("/organisations/console"))
+    assert "Mairie A" in console and "fred@example.org" in console
+    assert choose(client, world["assoc"]).status_code == 302
+    console = text(client.get("/organisations/console"))
+    assert "Association B" in console and "fred@example.org" not in console
+
+
+def test_cannot_choose_an_organisation_without_membership(app, world):
+    client = app.test_client()
+    sign_in(app, client, world["bruno"])
+    assert choose(client, world["town"]).status_code == 400
+
+
+@pytest.mark.parametrize("action", ["validate", "invalidate", "grant", "revoke"])
+def test_an_administrator_cannot_touch_another_organisations_members(app, world, action):
+    client = app.test_client()
+    sign_in(app, client, world["bruno"])  # acts for Association B (his only organisation)
+    token = csrf(client, "/organisations/console")
+    paths = {
+        "validate": f"/organisations/console/membres/{world['fred_m']}/valider",
+        "invalidate": f"/organisations/console/membres/{world['fred_m']}/invalider",
+        "grant": f"/organisations/console/membres/{world['fred_m']}/e-services",
+        "revoke": f"/organisations/console/membres/{world['fred_m']}/e-services",
+    }
+    data = {"csrf_token": token, "eservice_id": "etat-civil", "action": action}
+    assert client.post(paths[action], data=data).status_code == 404
+    with app.extensions["db"].session() as session:
+        membership = OrganisationStore(session).membership(world["fred_m"])
+        assert membership.status == "pending"
+
+
+def test_unsubscribing_acts_only_on_the_sessions_organisation(app, world):
+    client = app.test_client()
+    sign_in(app, client, world["bruno"])
+    token = csrf(client, "/organisations/console")
+    client.post("/organisations/console/abonnements",
+                data={"csrf_token": token, "eservice_id": "etat-civil", "action": "unsubscribe"})
+    with app.extensions["db"].session() as session:
+        assert [s.eservice_id for s in OrganisationStore(session).subscriptions(world["town"])] == ["etat-civil"]
+
+
+def test_a_user_has_no_console(app, world):
+    client = app.test_client()
+    with app.extensions["db"].session() as session:
+        orgs.validate_member(OrganisationStore(session), world["claire"], world["town"], world["fred_m"], utcnow())
+    sign_in(app, client, world["fred"])
+    assert client.get("/organisations/console").status_code == 403
+
+
+def test_legal_representative_page_at_the_idp(app):
+    with app.extensions["db"].session() as session:
+        store = OrganisationStore(session)
+        organisation = orgs.create_organisation(store, org_data("Mairie C", "333333333"))
+        candidate = make_person(store, "Hugo", "Bernard", "hugo@example.org")
+        _m, letter = orgs.join_organisation(store, candidate, organisation, "administrator", utcnow(), CODE_URL)
+        reference, codes = letter.request.reference, letter.codes
+    client = app.test_client()
+    token = csrf(client, "/organisations/confirmation")
+    wrong = client.post("/organisations/confirmation", data={"csrf_token": token, "reference": reference,
+                                                             "code_1": codes[1], "code_2": codes[0]})
+    assert wrong.status_code == 400 and "ne correspondent pas" in text(wrong)
+    right = client.post("/organisations/confirmation", data={"csrf_token": token, "reference": reference,
+                                                             "code_1": codes[0], "code_2": codes[1]})
+    assert right.status_code == 200 and "l'administrateur est validé" in text(right)
