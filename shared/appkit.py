@@ -11,7 +11,9 @@ from shared.storage import Database, make_redis
 
 def init_storage(app: Flask, settings: Settings) -> None:
     app.extensions["db"] = Database(settings.database_url)
-    app.extensions["redis"] = make_redis(settings.redis_url, namespace=settings.app_name)
+    # The embedded stand-in is per app and per database, so several apps in one process
+    # (tests) never see each other's keys, as separate deployments would not.
+    app.extensions["redis"] = make_redis(settings.redis_url, namespace=f"{settings.app_name}:{settings.database_url}")
 
 
 def get_db() -> Database:

@@ -11,9 +11,13 @@ from idp.oidc import tokens
 
 def bearer_claims(scope: str | None = None):
     header = request.headers.get("Authorization", "")
-    if not header.startswith("Bearer "):
+    if header.startswith("Bearer "):
+        presented = header[7:].strip()
+    elif request.method == "POST" and request.mimetype == "application/x-www-form-urlencoded" and request.form.get("access_token"):
+        presented = request.form["access_token"]  # RFC 6750 §2.2 form-encoded body parameter
+    else:
         return None, ("invalid_token", "missing bearer token", 401)
-    claims = tokens.decode_access_token(header[7:].strip())
+    claims = tokens.decode_access_token(presented)
     if claims is None:
         return None, ("invalid_token", "invalid, expired or revoked token", 401)
     if scope and scope not in str(claims.get("scope", "")).split():

@@ -85,11 +85,8 @@ def submit_sign_in(http: requests.Session, page: requests.Response, identifier: 
 def sign_in_with_requests(http: requests.Session, authorize_url: str, identifier: str, password: str,
                           redirect_prefix: str) -> dict[str, list[str]]:
     """Drive the HTML sign-in from an authorization URL; return the callback's query parameters."""
-    page = http.get(authorize_url, allow_redirects=True)
-    if not page.url.startswith(redirect_prefix):
-        response = submit_sign_in(http, page, identifier, password)
-        response = follow_until_redirect_to(http, response, redirect_prefix)
-        location = response.headers["Location"]
-    else:
-        location = page.url
-    return parse_qs(urlsplit(location).query)
+    response = follow_until_redirect_to(http, http.get(authorize_url, allow_redirects=False), redirect_prefix)
+    if response.status_code == 200:  # a sign-in page: no session yet
+        response = follow_until_redirect_to(http, submit_sign_in(http, response, identifier, password),
+                                            redirect_prefix)
+    return parse_qs(urlsplit(response.headers["Location"]).query)
