@@ -1,0 +1,179 @@
+"""Seed 002 end to end in Chromium: register as administrator, the letter's codes entered by the
+legal representative on the portal, subscribe, grant yourself and a user, use the e-service,
+revoke, and see the launcher and the page refuse — at the next request, not the next sign-in."""
+
+from __future__ import annotations
+
+import io
+import re
+
+import pytest
+from pypdf import PdfReader
+
+from portals.eservices import create_app as create_portal
+from portals.eservices import upgrade_database as upgrade_portal
+from tests.idp.helpers import start_idp
+from tests.servers import LiveServer, free_port
+
+pytestmark = pytest.mark.browser
+PASSWORD = "Mairie-Liepvre-2026"
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+                 "--disable-sync", "--no-first-run"]
+
+
+@pytest.fixture
+def stack(tmp_path, monkeypatch):
+    portal_port = free_port()
+    portal_url = f"http://127.0.0.1:{portal_port}"
+    monkeypatch.setenv("ESERVICES_PUBLIC_URL", portal_url)
+    idp = start_idp(f"sqlite:///{tmp_path / 'idp.db'}")
+    from idp.services import clients
+
+    with idp.app.app_context():
+        _client, secret = clients.create(
+            "Portail e-services", [f"{portal_url}/callback"], post_logout_redirect_uris=[f"{portal_url}/"],
+            backchannel_logout_uri=f"{portal_url}/backchannel-logout", client_id="eservices", first_party=True,
+            scope="openid profile email offline_access organisation management")
+    monkeypatch.setenv("ESERVICES_CLIENT_SECRET", secret)
+    portal_db = f"sqlite:///{tmp_path / 'eservices.db'}"
+    upgrade_portal(portal_db)
+    portal_app = create_portal({"database_url": portal_db, "issuer": idp.url, "_quiet": True})
+    portal_app.config["PERMISSION_CACHE_SECONDS"] = 0  # the rule under test: the very next request
+    portal = LiveServer(portal_app, portal_port).start()
+    yield idp, portal
+    portal.stop()
+    idp.stop()
+
+
+@pytest.fixture
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+def read_letter(idp_app) -> tuple[str, str, str]:
+    """The letter to the legal representative, as the post would deliver it: the PDF in the outbox."""
+    from idp.storage.sql.outbox import OutboxMessage
+
+    with idp_app.extensions["db"].session() as session:
+        letter = session.query(OutboxMessage).filter_by(channel="letter").one()
+        assert letter.recipient.startswith("Madame la Maire Anne FAURE\nMairie de Lièpvre")
+        text = "".join(page.extract_text() for page in PdfReader(io.BytesIO(letter.attachment)).pages)
+    reference = re.search(r"Référence de la demande : (ADM-[A-Z0-9]+)", text).group(1)
+    code_1 = re.search(r"Code de confirmation n° 1 : ([A-Z0-9]+)", text).group(1)
+    code_2 = re.search(r"Code de confirmation n° 2 : ([A-Z0-9]+)", text).group(1)
+    return reference, code_1, code_2
+
+
+def sign_in(page, portal_url: str, identifier: str) -> None:
+    page.goto(portal_url + "/")
+    page.get_by_role("link", name="Se connecter").click()
+    page.get_by_label("Adresse e-mail").fill(identifier)
+    page.get_by_role("button", name="Continuer").click()
+    page.get_by_label("Mot de passe").fill(PASSWORD)
+    page.get_by_role("button", name="Continuer").click()
+    page.wait_for_url(portal_url + "/")
+
+
+def register(page, idp_url: str, role: str, given: str, family: str, email: str, new_org: bool) -> None:
+    page.goto(idp_url + "/organisations/inscription")
+    page.get_by_label("Administrateur" if role == "administrator" else "Utilisateur", exact=True).check()
+    if new_org:
+        page.get_by_label("Organisation *", exact=True).select_option("new")
+        page.get_by_label("Nom de l'organisation *").fill("Mairie de Lièpvre")
+        page.get_by_label("Type d'organisation *").select_option("commune")
+        page.get_by_label("Adresse postale *").fill("1 place de la Mairie")
+        page.get_by_label("Code postal *").fill("68660")
+        page.get_by_label("Commune *").fill("Lièpvre")
+        page.get_by_label("Nom du représentant légal *").fill("Anne FAURE")
+        page.get_by_label("Qualité du représentant légal *").fill("Madame la Maire")
+    else:
+        page.get_by_label("Organisation *", exact=True).select_option(label="Mairie de Lièpvre (68660 Lièpvre)")
+    page.get_by_label("Prénom").fill(given)
+    page.locator("#family_name").fill(family)
+    page.get_by_label("Adresse électronique").fill(email)
+    page.locator("#password").fill(PASSWORD)
+    page.get_by_label("Confirmation du mot de passe").fill(PASSWORD)
+    page.get_by_label("J'accepte les conditions d'utilisation du portail e-services").check()
+    page.get_by_role("button", name="Valider").click()
+    page.get_by_role("heading", name="Inscription enregistrée").wait_for()
+
+
+def test_delegated_permissions_from_the_letter_to_the_revocation(stack, browser):
+    idp, portal = stack
+    admin = browser.new_context(locale="fr-FR").new_page()
+    legal_rep = browser.new_context(locale="fr-FR").new_page()
+    user = browser.new_context(locale="fr-FR").new_page()
+
+    # 1. Hugo registers as administrator of a new organisation: a letter goes to the legal representative
+    register(admin, idp.url, "administrator", "Hugo", "BERNARD", "hugo.bernard@example.org", new_org=True)
+    assert "représentant légal de « Mairie de Lièpvre »" in admin.content()
+    reference, code_1, code_2 = read_letter(idp.app)
+
+    # 2. Before the codes, Hugo is not operational: the portal shows him no organisation to act for
+    sign_in(admin, portal.url, "hugo-bernard")  # the seed-002 identifier built from his names
+    assert "Vous n'agissez pour aucune organisation" in admin.content()
+
+    # 3. The legal representative types the codes on the portal
+    legal_rep.goto(portal.url + "/representant-legal")
+    legal_rep.get_by_label("Référence de la demande").fill(reference)
+    legal_rep.get_by_label("Code de confirmation n° 1").fill(code_2)  # swapped: refused
+    legal_rep.get_by_label("Code de confirmation n° 2").fill(code_1)
+    legal_rep.get_by_role("button", name="Valider").click()
+    assert "ne correspondent pas" in legal_rep.locator("#outcome").inner_text()
+    legal_rep.get_by_label("Code de confirmation n° 1").fill(code_1)
+    legal_rep.get_by_label("Code de confirmation n° 2").fill(code_2)
+    legal_rep.get_by_role("button", name="Valider").click()
+    assert "l'administrateur est validé" in legal_rep.locator("#outcome").inner_text()
+
+    # 4. Léa registers as a user of the organisation
+    register(user, idp.url, "user", "Léa", "MULLER", "lea.muller@example.org", new_org=False)
+
+    # 5. Hugo signs in again (new tokens: now administrator), opens the console, subscribes, validates
+    #    Léa, grants himself and Léa the e-service
+    admin.context.clear_cookies()
+    sign_in(admin, portal.url, "hugo.bernard@example.org")
+    assert "Vous agissez pour : Mairie de Lièpvre (administrateur)" in admin.content()
+    assert "Aucun e-service ne vous est encore autorisé" in admin.content()  # no permission by default
+    admin.get_by_role("link", name="Console d'administration", exact=True).first.click()
+    admin.get_by_role("heading", name="Console d'administration — Mairie de Lièpvre").wait_for()
+    admin.get_by_role("button", name="Abonner à « Actes d'état civil »").click()
+    assert "L'organisation est abonnée à l'e-service." in admin.content()
+    admin.get_by_role("button", name="Valider l'inscription de lea-muller", exact=True).click()
+    assert "L'inscription est validée." in admin.content()
+    admin.get_by_role("button", name="Autoriser hugo-bernard — Actes d'état civil").click()
+    admin.get_by_role("button", name="Autoriser lea-muller — Actes d'état civil").click()
+    assert "La permission est accordée." in admin.content()
+
+    # 6. Hugo uses the e-service from his launcher
+    admin.goto(portal.url + "/")
+    admin.get_by_role("link", name="Actes d'état civil").click()
+    admin.get_by_role("textbox", name="Objet").fill("Acte de naissance de Jules")
+    admin.get_by_role("button", name="Valider").click()
+    assert "Votre démarche est enregistrée." in admin.content()
+
+    # 7. Léa signs in, sees the e-service in her launcher and the organisation's démarche
+    sign_in(user, portal.url, "lea-muller")
+    user.get_by_role("link", name="Actes d'état civil").click()
+    assert "Acte de naissance de Jules" in user.content()
+    assert "Listes électorales" not in user.locator("main").inner_text()
+
+    # 8. Hugo revokes Léa's permission and his own
+    admin.goto(idp.url + "/organisations/console")
+    admin.get_by_role("button", name="Retirer lea-muller — Actes d'état civil").click()
+    admin.get_by_role("button", name="Retirer hugo-bernard — Actes d'état civil").click()
+    assert "La permission est retirée." in admin.content()
+
+    # 9. At their next request, without signing in again, the page and the launcher refuse
+    response = user.reload()
+    assert response.status == 403
+    assert "Vous n'êtes pas autorisé(e) à utiliser l'e-service « Actes d'état civil »" in user.content()
+    user.goto(portal.url + "/")
+    assert user.get_by_role("link", name="Actes d'état civil").count() == 0
+    assert "Aucun e-service ne vous est encore autorisé" in user.content()
+    response = admin.goto(portal.url + "/e-services/etat-civil")
+    assert response.status == 403
