@@ -218,14 +218,21 @@ def finish_upstream_logout(redis: Redis, state: str | None) -> str | None:
 # A federated account's profile, email and birth claims come from its pivot identity only.
 
 
+# Claims other areas give for these scopes that a federated account must not pass on (its
+# ``Account.email`` is a placeholder, its username none): withheld (null) when the account is federated.
+WITHHELD = {"profile": {"preferred_username": None, "locale": None}, "email": {"email": None, "email_verified": None}}
+
+
 def _pivot_claims_provider(scope: str):
     def provider(account, _client, _context) -> dict[str, Any]:
+        from idp.services.identities import is_federated, pivot_claims
         from shared.appkit import get_db
 
         with get_db().session() as session:
-            from idp.services.identities import pivot_claims
-
-            return pivot_claims(IdentityStore(session), account.id, [scope])
+            store = IdentityStore(session)
+            if not is_federated(store, account.id):
+                return {}
+            return {**WITHHELD.get(scope, {}), **pivot_claims(store, account.id, [scope])}
 
     provider.__name__ = f"federated_{scope}_claims"
     return provider

@@ -10,6 +10,7 @@ from flask import Flask
 BLUEPRINTS: list[str] = [
     "idp.web.oidc:bp",
     "idp.web.login:bp",
+    "idp.web.federation:bp",
     "idp.web.organisations:bp",
     "idp.api.management:bp",
 ]

@@ -12,6 +12,7 @@ from flask import Blueprint, abort, redirect, render_template, request
 from flask_babel import gettext as _
 
 from idp.flows import federation as flow
+from idp.oidc.logout import LOGOUT_HOOKS
 from idp.upstream.registry import get_upstream, get_upstreams
 from shared.appkit import get_db, get_redis, get_settings
 
@@ -133,3 +134,11 @@ def upstream_logout_url(session_data: dict | None, post_logout_redirect: str | N
     return flow.begin_upstream_logout(get_redis(), get_upstreams(), session_data, post_logout_redirect,
                                       logout_return_uri())
 
+
+def end_upstream_session(session, destination: str | None) -> str | None:
+    """``idp.oidc.logout.LOGOUT_HOOKS`` entry: the core's logout calls it with the ending IdP session."""
+    return upstream_logout_url(getattr(session, "context", None), destination)
+
+
+if end_upstream_session not in LOGOUT_HOOKS:
+    LOGOUT_HOOKS.append(end_upstream_session)

@@ -1,0 +1,241 @@
+"""Federated sign-in end to end: a live IdP, live sandbox upstream OPs (and node-oidc-provider),
+driven over HTTP like a browser, through to the ID token and userinfo a portal receives.
+
+Runs on SQLite + fakeredis and on PostgreSQL + real Redis (``live_idp``).
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from contextlib import ExitStack
+from urllib.parse import urlencode
+
+import pytest
+import requests
+
+from shared.tokens import ProviderMetadata, verify_id_token
+from tests.idp.helpers import follow_until_redirect_to, make_client, pkce
+
+from .helpers import Browser, forms, live_sandbox, query
+from .node_op import node_oidc_provider
+
+REDIRECT = "http://justice.example/callback"
+RP_HOME = "http://justice.example/"
+PIVOT = {"given_name", "family_name", "birthdate", "gender", "birthplace", "birthcountry", "email",
+         "email_verified"}
+ANGELA = {"given_name": "Angela Claire Louise", "family_name": "DUBOIS", "birthdate": "1962-08-24",
+          "gender": "female", "birthplace": "75107", "birthcountry": "99100"}
+# Someone else who happens to use Paul Martin's email address at ameli.
+NAMESAKE = {"login": "1111111111111", "password": "Namesake-1", "sub": "ameli-namesake",
+            "claims": {"given_name": "Pauline", "family_name": "MARTINEZ", "birthdate": "1985-03-02",
+                       "gender": "female", "birthplace": "33063", "birthcountry": "99100",
+                       "email": "paul.martin@example.fr", "email_verified": True}}
+LEVELS = {"impots": ["eidas1"], "ameli": ["eidas1"], "laposte": ["eidas1", "eidas2"], "nodeop": ["eidas1", "eidas2"]}
+
+
+@pytest.fixture(scope="module")
+def fed(live_idp):
+    """The live IdP with three sandbox providers and node-oidc-provider as upstream providers."""
+    callback = f"{live_idp.url}/federation/callback"
+    logged_out = f"{live_idp.url}/federation/logged-out"
+    with ExitStack() as stack:
+        upstream_config, sandboxes = {}, {}
+        for name in ("impots", "ameli", "laposte"):
+            secret = secrets.token_urlsafe(16)
+            app, url = stack.enter_context(live_sandbox(
+                name, idp_issuer=live_idp.url, client_secret=secret,
+                citizens=[NAMESAKE] if name == "ameli" else None))
+            sandboxes[name] = app
+            upstream_config[name] = {"issuer": url, "secret": secret, "sandbox": True}
+        node_secret = secrets.token_urlsafe(16)
+        node_url = stack.enter_context(node_oidc_provider(node_secret, callback, logged_out))
+        upstream_config["nodeop"] = {"issuer": node_url, "secret": node_secret, "sandbox": False}
+        providers = {}
+        for name, item in upstream_config.items():
+            env = f"TEST_FEDERATION_{name.upper()}_SECRET"
+            os.environ[env] = item["secret"]
+            providers[name] = {"issuer": item["issuer"], "client_id": "civic-idp", "client_secret_env": env,
+                               "display_name": name if name != "nodeop" else "node-oidc-provider",
+                               "logo": f"federation/{name}.svg" if item["sandbox"] else None,
+                               "scopes": ["openid", "profile", "email", "birth"], "acr_levels": LEVELS[name],
+                               "sandbox": item["sandbox"]}
+        providers = {k: {kk: vv for kk, vv in v.items() if vv is not None} for k, v in providers.items()}
+        live_idp.app.config["UPSTREAM_PROVIDERS"] = providers
+        live_idp.app.extensions.pop("upstreams", None)
+        client_id, client_secret = make_client(
+            live_idp.app, [REDIRECT], post_logout_redirect_uris=[RP_HOME], first_party=True,
+            name="Justice – espace personnel", scope="openid profile email birth offline_access",
+            policy={"require_federation": True, "default_acr": "eidas1"})
+        yield {"idp": live_idp, "sandboxes": sandboxes, "client": (client_id, client_secret)}
+
+
+@pytest.fixture(autouse=True)
+def well_behaved(fed):
+    for app in fed["sandboxes"].values():
+        app.config["SANDBOX_FAULTS"] = set()
+        app.config["SANDBOX_ACR"] = None
+
+
+def authorize_url(fed, acr_values=None):
+    verifier, challenge = pkce()
+    params = {"response_type": "code", "client_id": fed["client"][0], "redirect_uri": REDIRECT,
+              "scope": "openid profile email birth", "state": secrets.token_urlsafe(8),
+              "nonce": secrets.token_urlsafe(8), "code_challenge": challenge, "code_challenge_method": "S256"}
+    if acr_values:
+        params["acr_values"] = acr_values
+    return f"{fed['idp'].url}/authorize?{urlencode(params)}", params, verifier
+
+
+def choose_provider(browser, fed, provider, acr_values=None):
+    """From the portal's authorization request to the upstream provider's sign-in page."""
+    url, params, verifier = authorize_url(fed, acr_values)
+    choice = browser.get(url)
+    assert choice.status_code == 200 and "/providers" in choice.url
+    upstream_page = browser.submit(choice, {}, f"/federation/{provider}/start")
+    return choice, upstream_page, params, verifier
+
+
+def sign_in_upstream(browser, page, login, password):
+    if "request_id" in page.text:  # sandbox
+        back = browser.submit(page, {"login": login, "password": password}, "/login", ("action", "login"),
+                              follow=False)
+    else:  # node-oidc-provider's page
+        back = browser.submit(page, {"login": login, "password": password}, "/login", follow=False)
+        while back.status_code in (302, 303) and "/federation/callback" not in back.headers["Location"]:
+            back = browser.get(requests.compat.urljoin(back.url, back.headers["Location"]), allow_redirects=False)
+    assert back.status_code in (302, 303) and "/federation/callback" in back.headers["Location"], back.text
+    return browser.get(back.headers["Location"], allow_redirects=False)
+
+
+def federated_sign_in(fed, provider, login, password, acr_values=None, browser=None):
+    browser = browser or Browser()
+    _, page, params, verifier = choose_provider(browser, fed, provider, acr_values)
+    answer = sign_in_upstream(browser, page, login, password)
+    final = follow_until_redirect_to(browser.http, answer, REDIRECT)
+    assert final.status_code in (302, 303), final.text
+    back = query(final.headers["Location"])
+    assert back["state"] == params["state"] and back["iss"] == fed["idp"].url
+    client_id, secret = fed["client"]
+    tokens = requests.post(f"{fed['idp'].url}/token", auth=(client_id, secret), data={
+        "grant_type": "authorization_code", "code": back["code"], "redirect_uri": REDIRECT,
+        "code_verifier": verifier}).json()
+    id_claims = verify_id_token(tokens["id_token"], ProviderMetadata(issuer=fed["idp"].url), client_id,
+                                params["nonce"])
+    userinfo = requests.get(f"{fed['idp'].url}/userinfo",
+                            headers={"Authorization": f"Bearer {tokens['access_token']}"}).json()
+    return {"id": id_claims, "userinfo": userinfo, "tokens": tokens, "browser": browser}
+
+
+def passed_on(claims: dict) -> dict:
+    """The identity claims a portal receives (protocol claims and withheld nulls aside)."""
+    protocol = {"sub", "iss", "aud", "exp", "iat", "auth_time", "nonce", "acr", "amr", "sid", "azp", "at_hash", "jti"}
+    return {k: v for k, v in claims.items() if k not in protocol and v is not None}
+
+
+def test_provider_choice_page_lists_the_providers_and_says_where_to_recover_credentials(fed):
+    browser = Browser()
+    page = browser.get(authorize_url(fed)[0])
+    assert page.status_code == 200
+    for name in ("impots", "ameli", "laposte", "node-oidc-provider"):
+        assert f"Se connecter avec {name}" in page.text
+    assert "Bac à sable" in page.text
+    assert "vous devez vous rapprocher de l’organisme choisi" in page.text.replace("'", "’").replace("&#39;", "’")
+    assert len([f for f in forms(page.text) if "/federation/" in f["action"]]) == 4
+    english = browser.get(page.url, params={"lang": "en"})
+    assert "Choose an identity provider" in english.text and "contact the organisation you chose" in english.text
+
+
+def test_sign_in_through_a_sandbox_provider_end_to_end(fed):
+    result = federated_sign_in(fed, "impots", "1234567890123", "Sandbox-Impots-1")
+    assert result["id"]["acr"] == "eidas1"
+    assert "fed" in result["id"]["amr"]
+    info = result["userinfo"]
+    assert info["sub"] == result["id"]["sub"]
+    assert {k: info[k] for k in ANGELA} == ANGELA
+    assert info["email"] == "angela.dubois@example.fr" and info["email_verified"] is True
+    # the pivot identity and nothing else: no placeholder email, no internal identifier
+    assert set(passed_on(info)) <= PIVOT and set(passed_on(result["id"])) <= PIVOT
+    assert "federation.invalid" not in str(info) + str(result["id"])
+
+
+def test_same_person_through_two_providers_is_the_same_account(fed):
+    via_impots = federated_sign_in(fed, "impots", "1234567890123", "Sandbox-Impots-1")
+    via_ameli = federated_sign_in(fed, "ameli", "2620875107001", "Sandbox-Ameli-1")
+    assert via_ameli["id"]["sub"] == via_impots["id"]["sub"]
+    assert via_ameli["userinfo"]["email"] == "a.dubois@example.org"  # the last provider's address
+    someone_else = federated_sign_in(fed, "ameli", "1900599350002", "Sandbox-Ameli-2")
+    assert someone_else["id"]["sub"] != via_impots["id"]["sub"]
+
+
+def test_email_alone_does_not_link(fed):
+    paul = federated_sign_in(fed, "impots", "2345678901234", "Sandbox-Impots-2")
+    namesake = federated_sign_in(fed, "ameli", NAMESAKE["login"], NAMESAKE["password"])
+    assert paul["userinfo"]["email"] == namesake["userinfo"]["email"]
+    assert paul["id"]["sub"] != namesake["id"]["sub"]
+    assert namesake["userinfo"]["given_name"] == "Pauline"
+
+
+@pytest.mark.parametrize("fault", ["bad_signature", "wrong_nonce", "wrong_iss", "wrong_aud", "alg_none", "alg_hs256"])
+def test_tampered_upstream_id_token_is_refused(fed, fault):
+    fed["sandboxes"]["impots"].config["SANDBOX_FAULTS"] = {fault}
+    browser = Browser()
+    _, page, _, _ = choose_provider(browser, fed, "impots")
+    answer = sign_in_upstream(browser, page, "1234567890123", "Sandbox-Impots-1")
+    assert answer.status_code == 502
+    assert "n'a pas pu être vérifiée" in answer.text.replace("&#39;", "'")
+    assert "idp_sid" not in browser.http.cookies  # no IdP session was opened
+    retry = [f for f in forms(answer.text)] or [answer.text]
+    assert "/providers" in answer.text and retry
+
+
+def test_wrong_acr_is_refused(fed):
+    browser = Browser()
+    choice, _, _, _ = choose_provider(browser, fed, "laposte", acr_values="eidas2")
+    assert "Se connecter avec laposte" in choice.text and "Se connecter avec impots" not in choice.text
+    # a provider that cannot give eidas2 is refused even when asked for directly
+    uid = choice.url.split("/interaction/")[1].split("/")[0]
+    direct = browser.submit(choice, {}, "/federation/laposte/start", follow=False)
+    assert direct.status_code in (302, 303)
+    forged = browser.http.post(f"{fed['idp'].url}/federation/impots/start",
+                               data={"uid": uid, "csrf_token": forms(choice.text)[-1]["fields"]["csrf_token"]})
+    assert forged.status_code == 400
+    # the upstream answers with a lower level than required
+    fed["sandboxes"]["laposte"].config["SANDBOX_ACR"] = "eidas1"
+    browser = Browser()
+    _, page, _, _ = choose_provider(browser, fed, "laposte", acr_values="eidas2")
+    answer = sign_in_upstream(browser, page, "jean-eric.petit", "Sandbox-LaPoste-1")
+    assert answer.status_code == 403 and "insuffisant" in answer.text
+
+
+def test_the_achieved_level_reaches_the_portal(fed):
+    result = federated_sign_in(fed, "laposte", "jean-eric.petit", "Sandbox-LaPoste-1", acr_values="eidas2")
+    assert result["id"]["acr"] == "eidas2"
+    assert result["userinfo"]["family_name"] == "PETIT"
+
+
+def test_logout_ends_the_upstream_session_too(fed):
+    result = federated_sign_in(fed, "ameli", "1900599350002", "Sandbox-Ameli-2")
+    browser = result["browser"]
+    logout = browser.get(f"{fed['idp'].url}/logout", params={
+        "id_token_hint": result["tokens"]["id_token"], "post_logout_redirect_uri": RP_HOME, "state": "bye"},
+        allow_redirects=False)
+    hops = []
+    while logout.status_code in (302, 303) and not logout.headers["Location"].startswith(RP_HOME):
+        hops.append(logout.headers["Location"])
+        logout = browser.get(requests.compat.urljoin(logout.url, logout.headers["Location"]), allow_redirects=False)
+    assert logout.headers["Location"] == RP_HOME + "?state=bye"
+    assert any("/end_session" in hop for hop in hops)  # went through the upstream provider
+    assert any("/federation/logged-out" in hop for hop in hops)
+    # both sessions are over: the next sign-in asks for the upstream password again
+    _, page, _, _ = choose_provider(browser, fed, "ameli")
+    assert page.status_code == 200 and "request_id" in page.text
+
+
+def test_federation_through_node_oidc_provider(fed):
+    via_node = federated_sign_in(fed, "nodeop", "angela.dubois", "Node-Op-Pass-1")
+    assert via_node["id"]["acr"] == "eidas2"
+    assert via_node["userinfo"]["family_name"] == "Dubois"
+    assert via_node["userinfo"]["email_verified"] is False  # as the upstream said
+    via_impots = federated_sign_in(fed, "impots", "1234567890123", "Sandbox-Impots-1")
+    assert via_node["id"]["sub"] == via_impots["id"]["sub"]  # linked through the pivot identity
