@@ -177,3 +177,56 @@ def test_delegated_permissions_from_the_letter_to_the_revocation(stack, browser)
     assert "Aucun e-service ne vous est encore autorisé" in user.content()
     response = admin.goto(portal.url + "/e-services/etat-civil")
     assert response.status == 403
+
+
+def test_one_person_several_organisations_one_at_a_time(stack, browser):
+    """Seed 002's "plusieurs organisations": one account, one organisation per session, a switch."""
+    idp, portal = stack
+    from idp.services import accounts
+    from idp.services import organisations as orgs
+    from idp.storage.sql.organisations import Membership, OrganisationStore
+    from tests.idp.organisations.conftest import org_data
+
+    with idp.app.app_context():
+        claire = accounts.create("claire.martin@example.org", PASSWORD, given_name="Claire", family_name="MARTIN",
+                                 username="claire-martin")
+    with idp.app.extensions["db"].session() as session:
+        store = OrganisationStore(session)
+        town = orgs.create_organisation(store, org_data("Mairie A", "111111111"))
+        assoc = orgs.create_organisation(store, org_data("Association B", "222222222", "association"))
+        for organisation, eservice_id in ((town, "etat-civil"), (assoc, "subventions")):
+            membership = Membership(account_id=claire.id, organisation_id=organisation.id, role="administrator",
+                                    status="active")
+            store.add(membership)
+            orgs.subscribe(store, claire.id, organisation.id, eservice_id)
+            orgs.grant(store, claire.id, organisation.id, membership.id, eservice_id)
+
+    page = browser.new_context(locale="fr-FR").new_page()
+    page.goto(portal.url + "/")
+    page.get_by_role("link", name="Se connecter").click()
+    page.get_by_label("Adresse e-mail").fill("claire-martin")
+    page.get_by_role("button", name="Continuer").click()
+    page.get_by_label("Mot de passe").fill(PASSWORD)
+    page.get_by_role("button", name="Continuer").click()
+    # the post-login step: which organisation does this session act for?
+    page.get_by_role("heading", name="Pour quelle organisation agissez-vous ?").wait_for()
+    page.get_by_label("Association B (Administrateur)").check()
+    page.get_by_role("button", name="Continuer").click()
+    page.wait_for_url(portal.url + "/")
+    main = page.locator("main").inner_text()
+    assert "Vous agissez pour : Association B" in main
+    assert "Demandes de subvention" in main and "Actes d'état civil" not in main
+    assert page.goto(portal.url + "/e-services/etat-civil").status == 403  # the other organisation's grant
+
+    # switch: the IdP asks again, the portal signs in again without a password, nothing mixes
+    page.goto(portal.url + "/")
+    page.get_by_role("link", name="Changer d'organisation").first.click()
+    page.get_by_label("Mairie A (Administrateur)").check()
+    page.get_by_role("button", name="Continuer").click()
+    page.wait_for_url(portal.url + "/")
+    main = page.locator("main").inner_text()
+    assert "Vous agissez pour : Mairie A" in main
+    assert "Actes d'état civil" in main and "Demandes de subvention" not in main
+    assert page.goto(portal.url + "/e-services/subventions").status == 403
+    page.goto(idp.url + "/organisations/console")
+    assert "Console d'administration — Mairie A" in page.content() and "Association B" not in page.locator("main").inner_text()
