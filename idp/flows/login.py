@@ -32,17 +32,13 @@ class LoginRefused(Exception):
 def inactive_account_message(account) -> str:
     """What a non-active account's owner is told at sign-in (and never before the password matched)."""
     if account.status == "pending":
-        return _("Votre compte n'est pas encore validé. Cliquez sur le lien du courriel de validation "
-                 "que vous avez reçu, ou demandez un nouveau lien.")
+        return _("Votre compte n'est pas encore validé. Cliquez sur le lien du courriel de validation que vous avez reçu, ou demandez un nouveau lien.")
     reason = account.deactivation_reason
     if reason == "invalidated_by_admin":
-        return _("Votre compte a été désactivé par l'administrateur de votre organisation. "
-                 "Contactez-le pour qu'il le réactive.")
+        return _("Votre compte a été désactivé par l'administrateur de votre organisation. Contactez-le pour qu'il le réactive.")
     if reason == "activation_expired":
-        return _("Votre compte a été désactivé car le lien d'activation n'a pas été utilisé à temps. "
-                 "Demandez un nouveau lien d'activation.")
-    return _("Votre compte a été désactivé après 16 mois sans connexion. "
-             "Faites une demande d'assistance pour le réactiver.")
+        return _("Votre compte a été désactivé car le lien d'activation n'a pas été utilisé à temps. Demandez un nouveau lien d'activation.")
+    return _("Votre compte a été désactivé après 16 mois sans connexion. Faites une demande d'assistance pour le réactiver.")
 
 
 def submit_password(uid: str, identifier: str, password: str):

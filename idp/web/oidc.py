@@ -156,8 +156,7 @@ def resume(uid: str):
         return redirect(f"/interaction/{uid}/resume")
     if interaction is None:
         return render_template("idp/authorize_error.html", error="interaction_expired",
-                               description=_("Cette demande de connexion a expiré. Retournez sur le site "
-                                             "et recommencez.")), 400
+                               description=_("Cette demande de connexion a expiré. Retournez sur le site et recommencez.")), 400
     try:
         request_ = oidc.validate_params(interaction.params)
     except OAuth2Error as error:
