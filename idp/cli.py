@@ -11,7 +11,9 @@ from importlib import import_module
 
 import click
 
-EXTENSIONS: list[str] = []
+EXTENSIONS: list[str] = [
+    "idp.services.organisations:cli",
+]
 
 
 def _app():

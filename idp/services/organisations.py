@@ -619,3 +619,51 @@ def seed_demo(database_url: str | None = None, password: str = "Demo-Passw0rd", 
     finally:
         database.dispose()
     return lines
+
+
+# ---------------------------------------------------------------------------------------------
+# Command line (``idp orgs …``), registered in idp/cli.py EXTENSIONS
+
+import click  # noqa: E402
+
+
+@click.group("orgs")
+def cli() -> None:
+    """Organisations and delegated permissions (seed 002)."""
+
+
+@cli.command("list")
+def cli_list() -> None:
+    """Every organisation with its administrators, members and pending administrator request."""
+    import json
+
+    from shared.config import load_settings
+    from shared.storage import Database
+
+    database = Database(load_settings("idp", {"_quiet": True}).database_url)
+    try:
+        with database.session() as session:
+            store = OrganisationStore(session)
+            rows = []
+            for organisation in store.organisations():
+                members = store.members(organisation.id)
+                rows.append({
+                    "id": organisation.id, "name": organisation.name, "kind": organisation.kind,
+                    "legal_representative": f"{organisation.legal_rep_title} {organisation.legal_rep_name}",
+                    "administrators": [a.username for m, a in members if m.role == "administrator" and m.status == "active"],
+                    "members": {status: sum(1 for m, _a in members if m.status == status)
+                                for status in ("pending", "active", "invalidated")},
+                    "subscriptions": [s.eservice_id for s in store.subscriptions(organisation.id)],
+                    "pending_admin_requests": [r.reference for r in store.pending_admin_requests(organisation.id)],
+                })
+        click.echo(json.dumps(rows, ensure_ascii=False))
+    finally:
+        database.dispose()
+
+
+@cli.command("seed-demo")
+@click.option("--password", default="Demo-Passw0rd", show_default=True)
+def cli_seed_demo(password: str) -> None:
+    """Demo organisations, people and grants (idempotent); prints the demo credentials."""
+    for line in seed_demo(password=password):
+        click.echo(line)
