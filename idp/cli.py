@@ -13,6 +13,7 @@ import click
 
 EXTENSIONS: list[str] = [
     "idp.services.organisations:cli",
+    "idp.upstream.cli:federation",
 ]
 
 

@@ -398,3 +398,9 @@ def main(argv: list[str] | None = None) -> None:
 
 if __name__ == "__main__":
     main()
+
+
+def demo_processes() -> list[dict[str, Any]]:
+    """For the demo runner (scripts/demo_seed.extra_processes): one gunicorn process per sandbox."""
+    return [{"module": "idp.upstream.sandbox", "factory": f"create_sandbox_app('{key}')", "port": meta["port"],
+             "title": f"{meta['display_name']} (bac à sable / sandbox)"} for key, meta in SANDBOX_PROVIDERS.items()]
