@@ -70,7 +70,8 @@ def gunicorn(module: str, port: int, extra_env: dict[str, str] | None = None,
     # One worker per app: the embedded Redis stand-in lives in process memory.
     return subprocess.Popen(
         [sys.executable, "-m", "gunicorn", f"{module}:{factory}", "--bind", f"127.0.0.1:{port}",
-         "--workers", "1", "--threads", "8", "--log-level", "warning", "--timeout", "120"],
+         "--workers", "1", "--threads", "8", "--log-level", "warning", "--timeout", "120",
+         "--no-control-socket"],
         env=env,
     )
 
