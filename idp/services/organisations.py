@@ -435,15 +435,13 @@ def invalidate_member(store: OrganisationStore, actor_id: str, organisation_id: 
 
 
 def deactivate_account(store: OrganisationStore, account_id: str) -> None:
-    """The account lifecycle's hook when it exists; otherwise the same fields, in this transaction."""
-    store.session.flush()
+    """Deactivate through the account lifecycle's hook ``deactivate(account_id, reason)`` once this
+    transaction has committed (it ends the person's sessions too); without that hook, the same
+    fields are set in this transaction."""
     hook = _lifecycle_deactivate()
     if hook is not None:
-        try:
-            hook(account_id, INVALIDATION_REASON, session=store.session)
-            return
-        except TypeError:
-            pass
+        store.after_commit.append(lambda: hook(account_id, INVALIDATION_REASON))
+        return
     account = store.account(account_id)
     account.status, account.deactivation_reason = "deactivated", INVALIDATION_REASON
     audit(store, "account.deactivated", account_id, {"reason": INVALIDATION_REASON})

@@ -159,7 +159,10 @@ def _lifecycle(name: str):
 @contextlib.contextmanager
 def store() -> Iterator[OrganisationStore]:
     with get_db().session() as session:
-        yield OrganisationStore(session)
+        organisation_store = OrganisationStore(session)
+        yield organisation_store
+    for action in organisation_store.after_commit:  # e.g. the lifecycle's deactivation hook
+        action()
 
 
 def eservices_url() -> str:

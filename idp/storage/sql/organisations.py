@@ -97,6 +97,7 @@ class OrganisationStore:
 
     def __init__(self, session: Session):
         self.session = session
+        self.after_commit: list = []  # callables the caller runs once the transaction committed
 
     def add(self, record) -> None:
         self.session.add(record)

@@ -167,3 +167,39 @@ def test_legal_representative_page_at_the_idp(app):
     right = client.post("/organisations/confirmation", data={"csrf_token": token, "reference": reference,
                                                              "code_1": codes[0], "code_2": codes[1]})
     assert right.status_code == 200 and "l'administrateur est validé" in text(right)
+
+
+def test_invalidation_from_the_console_deactivates_an_account_without_other_organisation(app, world):
+    from idp.services import accounts
+
+    client = app.test_client()
+    sign_in(app, client, world["claire"])
+    choose(client, world["town"])
+    token = csrf(client, "/organisations/console")
+    response = client.post(f"/organisations/console/membres/{world['fred_m']}/invalider", data={"csrf_token": token})
+    assert response.status_code == 302
+    assert "L'inscription est invalidée." in text(client.get("/organisations/console"))
+    with app.app_context():
+        assert accounts.get(world["fred"]).status == "deactivated"
+    # the seed's way back: the administrator validates again
+    client.post(f"/organisations/console/membres/{world['fred_m']}/valider", data={"csrf_token": token})
+    with app.app_context():
+        assert accounts.get(world["fred"]).status == "active"
+
+
+def test_becoming_the_new_administrator_from_my_organisations(app, world):
+    with app.extensions["db"].session() as session:
+        orgs.validate_member(OrganisationStore(session), world["claire"], world["town"], world["fred_m"], utcnow())
+    client = app.test_client()
+    sign_in(app, client, world["fred"])
+    token = csrf(client, "/organisations/")
+    response = client.post(f"/organisations/{world['town']}/administrateur", data={"csrf_token": token},
+                           follow_redirects=True)
+    page = text(response)
+    assert "Un courrier avec les codes de confirmation est envoyé au représentant légal" in page
+    assert "en attente des codes du représentant légal" in page
+    with app.extensions["db"].session() as session:
+        assert session.query(OutboxMessage).filter_by(channel="letter").count() == 1
+    # another organisation's page is not his to ask
+    assert client.post(f"/organisations/{world['assoc']}/administrateur",
+                       data={"csrf_token": token}).status_code == 404

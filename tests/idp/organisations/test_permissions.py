@@ -72,14 +72,17 @@ def test_eservice_offered_only_to_some_kinds(world):
         run(database, orgs.subscribe, ids["admin"], ids["town"], "no-such-service")
 
 
-def test_invalidation_deactivates_an_account_without_other_membership(world):
+def test_invalidation_removes_the_grants(world):
     database, ids = world
-    run(database, orgs.invalidate_member, ids["admin"], ids["town"], ids["user_m"], utcnow())
-    account = run(database, lambda store: store.account(ids["user"]))
-    assert (account.status, account.deactivation_reason) == ("deactivated", orgs.INVALIDATION_REASON)
-    # the administrator validates again (seed 002: "demandez la validation à votre administrateur")
+    run(database, orgs.subscribe, ids["admin"], ids["town"], "etat-civil")
     run(database, orgs.validate_member, ids["admin"], ids["town"], ids["user_m"], utcnow())
-    assert run(database, lambda store: store.account(ids["user"])).status == "active"
+    run(database, orgs.grant, ids["admin"], ids["town"], ids["user_m"], "etat-civil")
+    run(database, orgs.invalidate_member, ids["admin"], ids["town"], ids["user_m"], utcnow())
+    membership = run(database, lambda store: store.membership(ids["user_m"]))
+    assert membership.status == "invalidated"
+    assert run(database, lambda store: store.grants_of_membership(ids["user_m"])) == []
+    assert not run(database, permissions.may_use, ids["user"], ids["town"], "etat-civil")
+    # (the account's deactivation is tested through the console: tests/idp/organisations/test_pages.py)
 
 
 def test_invalidation_keeps_an_account_active_elsewhere(world):
@@ -89,8 +92,11 @@ def test_invalidation_keeps_an_account_active_elsewhere(world):
         membership, _ = orgs.join_organisation(store, store.account(ids["user"]), store.organisation(ids["other"]),
                                                "user", utcnow(), CODE_URL)
         orgs.validate_member(store, ids["admin_b"], ids["other"], membership.id, utcnow())
-    run(database, orgs.invalidate_member, ids["admin"], ids["town"], ids["user_m"], utcnow())
-    assert run(database, lambda store: store.account(ids["user"])).status == "active"
+    with database.session() as session:
+        store = OrganisationStore(session)
+        orgs.invalidate_member(store, ids["admin"], ids["town"], ids["user_m"], utcnow())
+        assert store.after_commit == []  # no deactivation asked
+        assert store.account(ids["user"]).status == "active"
     assert run(database, permissions.active_organisations, ids["user"]) == [
         {"id": ids["other"], "name": "Mairie B", "role": "user"}]
 
