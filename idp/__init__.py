@@ -40,6 +40,10 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     def idp_context():
         return {"idp_signed_in": bool(request.cookies.get("idp_sid"))}
 
+    from idp.storage.sql.outbox import OutboxMessage
+    from shared.outbox import init_outbox
+
+    init_outbox(app, OutboxMessage)
     start_worker(app)
     return app
 

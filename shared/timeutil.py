@@ -26,3 +26,8 @@ def format_strasbourg(moment: datetime, with_seconds: bool = False) -> str:
     """``22/11/2026 14:05 (heure de Strasbourg)`` style, without the label (templates add it)."""
     pattern = "%d/%m/%Y %H:%M:%S" if with_seconds else "%d/%m/%Y %H:%M"
     return to_strasbourg(moment).strftime(pattern)
+
+
+def as_utc(moment: datetime) -> datetime:
+    """SQLite hands datetimes back naive; they were stored in UTC."""
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment

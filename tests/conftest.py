@@ -38,3 +38,50 @@ def postgres_server_url():
 @pytest.fixture
 def tmp_sqlite_url(tmp_path) -> str:
     return f"sqlite:///{tmp_path / 'test.db'}"
+
+
+class DevInbox:
+    """A running dev inbox (SMTP sink + gateways + API) for tests that follow a message to its recipient."""
+
+    def __init__(self, server, smtp_port: int):
+        self.server = server
+        self.url = server.url
+        self.smtp_url = f"smtp://127.0.0.1:{smtp_port}"
+        self.sms_gateway_url = f"{server.url}/gateway/sms"
+        self.letter_gateway_url = f"{server.url}/gateway/letters"
+
+    def settings(self) -> dict:
+        return {"smtp_url": self.smtp_url, "sms_gateway_url": self.sms_gateway_url,
+                "letter_gateway_url": self.letter_gateway_url, "devinbox_url": self.url}
+
+    def messages(self, to: str | None = None, channel: str | None = None) -> list[dict]:
+        import requests
+
+        params = {k: v for k, v in {"to": to, "channel": channel}.items() if v}
+        return requests.get(f"{self.url}/api/messages", params=params, timeout=5).json()
+
+    def wait_for(self, to: str, count: int = 1, channel: str | None = None, timeout: float = 15.0) -> list[dict]:
+        """The messages to ``to`` once at least ``count`` arrived (delivery is asynchronous by design)."""
+        import time
+
+        deadline = time.monotonic() + timeout
+        while True:
+            found = self.messages(to, channel)
+            if len(found) >= count or time.monotonic() > deadline:
+                assert len(found) >= count, f"expected {count} message(s) to {to}, got {found}"
+                return found
+            time.sleep(0.1)
+
+
+@pytest.fixture(scope="session")
+def devinbox(tmp_path_factory):
+    from shared.outbox.devinbox import create_app
+
+    smtp_port = servers.free_port()
+    directory = tmp_path_factory.mktemp("devinbox")
+    app = create_app({"database_url": f"sqlite:///{directory / 'devinbox.db'}", "_quiet": True},
+                     smtp_port=smtp_port)
+    server = servers.LiveServer(app, servers.free_port()).start()
+    yield DevInbox(server, smtp_port)
+    server.stop()
+    app.extensions["smtp_sink"].stop()

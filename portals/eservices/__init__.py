@@ -34,6 +34,10 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
 
     app.extensions["eservices_permissions"] = PermissionClient(app)
     app.register_blueprint(bp)
+    from portals.eservices.models import OutboxMessage
+    from shared.outbox import init_outbox
+
+    init_outbox(app, OutboxMessage)
     return app
 
 

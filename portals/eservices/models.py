@@ -11,11 +11,15 @@ from datetime import datetime
 from sqlalchemy import DateTime, Index, Integer, String, Text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
+from shared.outbox.models import define_outbox
 from shared.timeutil import utcnow
 
 
 class Base(DeclarativeBase):
     pass
+
+
+OutboxMessage = define_outbox(Base)  # the support request's acknowledgment email
 
 
 class SupportRequest(Base):

@@ -18,7 +18,7 @@ from flask import Flask
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from portals.eservices.models import Demarche, SupportRequest
+from portals.eservices.models import Demarche, OutboxMessage, SupportRequest
 from shared.config import load_toml
 from shared.rp.session import Principal
 
@@ -160,7 +160,9 @@ def check_support(form: dict[str, str]) -> dict[str, str]:
 
 
 def create_support_request(session: Session, form: dict[str, str], principal: Principal | None,
-                           page: str | None) -> SupportRequest:
+                           page: str | None, acknowledgment: tuple[str, str] | None = None,
+                           locale: str = "fr") -> SupportRequest:
+    """Store the request and, in the same transaction, the acknowledgment email (subject, body)."""
     reference = "AS-" + secrets.token_hex(4).upper()
     organisation = principal.claims.get("org") if principal else None
     record = SupportRequest(
@@ -169,4 +171,8 @@ def create_support_request(session: Session, form: dict[str, str], principal: Pr
         name=form["support_name"].strip(), email=form["support_email"].strip(), topic=form["support_topic"],
         message=form["support_message"].strip(), page=(page or "")[:300])
     session.add(record)
+    if acknowledgment:
+        subject, body = acknowledgment
+        session.add(OutboxMessage(channel="email", recipient=record.email, locale=locale,
+                                  subject=subject % {"ref": reference}, body_text=body % {"ref": reference}))
     return record

@@ -2,14 +2,26 @@
 
 from __future__ import annotations
 
+import secrets
 from contextlib import contextmanager
 from html.parser import HTMLParser
-from urllib.parse import parse_qsl, urljoin, urlsplit
+from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit
 
 import requests
 
 from idp.upstream.sandbox import create_sandbox_app
+from shared.tokens import ProviderMetadata, verify_id_token
+from tests.idp.helpers import follow_until_redirect_to, pkce
 from tests.servers import LiveServer, free_port
+
+REDIRECT = "http://justice.example/callback"
+RP_HOME = "http://justice.example/"
+# Someone else who happens to use Paul Martin's email address at ameli.
+NAMESAKE = {"login": "1111111111111", "password": "Namesake-1", "sub": "ameli-namesake",
+            "claims": {"given_name": "Pauline", "family_name": "MARTINEZ", "birthdate": "1985-03-02",
+                       "gender": "female", "birthplace": "33063", "birthcountry": "99100",
+                       "email": "paul.martin@example.fr", "email_verified": True}}
+LEVELS = {"impots": ["eidas1"], "ameli": ["eidas1"], "laposte": ["eidas1", "eidas2"], "nodeop": ["eidas1", "eidas2"]}
 
 
 class _Forms(HTMLParser):
@@ -76,3 +88,53 @@ def live_sandbox(name: str, **kwargs):
         yield app, server.url
     finally:
         server.stop()
+
+
+def authorize_url(fed, acr_values=None):
+    verifier, challenge = pkce()
+    params = {"response_type": "code", "client_id": fed["client"][0], "redirect_uri": REDIRECT,
+              "scope": "openid profile email birth", "state": secrets.token_urlsafe(8),
+              "nonce": secrets.token_urlsafe(8), "code_challenge": challenge, "code_challenge_method": "S256"}
+    if acr_values:
+        params["acr_values"] = acr_values
+    return f"{fed['idp'].url}/authorize?{urlencode(params)}", params, verifier
+
+
+def choose_provider(browser, fed, provider, acr_values=None):
+    """From the portal's authorization request to the upstream provider's sign-in page."""
+    url, params, verifier = authorize_url(fed, acr_values)
+    choice = browser.get(url)
+    assert choice.status_code == 200 and "/providers" in choice.url
+    upstream_page = browser.submit(choice, {}, f"/federation/{provider}/start")
+    return choice, upstream_page, params, verifier
+
+
+def sign_in_upstream(browser, page, login, password):
+    if "request_id" in page.text:  # sandbox
+        back = browser.submit(page, {"login": login, "password": password}, "/login", ("action", "login"),
+                              follow=False)
+    else:  # node-oidc-provider's page
+        back = browser.submit(page, {"login": login, "password": password}, "/login", follow=False)
+        while back.status_code in (302, 303) and "/federation/callback" not in back.headers["Location"]:
+            back = browser.get(requests.compat.urljoin(back.url, back.headers["Location"]), allow_redirects=False)
+    assert back.status_code in (302, 303) and "/federation/callback" in back.headers["Location"], back.text
+    return browser.get(back.headers["Location"], allow_redirects=False)
+
+
+def federated_sign_in(fed, provider, login, password, acr_values=None, browser=None):
+    browser = browser or Browser()
+    _, page, params, verifier = choose_provider(browser, fed, provider, acr_values)
+    answer = sign_in_upstream(browser, page, login, password)
+    final = follow_until_redirect_to(browser.http, answer, REDIRECT)
+    assert final.status_code in (302, 303), final.text
+    back = query(final.headers["Location"])
+    assert back["state"] == params["state"] and back["iss"] == fed["idp"].url
+    client_id, secret = fed["client"]
+    tokens = requests.post(f"{fed['idp'].url}/token", auth=(client_id, secret), data={
+        "grant_type": "authorization_code", "code": back["code"], "redirect_uri": REDIRECT,
+        "code_verifier": verifier}).json()
+    id_claims = verify_id_token(tokens["id_token"], ProviderMetadata(issuer=fed["idp"].url), client_id,
+                                params["nonce"])
+    userinfo = requests.get(f"{fed['idp'].url}/userinfo",
+                            headers={"Authorization": f"Bearer {tokens['access_token']}"}).json()
+    return {"id": id_claims, "userinfo": userinfo, "tokens": tokens, "browser": browser}

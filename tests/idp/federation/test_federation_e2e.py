@@ -6,68 +6,24 @@ Runs on SQLite + fakeredis and on PostgreSQL + real Redis (``live_idp``).
 
 from __future__ import annotations
 
-import os
-import secrets
-from contextlib import ExitStack
-from urllib.parse import urlencode
-
 import pytest
 import requests
 
-from shared.tokens import ProviderMetadata, verify_id_token
-from tests.idp.helpers import follow_until_redirect_to, make_client, pkce
+from .helpers import (
+    NAMESAKE,
+    RP_HOME,
+    Browser,
+    authorize_url,
+    choose_provider,
+    federated_sign_in,
+    forms,
+    sign_in_upstream,
+)
 
-from .helpers import Browser, forms, live_sandbox, query
-from .node_op import node_oidc_provider
-
-REDIRECT = "http://justice.example/callback"
-RP_HOME = "http://justice.example/"
 PIVOT = {"given_name", "family_name", "birthdate", "gender", "birthplace", "birthcountry", "email",
          "email_verified"}
 ANGELA = {"given_name": "Angela Claire Louise", "family_name": "DUBOIS", "birthdate": "1962-08-24",
           "gender": "female", "birthplace": "75107", "birthcountry": "99100"}
-# Someone else who happens to use Paul Martin's email address at ameli.
-NAMESAKE = {"login": "1111111111111", "password": "Namesake-1", "sub": "ameli-namesake",
-            "claims": {"given_name": "Pauline", "family_name": "MARTINEZ", "birthdate": "1985-03-02",
-                       "gender": "female", "birthplace": "33063", "birthcountry": "99100",
-                       "email": "paul.martin@example.fr", "email_verified": True}}
-LEVELS = {"impots": ["eidas1"], "ameli": ["eidas1"], "laposte": ["eidas1", "eidas2"], "nodeop": ["eidas1", "eidas2"]}
-
-
-@pytest.fixture(scope="module")
-def fed(live_idp):
-    """The live IdP with three sandbox providers and node-oidc-provider as upstream providers."""
-    callback = f"{live_idp.url}/federation/callback"
-    logged_out = f"{live_idp.url}/federation/logged-out"
-    with ExitStack() as stack:
-        upstream_config, sandboxes = {}, {}
-        for name in ("impots", "ameli", "laposte"):
-            secret = secrets.token_urlsafe(16)
-            app, url = stack.enter_context(live_sandbox(
-                name, idp_issuer=live_idp.url, client_secret=secret,
-                citizens=[NAMESAKE] if name == "ameli" else None))
-            sandboxes[name] = app
-            upstream_config[name] = {"issuer": url, "secret": secret, "sandbox": True}
-        node_secret = secrets.token_urlsafe(16)
-        node_url = stack.enter_context(node_oidc_provider(node_secret, callback, logged_out))
-        upstream_config["nodeop"] = {"issuer": node_url, "secret": node_secret, "sandbox": False}
-        providers = {}
-        for name, item in upstream_config.items():
-            env = f"TEST_FEDERATION_{name.upper()}_SECRET"
-            os.environ[env] = item["secret"]
-            providers[name] = {"issuer": item["issuer"], "client_id": "civic-idp", "client_secret_env": env,
-                               "display_name": name if name != "nodeop" else "node-oidc-provider",
-                               "logo": f"federation/{name}.svg" if item["sandbox"] else None,
-                               "scopes": ["openid", "profile", "email", "birth"], "acr_levels": LEVELS[name],
-                               "sandbox": item["sandbox"]}
-        providers = {k: {kk: vv for kk, vv in v.items() if vv is not None} for k, v in providers.items()}
-        live_idp.app.config["UPSTREAM_PROVIDERS"] = providers
-        live_idp.app.extensions.pop("upstreams", None)
-        client_id, client_secret = make_client(
-            live_idp.app, [REDIRECT], post_logout_redirect_uris=[RP_HOME], first_party=True,
-            name="Justice – espace personnel", scope="openid profile email birth offline_access",
-            policy={"require_federation": True, "default_acr": "eidas1"})
-        yield {"idp": live_idp, "sandboxes": sandboxes, "client": (client_id, client_secret)}
 
 
 @pytest.fixture(autouse=True)
@@ -75,56 +31,6 @@ def well_behaved(fed):
     for app in fed["sandboxes"].values():
         app.config["SANDBOX_FAULTS"] = set()
         app.config["SANDBOX_ACR"] = None
-
-
-def authorize_url(fed, acr_values=None):
-    verifier, challenge = pkce()
-    params = {"response_type": "code", "client_id": fed["client"][0], "redirect_uri": REDIRECT,
-              "scope": "openid profile email birth", "state": secrets.token_urlsafe(8),
-              "nonce": secrets.token_urlsafe(8), "code_challenge": challenge, "code_challenge_method": "S256"}
-    if acr_values:
-        params["acr_values"] = acr_values
-    return f"{fed['idp'].url}/authorize?{urlencode(params)}", params, verifier
-
-
-def choose_provider(browser, fed, provider, acr_values=None):
-    """From the portal's authorization request to the upstream provider's sign-in page."""
-    url, params, verifier = authorize_url(fed, acr_values)
-    choice = browser.get(url)
-    assert choice.status_code == 200 and "/providers" in choice.url
-    upstream_page = browser.submit(choice, {}, f"/federation/{provider}/start")
-    return choice, upstream_page, params, verifier
-
-
-def sign_in_upstream(browser, page, login, password):
-    if "request_id" in page.text:  # sandbox
-        back = browser.submit(page, {"login": login, "password": password}, "/login", ("action", "login"),
-                              follow=False)
-    else:  # node-oidc-provider's page
-        back = browser.submit(page, {"login": login, "password": password}, "/login", follow=False)
-        while back.status_code in (302, 303) and "/federation/callback" not in back.headers["Location"]:
-            back = browser.get(requests.compat.urljoin(back.url, back.headers["Location"]), allow_redirects=False)
-    assert back.status_code in (302, 303) and "/federation/callback" in back.headers["Location"], back.text
-    return browser.get(back.headers["Location"], allow_redirects=False)
-
-
-def federated_sign_in(fed, provider, login, password, acr_values=None, browser=None):
-    browser = browser or Browser()
-    _, page, params, verifier = choose_provider(browser, fed, provider, acr_values)
-    answer = sign_in_upstream(browser, page, login, password)
-    final = follow_until_redirect_to(browser.http, answer, REDIRECT)
-    assert final.status_code in (302, 303), final.text
-    back = query(final.headers["Location"])
-    assert back["state"] == params["state"] and back["iss"] == fed["idp"].url
-    client_id, secret = fed["client"]
-    tokens = requests.post(f"{fed['idp'].url}/token", auth=(client_id, secret), data={
-        "grant_type": "authorization_code", "code": back["code"], "redirect_uri": REDIRECT,
-        "code_verifier": verifier}).json()
-    id_claims = verify_id_token(tokens["id_token"], ProviderMetadata(issuer=fed["idp"].url), client_id,
-                                params["nonce"])
-    userinfo = requests.get(f"{fed['idp'].url}/userinfo",
-                            headers={"Authorization": f"Bearer {tokens['access_token']}"}).json()
-    return {"id": id_claims, "userinfo": userinfo, "tokens": tokens, "browser": browser}
 
 
 def passed_on(claims: dict) -> dict:
