@@ -44,6 +44,9 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     from shared.outbox import init_outbox
 
     init_outbox(app, OutboxMessage)
+    from idp.services.lifecycle import start_scheduler
+
+    start_scheduler(app)
     start_worker(app)
     return app
 

@@ -14,6 +14,8 @@ import click
 EXTENSIONS: list[str] = [
     "idp.services.organisations:cli",
     "idp.upstream.cli:federation",
+    "idp.services.lifecycle_cli:accounts_cli",
+    "idp.services.lifecycle_cli:audit",
 ]
 
 

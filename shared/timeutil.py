@@ -12,7 +12,9 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
-def to_strasbourg(moment: datetime) -> datetime:
+def to_strasbourg(moment: datetime | float) -> datetime:
+    if isinstance(moment, (int, float)):  # epoch seconds (Redis-held records)
+        moment = datetime.fromtimestamp(moment, UTC)
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=UTC)
     return moment.astimezone(STRASBOURG)

@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy import select
 
 from idp.storage.sql.models import Client
-from shared.appkit import get_db
+from shared.appkit import get_db, get_settings
 from shared.config import Settings, load_settings, load_toml
 
 CACHE_SECONDS = 5.0  # short: a changed redirect URI or a deleted client takes effect quickly
@@ -180,3 +180,12 @@ def sync_from_config(settings: Settings) -> list[dict[str, str]]:
         _cache.pop(client_id, None)
         done.append({"client_id": client_id, "secret_source": "env" if from_env else str(secret_file)})
     return done
+
+
+def login_url(client) -> str:
+    """Where a person starts signing in to this client (OIDC 'initiate_login_uri', else its home + /login)."""
+    configured = (client.policy or {}).get("initiate_login_uri")
+    if configured:
+        return configured
+    homes = list(getattr(client, "post_logout_redirect_uris", None) or [])
+    return homes[0].rstrip("/") + "/login" if homes else get_settings().issuer + "/"

@@ -131,3 +131,11 @@ def set_cookie(response, session: IdpSession) -> None:
 
 def clear_cookie(response) -> None:
     response.delete_cookie(COOKIE, httponly=True, samesite="Lax", secure=get_settings().production)
+
+
+def add_methods(session: IdpSession, *methods: str) -> None:
+    """Record further authentication methods (a second factor) on an open session."""
+    for method in methods:
+        if method not in session.amr:
+            session.amr.append(method)
+    save(session)

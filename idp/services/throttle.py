@@ -20,16 +20,16 @@ def _key(scope: str, subject: str) -> str:
     return f"idp:throttle:{scope}:{subject.lower()}"
 
 
-def wait_seconds(scope: str, *subjects: str) -> int:
+def wait_seconds(scope: str, *subjects: str, free: int = FREE_ATTEMPTS) -> int:
     """Seconds to wait before another attempt is allowed for any of the subjects (0 = go)."""
     redis = get_redis()
     wait = 0
     for subject in subjects:
         raw = redis.hgetall(_key(scope, subject))
         failures = int(raw.get("failures", 0))
-        if failures < FREE_ATTEMPTS:
+        if failures < free:
             continue
-        delay = min(MAX_DELAY, 2 ** (failures - FREE_ATTEMPTS))
+        delay = min(MAX_DELAY, 2 ** (failures - free))
         remaining = float(raw.get("last", 0)) + delay - time.time()
         wait = max(wait, int(remaining) + 1 if remaining > 0 else 0)
     return wait

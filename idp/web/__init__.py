@@ -13,6 +13,8 @@ BLUEPRINTS: list[str] = [
     "idp.web.federation:bp",
     "idp.web.organisations:bp",
     "idp.api.management:bp",
+    "idp.web.account:bp",
+    "idp.api.provisioning:bp",
 ]
 
 

@@ -6,6 +6,7 @@ from flask import Blueprint, abort, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
 from idp.flows import login as flow
+from idp.flows.mfa import is_complete
 from idp.oidc import interaction as interactions
 from idp.services import accounts, clients, consents, sessions
 from shared.web import safe_local_path
@@ -30,7 +31,7 @@ def _client_name(interaction) -> str:
 def signin():
     """Sign in at the IdP itself (e.g. to reach the account page)."""
     target = safe_local_path(request.args.get("next"), "/")
-    if sessions.current_session():
+    if is_complete(sessions.current_session()):
         return redirect(target)
     interaction = interactions.create(INTERNAL, {"return_to": target})
     return redirect(url_for("login.identifier", uid=interaction.uid))

@@ -8,6 +8,7 @@ from authlib.oauth2 import OAuth2Error
 from flask import Blueprint, current_app, jsonify, redirect, render_template, request
 from flask_babel import gettext as _
 
+from idp.flows.mfa import needs_second_factor
 from idp.oidc import claims as claims_module
 from idp.oidc import interaction as interactions
 from idp.oidc import server as oidc
@@ -86,6 +87,8 @@ def _login_needed(request_: oidc.AuthorizationRequest, session, interaction=None
             session.acr, request_.requested_acr):
         return True
     if request_.client.policy.get("require_federation") and "fed" not in session.amr:
+        return True
+    if needs_second_factor(session, account.id, request_.client):
         return True
     return False
 

@@ -12,7 +12,6 @@ import email
 import email.policy
 import os
 import re
-import threading
 from datetime import datetime
 from typing import Any
 

@@ -3,7 +3,10 @@
 Each area adds one import line here when it adds a models module.
 """
 
-from idp.storage.sql import models  # noqa: F401
-from idp.storage.sql import outbox  # noqa: F401,E402
-from idp.storage.sql import organisations  # noqa: F401,E402
-from idp.storage.sql import federation  # noqa: F401,E402
+from idp.storage.sql import (
+    federation,  # noqa: F401,E402
+    lifecycle,  # noqa: F401,E402
+    models,  # noqa: F401
+    organisations,  # noqa: F401,E402
+    outbox,  # noqa: F401,E402
+)

@@ -22,11 +22,12 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networki
 
 
 @pytest.fixture
-def stack(tmp_path, monkeypatch):
+def stack(tmp_path, monkeypatch, devinbox):
     portal_port = free_port()
     portal_url = f"http://127.0.0.1:{portal_port}"
     monkeypatch.setenv("ESERVICES_PUBLIC_URL", portal_url)
-    idp = start_idp(f"sqlite:///{tmp_path / 'idp.db'}")
+    idp = start_idp(f"sqlite:///{tmp_path / 'idp.db'}", **devinbox.settings())
+    idp.devinbox = devinbox
     from idp.services import clients
 
     with idp.app.app_context():
@@ -79,8 +80,9 @@ def sign_in(page, portal_url: str, identifier: str) -> None:
     page.wait_for_url(portal_url + "/")
 
 
-def register(page, idp_url: str, role: str, given: str, family: str, email: str, new_org: bool) -> None:
-    page.goto(idp_url + "/organisations/inscription")
+def register(page, idp, role: str, given: str, family: str, email: str, new_org: bool) -> str:
+    """Register on the IdP's form, then open the activation link of the email (the dev inbox)."""
+    page.goto(idp.url + "/organisations/inscription")
     page.get_by_label("Administrateur" if role == "administrator" else "Utilisateur", exact=True).check()
     if new_org:
         page.get_by_label("Organisation *", exact=True).select_option("new")
@@ -101,6 +103,13 @@ def register(page, idp_url: str, role: str, given: str, family: str, email: str,
     page.get_by_label("J'accepte les conditions d'utilisation du portail e-services").check()
     page.get_by_role("button", name="Valider").click()
     page.get_by_role("heading", name="Inscription enregistrée").wait_for()
+    confirmation = page.content()
+    messages = idp.devinbox.wait_for(email, count=2)
+    link = next(link for message in messages for link in message["links"] if "/activate/" in link)
+    page.goto(link)
+    page.get_by_role("button", name="Activer mon compte").click()
+    page.get_by_role("heading", name="Votre compte est activé").wait_for()
+    return confirmation
 
 
 def test_delegated_permissions_from_the_letter_to_the_revocation(stack, browser):
@@ -110,8 +119,8 @@ def test_delegated_permissions_from_the_letter_to_the_revocation(stack, browser)
     user = browser.new_context(locale="fr-FR").new_page()
 
     # 1. Hugo registers as administrator of a new organisation: a letter goes to the legal representative
-    register(admin, idp.url, "administrator", "Hugo", "BERNARD", "hugo.bernard@example.org", new_org=True)
-    assert "représentant légal de « Mairie de Lièpvre »" in admin.content()
+    confirmation = register(admin, idp, "administrator", "Hugo", "BERNARD", "hugo.bernard@example.org", new_org=True)
+    assert "représentant légal de « Mairie de Lièpvre »" in confirmation
     reference, code_1, code_2 = read_letter(idp.app)
 
     # 2. Before the codes, Hugo is not operational: the portal shows him no organisation to act for
@@ -131,7 +140,7 @@ def test_delegated_permissions_from_the_letter_to_the_revocation(stack, browser)
     assert "l'administrateur est validé" in legal_rep.locator("#outcome").inner_text()
 
     # 4. Léa registers as a user of the organisation
-    register(user, idp.url, "user", "Léa", "MULLER", "lea.muller@example.org", new_org=False)
+    register(user, idp, "user", "Léa", "MULLER", "lea.muller@example.org", new_org=False)
 
     # 5. Hugo signs in again (new tokens: now administrator), opens the console, subscribes, validates
     #    Léa, grants himself and Léa the e-service

@@ -1,0 +1,41 @@
+"""The second factor at sign-in: a post-login step, and what "complete" means for a session.
+
+A session opened by a password alone, for an account that has a second factor, is not complete:
+it cannot reach the account page nor single-sign-on into any client until the code is given.
+"""
+
+from __future__ import annotations
+
+from flask import url_for
+
+from idp.flows.steps import POST_LOGIN_STEPS
+from idp.services import clients, mfa, sessions
+
+SECOND_FACTOR_AMR = ["otp", "mfa"]
+
+
+def needs_second_factor(session, account_id: str, client=None) -> bool:
+    if session is None or "otp" in session.amr:
+        return False
+    if "fed" in session.amr:  # the upstream provider vouched for the person; its acr says how
+        return False
+    return mfa.is_enabled(account_id) or bool(client and (client.policy or {}).get("require_mfa"))
+
+
+def is_complete(session) -> bool:
+    return session is not None and not needs_second_factor(session, session.account_id)
+
+
+def second_factor_step(interaction, account):
+    session = sessions.current_session()
+    client = clients.get(interaction.client_id) if interaction.client_id else None
+    if not needs_second_factor(session, account.id, client):
+        return None
+    if mfa.is_enabled(account.id):
+        return url_for("account.totp_challenge", uid=interaction.uid)
+    # the client requires a second factor the account does not have yet: enrol, then come back
+    return url_for("account.totp_setup", uid=interaction.uid)
+
+
+if second_factor_step not in POST_LOGIN_STEPS:
+    POST_LOGIN_STEPS.insert(0, second_factor_step)  # before any choice the user makes once signed in

@@ -1,0 +1,555 @@
+"""The life of an account (seed 000 §1, §2, §5; seed 002): registration, invitation by a portal,
+validation links, password reset, email change, deactivation and its ways back.
+
+Every emailed link is single-use, stored as a SHA-256 digest, and expires; a new link of the
+same purpose supersedes the previous one. Emails are queued in the outbox inside the same
+transaction as the change they announce, in the recipient's language.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import secrets
+import threading
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from flask import Flask, current_app
+from flask_babel import force_locale
+from flask_babel import gettext as _
+from sqlalchemy import func, or_, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from idp.services import audit, sessions
+from idp.services.accounts import normalise_email
+from idp.services.passwords import hash_password, unmet_rules, verify_password
+from idp.storage.sql.lifecycle import AccountLink
+from idp.storage.sql.models import Account, RefreshToken
+from idp.storage.sql.outbox import OutboxMessage
+from shared.appkit import get_db, get_settings
+from shared.outbox import queue_email
+from shared.timeutil import as_utc, utcnow
+
+EMAIL_RE = re.compile(r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]{2,}$")
+DEFAULT_LIFETIMES = {"activation": timedelta(days=7), "reset": timedelta(hours=1), "email_change": timedelta(days=1)}
+DORMANT_AFTER = timedelta(days=487)  # 16 months (seed 002)
+REASONS = ("dormant", "activation_expired", "invalidated_by_admin", "by_support")
+
+
+class LinkProblem(Exception):
+    """``code``: invalid (unknown or tampered), used (already used or superseded), expired."""
+
+    def __init__(self, code: str):
+        super().__init__(code)
+        self.code = code
+
+
+@dataclass
+class Problems(Exception):
+    """Form errors as {field: code}; the web layer words them in the user's language."""
+
+    errors: dict[str, str]
+    unmet: list[str]
+
+    def __init__(self, errors: dict[str, str], unmet: list[str] | None = None):
+        super().__init__(errors)
+        self.errors, self.unmet = errors, list(unmet or [])
+
+
+def valid_email(email: str) -> bool:
+    return bool(EMAIL_RE.match(email.strip())) and len(email) <= 320
+
+
+def password_problems(password: str, confirm: str, field_name: str = "password") -> tuple[dict[str, str], list[str]]:
+    errors, unmet = {}, []
+    if not password:
+        errors[field_name] = "required"
+    elif unmet := unmet_rules(password):
+        errors[field_name] = "weak"
+    if password and confirm != password:
+        errors[f"{field_name}_confirm"] = "mismatch"
+    return errors, unmet
+
+
+# ---------------------------------------------------------------------------------------------
+# Links
+
+def _digest(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def _lifetime(purpose: str) -> timedelta:
+    configured = get_settings().section("lifecycle").get(f"{purpose}_link_seconds")
+    return timedelta(seconds=int(configured)) if configured else DEFAULT_LIFETIMES[purpose]
+
+
+def issue_link(session: Session, account_id: str, purpose: str, data: dict | None = None) -> str:
+    now = utcnow()
+    session.execute(update(AccountLink).where(
+        AccountLink.account_id == account_id, AccountLink.purpose == purpose, AccountLink.used_at.is_(None))
+        .values(used_at=now))
+    token = secrets.token_urlsafe(32)
+    session.add(AccountLink(token_hash=_digest(token), account_id=account_id, purpose=purpose, data=data or {},
+                            expires_at=now + _lifetime(purpose)))
+    return token
+
+
+def link_url(purpose: str, token: str) -> str:
+    path = {"activation": "activate", "reset": "recovery", "email_change": "email-change"}[purpose]
+    return f"{get_settings().issuer}/{path}/{token}"
+
+
+def peek_link(token: str, purpose: str) -> tuple[AccountLink, Account]:
+    """The link and its account, without using it (GET shows a form; mail scanners may fetch it)."""
+    if not token or len(token) > 100:
+        raise LinkProblem("invalid")
+    with get_db().session() as session:
+        link = session.scalar(select(AccountLink).where(AccountLink.token_hash == _digest(token),
+                                                        AccountLink.purpose == purpose))
+        if link is None:
+            raise LinkProblem("invalid")
+        if link.used_at is not None:
+            raise LinkProblem("used")
+        if as_utc(link.expires_at) <= utcnow():
+            raise LinkProblem("expired")
+        return link, session.get(Account, link.account_id)
+
+
+def consume_link(session: Session, token: str, purpose: str) -> AccountLink:
+    """Use the link once: a conditional UPDATE, so two simultaneous uses cannot both succeed."""
+    now = utcnow()
+    used = session.execute(update(AccountLink).where(
+        AccountLink.token_hash == _digest(token), AccountLink.purpose == purpose,
+        AccountLink.used_at.is_(None), AccountLink.expires_at > now).values(used_at=now)).rowcount
+    if used != 1:
+        raise LinkProblem("used")
+    return session.scalar(select(AccountLink).where(AccountLink.token_hash == _digest(token)))
+
+
+# ---------------------------------------------------------------------------------------------
+# Emails (in the recipient's language)
+
+def _send(session: Session, account_or_email, kind: str, locale: str | None = None, **values) -> None:
+    if isinstance(account_or_email, Account):
+        to, locale = account_or_email.email, locale or account_or_email.locale or "fr"
+    else:
+        to, locale = account_or_email, locale or "fr"
+    with force_locale(locale):
+        subject, body = EMAILS[kind](**values)
+        body += "\n\n-- \n" + _("ECHR Services — ce message est envoyé automatiquement, n'y répondez pas.")
+    queue_email(session, OutboxMessage, to=to, subject=subject, body_text=body, locale=locale)
+
+
+def _activation_email(url: str, hours: int):
+    return (_("Validez votre adresse électronique"),
+            _("Bonjour,\n\nPour activer votre compte ECHR Services, ouvrez ce lien :\n%(url)s\n\n"
+              "Ce lien ne sert qu'une fois et expire dans %(hours)s heures. Si vous n'êtes pas à l'origine de "
+              "cette inscription, ignorez ce message.", url=url, hours=hours))
+
+
+def _invitation_email(url: str, hours: int, client_name: str):
+    return (_("%(client)s vous invite à créer votre compte", client=client_name),
+            _("Bonjour,\n\n%(client)s vous invite à communiquer par voie électronique. Pour activer votre compte "
+              "et choisir votre mot de passe, ouvrez ce lien :\n%(url)s\n\nCe lien ne sert qu'une fois et expire "
+              "dans %(hours)s heures.", client=client_name, url=url, hours=hours))
+
+
+def _invited_existing_email(client_name: str, url: str):
+    return (_("%(client)s vous donne accès à son service", client=client_name),
+            _("Bonjour,\n\n%(client)s vous donne accès à son service en ligne. Connectez-vous avec votre compte "
+              "ECHR Services habituel :\n%(url)s", client=client_name, url=url))
+
+
+def _already_registered_email(url: str):
+    return (_("Demande d'inscription"),
+            _("Bonjour,\n\nUne inscription a été demandée avec cette adresse, qui a déjà un compte ECHR Services. "
+              "Si vous avez oublié votre mot de passe, vous pouvez le réinitialiser ici :\n%(url)s\n\n"
+              "Si vous n'êtes pas à l'origine de cette demande, ignorez ce message.", url=url))
+
+
+def _reset_email(url: str):
+    return (_("Réinitialisation de votre mot de passe"),
+            _("Bonjour,\n\nPour choisir un nouveau mot de passe, ouvrez ce lien :\n%(url)s\n\nCe lien ne sert "
+              "qu'une fois et expire dans une heure. Si vous n'avez rien demandé, ignorez ce message : votre mot "
+              "de passe actuel reste valable.", url=url))
+
+
+def _deactivated_email(reason_text: str):
+    return (_("Votre compte est désactivé"), _("Bonjour,\n\n%(reason)s", reason=reason_text))
+
+
+def _password_changed_email():
+    return (_("Votre mot de passe a été modifié"),
+            _("Bonjour,\n\nLe mot de passe de votre compte ECHR Services vient d'être modifié, et toutes vos "
+              "sessions ont été fermées. Si vous n'êtes pas à l'origine de ce changement, réinitialisez "
+              "immédiatement votre mot de passe avec « Mot de passe oublié ? »."))
+
+
+def _email_change_email(url: str):
+    return (_("Confirmez votre nouvelle adresse électronique"),
+            _("Bonjour,\n\nPour confirmer cette adresse comme nouvelle adresse de votre compte ECHR Services, "
+              "ouvrez ce lien :\n%(url)s\n\nCe lien ne sert qu'une fois et expire dans 24 heures.", url=url))
+
+
+def _email_change_requested_email(new_email: str):
+    return (_("Changement d'adresse électronique demandé"),
+            _("Bonjour,\n\nUn changement de l'adresse de votre compte vers %(email)s a été demandé. Il prendra "
+              "effet lorsque la nouvelle adresse sera confirmée. Si vous n'êtes pas à l'origine de cette "
+              "demande, changez votre mot de passe.", email=new_email))
+
+
+def _email_changed_email(new_email: str):
+    return (_("Votre adresse électronique a été modifiée"),
+            _("Bonjour,\n\nL'adresse de votre compte ECHR Services est désormais %(email)s. Ce message est le "
+              "dernier envoyé à cette adresse.", email=new_email))
+
+
+def _address_in_use_email():
+    return (_("Changement d'adresse électronique"),
+            _("Bonjour,\n\nQuelqu'un a demandé à utiliser cette adresse pour un autre compte ECHR Services. Elle "
+              "est déjà celle de votre compte : rien n'a été changé."))
+
+
+def _second_factor_email(enabled: bool):
+    if enabled:
+        return (_("Validation en deux étapes activée"),
+                _("Bonjour,\n\nLa validation en deux étapes est désormais demandée à chaque connexion à votre "
+                  "compte. Si vous n'êtes pas à l'origine de ce changement, contactez l'assistance."))
+    return (_("Validation en deux étapes désactivée"),
+            _("Bonjour,\n\nLa validation en deux étapes de votre compte a été désactivée. Si vous n'êtes pas à "
+              "l'origine de ce changement, réinitialisez votre mot de passe."))
+
+
+EMAILS = {"activation": _activation_email, "invitation": _invitation_email,
+          "invited_existing": _invited_existing_email, "already_registered": _already_registered_email,
+          "reset": _reset_email, "deactivated": _deactivated_email, "password_changed": _password_changed_email,
+          "email_change": _email_change_email, "email_change_requested": _email_change_requested_email,
+          "email_changed": _email_changed_email, "address_in_use": _address_in_use_email,
+          "second_factor": _second_factor_email}
+
+
+def _hours(purpose: str) -> int:
+    return max(1, int(_lifetime(purpose).total_seconds() // 3600))
+
+
+# ---------------------------------------------------------------------------------------------
+# Registration and activation
+
+def register(email: str, password: str, password_confirm: str, accepted_terms: bool, locale: str) -> None:
+    """Create a pending account and send its activation link; raise Problems on bad input.
+
+    An address that already has an account gets the same answer on screen (no enumeration);
+    its owner receives an email saying so instead of a second account.
+    """
+    email = normalise_email(email)
+    errors, unmet = password_problems(password, password_confirm)
+    if not email:
+        errors["email"] = "required"
+    elif not valid_email(email):
+        errors["email"] = "invalid"
+    if not accepted_terms:
+        errors["terms"] = "required"
+    if errors:
+        raise Problems(errors, unmet)
+    with get_db().session() as session:
+        existing = session.scalar(select(Account).where(Account.email == email))
+        if existing is not None:
+            if existing.status == "pending":
+                send_activation(session, existing)
+            else:
+                _send(session, existing, "already_registered", url=f"{get_settings().issuer}/recovery")
+            existing_id = existing.id
+    if existing is not None:
+        audit.record("registration_existing_address", existing_id)
+        return
+    try:
+        with get_db().session() as session:
+            account = Account(email=email, password_hash=hash_password(password), status="pending", locale=locale,
+                              email_verified=False, password_changed_at=utcnow())
+            session.add(account)
+            session.flush()
+            send_activation(session, account)
+    except IntegrityError:  # the same address registered at the same moment: one account, same answer
+        return
+    audit.record("registration", account.id)
+
+
+def send_activation(session: Session, account: Account, client_id: str | None = None) -> None:
+    """Queue the activation email (a hook also used by the organisations' registration)."""
+    session.flush()
+    data = {"client_id": client_id} if client_id else {}
+    token = issue_link(session, account.id, "activation", data)
+    if client_id:
+        from idp.services import clients
+
+        client = clients.get(client_id)
+        _send(session, account, "invitation", url=link_url("activation", token), hours=_hours("activation"),
+              client_name=client.name if client else "ECHR Services")
+    else:
+        _send(session, account, "activation", url=link_url("activation", token), hours=_hours("activation"))
+
+
+def resend_activation(email: str, locale: str) -> None:
+    """"Demander un nouveau lien": same answer whatever the address; only a pending or an expired
+    account gets a link (an expired one goes back to pending)."""
+    email = normalise_email(email)
+    with get_db().session() as session:
+        account = session.scalar(select(Account).where(Account.email == email))
+        if account is None:
+            return
+        if account.status == "deactivated" and account.deactivation_reason == "activation_expired":
+            account.status, account.deactivation_reason = "pending", None
+        if account.status == "pending":
+            last = session.scalar(select(AccountLink).where(AccountLink.account_id == account.id,
+                                                            AccountLink.purpose == "activation")
+                                  .order_by(AccountLink.created_at.desc()).limit(1))
+            send_activation(session, account, (last.data or {}).get("client_id") if last else None)
+            resent = account.id
+        else:
+            resent = None
+    if resent:
+        audit.record("activation_resent", resent)
+
+
+def activate(token: str, password: str | None = None, password_confirm: str | None = None) -> tuple[Account, dict]:
+    """Use an activation link; an invited account (no password yet) sets its password here.
+    Returns the account and the link's data (``client_id`` of the inviting portal)."""
+    _link, account = peek_link(token, "activation")
+    if account.password_hash is None:
+        errors, unmet = password_problems(password or "", password_confirm or "")
+        if errors:
+            raise Problems(errors, unmet)
+    with get_db().session() as session:
+        link = consume_link(session, token, "activation")
+        account = session.get(Account, link.account_id)
+        if account.password_hash is None:
+            account.password_hash, account.password_changed_at = hash_password(password), utcnow()
+        account.status, account.deactivation_reason, account.email_verified = "active", None, True
+        data = dict(link.data or {})
+    audit.record("account_activated", account.id, client_id=data.get("client_id"))
+    return account, data
+
+
+# ---------------------------------------------------------------------------------------------
+# Invitation by a portal (provisioning API)
+
+def invite(email: str, client, locale: str = "fr", given_name: str | None = None,
+           family_name: str | None = None) -> tuple[Account, str]:
+    """A pending account for this address (or the existing one); returns (account, status)."""
+    email = normalise_email(email)
+    if not valid_email(email):
+        raise Problems({"email": "invalid"})
+    with get_db().session() as session:
+        account = session.scalar(select(Account).where(Account.email == email))
+        if account is None:
+            account = Account(email=email, status="pending", locale=locale if locale in ("fr", "en") else "fr",
+                              given_name=given_name, family_name=family_name, email_verified=False)
+            session.add(account)
+            session.flush()
+            send_activation(session, account, client.client_id)
+            created = True
+        else:
+            created = False
+            if account.status == "pending":
+                send_activation(session, account, client.client_id)
+            elif account.status == "active":
+                from idp.services.clients import login_url
+
+                _send(session, account, "invited_existing", client_name=client.name, url=login_url(client))
+        status = account.status
+    audit.record("invitation", account.id, client_id=client.client_id, created=created)
+    return account, status
+
+
+# ---------------------------------------------------------------------------------------------
+# Password reset ("Mot de passe oublié ?")
+
+_executor = ThreadPoolExecutor(max_workers=2, thread_name_prefix="recovery")
+
+
+def request_recovery(email: str, locale: str) -> None:
+    """Hand the request to a background worker and return at once: the answer and its timing are
+    the same whether or not the address has an account."""
+    app = current_app._get_current_object()
+    _executor.submit(_recovery_job, app, normalise_email(email), locale)
+
+
+def _recovery_job(app: Flask, email: str, locale: str) -> None:
+    with app.app_context():
+        process_recovery(email, locale)
+
+
+def process_recovery(email: str, locale: str) -> None:
+    with get_db().session() as session:
+        account = session.scalar(select(Account).where(Account.email == email))
+        if account is None:
+            return
+        if account.status == "active":
+            token = issue_link(session, account.id, "reset")
+            _send(session, account, "reset", url=link_url("reset", token))
+        elif account.status == "pending":
+            send_activation(session, account)
+        else:
+            from idp.flows.login import inactive_account_message
+
+            with force_locale(account.locale or locale):
+                reason = inactive_account_message(account)
+            _send(session, account, "deactivated", reason_text=reason)
+        account_id = account.id
+    audit.record("reset_requested", account_id)
+
+
+def reset_password(token: str, password: str, password_confirm: str) -> Account:
+    _link, account = peek_link(token, "reset")
+    errors, unmet = password_problems(password, password_confirm)
+    if errors:
+        raise Problems(errors, unmet)
+    with get_db().session() as session:
+        link = consume_link(session, token, "reset")
+        account = session.get(Account, link.account_id)
+        account.password_hash, account.password_changed_at = hash_password(password), utcnow()
+        _send(session, account, "password_changed")
+    revoke_everything(account.id)
+    audit.record("password_reset", account.id)
+    return account
+
+
+def revoke_everything(account_id: str, keep_sid: str | None = None) -> None:
+    """End every IdP session (back-channel logout to each portal) and revoke every refresh token."""
+    for session_ in sessions.list_sessions(account_id):
+        if session_.sid != keep_sid:
+            sessions.end_session(session_.sid)
+    with get_db().session() as session:
+        query = update(RefreshToken).where(RefreshToken.account_id == account_id, RefreshToken.revoked_at.is_(None))
+        if keep_sid:
+            query = query.where(or_(RefreshToken.sid.is_(None), RefreshToken.sid != keep_sid))
+        session.execute(query.values(revoked_at=utcnow()))
+
+
+# ---------------------------------------------------------------------------------------------
+# Changes from the account page
+
+def change_password(account_id: str, current: str, password: str, password_confirm: str, keep_sid: str) -> None:
+    with get_db().session() as session:
+        account = session.get(Account, account_id)
+        errors, unmet = password_problems(password, password_confirm)
+        if not verify_password(account.password_hash, current).ok:
+            errors = {"current_password": "wrong", **errors}
+        if errors:
+            raise Problems(errors, unmet)
+        account.password_hash, account.password_changed_at = hash_password(password), utcnow()
+        _send(session, account, "password_changed")
+    revoke_everything(account_id, keep_sid=keep_sid)
+    audit.record("password_changed", account_id)
+
+
+def request_email_change(account_id: str, new_email: str, current_password: str) -> None:
+    new_email = normalise_email(new_email)
+    with get_db().session() as session:
+        account = session.get(Account, account_id)
+        errors = {}
+        if not valid_email(new_email):
+            errors["new_email"] = "invalid"
+        elif new_email == account.email:
+            errors["new_email"] = "same"
+        if not verify_password(account.password_hash, current_password).ok:
+            errors["current_password"] = "wrong"  # noqa: S105 (an error code, not a password)
+        if errors:
+            raise Problems(errors)
+        owner = session.scalar(select(Account).where(Account.email == new_email))
+        if owner is not None:  # same screen; the address's owner is told, nothing changes
+            _send(session, owner, "address_in_use")
+        else:
+            token = issue_link(session, account.id, "email_change", {"new_email": new_email})
+            _send(session, new_email, "email_change", locale=account.locale, url=link_url("email_change", token))
+            _send(session, account, "email_change_requested", new_email=new_email)
+    audit.record("email_change_requested", account_id)
+
+
+def confirm_email_change(token: str) -> Account:
+    with get_db().session() as session:
+        link = consume_link(session, token, "email_change")
+        new_email = link.data["new_email"]
+        if session.scalar(select(Account.id).where(Account.email == new_email)):
+            raise LinkProblem("taken")
+        account = session.get(Account, link.account_id)
+        old_email = account.email
+        account.email, account.email_verified = new_email, True
+        _send(session, old_email, "email_changed", locale=account.locale, new_email=new_email)
+    audit.record("email_changed", account.id, old=old_email, new=new_email)
+    return account
+
+
+# ---------------------------------------------------------------------------------------------
+# Deactivation and its ways back
+
+def deactivate(account_id: str, reason: str) -> None:
+    """Deactivate (hook of the organisations' invalidation): no sign-in, no token, every session ended."""
+    with get_db().session() as session:
+        account = session.get(Account, account_id)
+        if account is None:
+            return
+        account.status, account.deactivation_reason = "deactivated", reason
+    revoke_everything(account_id)
+    audit.record("account_deactivated", account_id, reason=reason)
+
+
+def reactivate(account_id: str) -> None:
+    with get_db().session() as session:
+        account = session.get(Account, account_id)
+        account.status, account.deactivation_reason = ("active" if account.password_hash else "pending"), None
+        account.last_login_at = utcnow()  # the 16 months start again
+    audit.record("account_reactivated", account_id)
+
+
+def deactivate_dormant(now: datetime | None = None) -> int:
+    """Seed 002: accounts without sign-in for 16 months are deactivated."""
+    limit = (now or utcnow()) - DORMANT_AFTER
+    with get_db().session() as session:
+        ids = list(session.scalars(select(Account.id).where(
+            Account.status == "active", func.coalesce(Account.last_login_at, Account.created_at) < limit)))
+    for account_id in ids:
+        deactivate(account_id, "dormant")
+    return len(ids)
+
+
+def expire_activations(now: datetime | None = None) -> int:
+    """Pending accounts whose last activation link expired unused are deactivated (a new link is the way back)."""
+    now = now or utcnow()
+    with get_db().session() as session:
+        live = select(AccountLink.account_id).where(AccountLink.purpose == "activation",
+                                                    AccountLink.used_at.is_(None), AccountLink.expires_at > now)
+        expired = select(AccountLink.account_id).where(AccountLink.purpose == "activation",
+                                                       AccountLink.expires_at <= now)
+        ids = list(session.scalars(select(Account.id).where(
+            Account.status == "pending", Account.id.in_(expired), Account.id.not_in(live))))
+    for account_id in ids:
+        deactivate(account_id, "activation_expired")
+    return len(ids)
+
+
+def housekeeping(now: datetime | None = None) -> dict[str, int]:
+    return {"dormant": deactivate_dormant(now), "activation_expired": expire_activations(now)}
+
+
+def start_scheduler(app: Flask, interval: float = 3600.0) -> None:
+    """Run the housekeeping hourly; a Redis lock makes one instance of many do it."""
+    if app.config["SETTINGS"].section("outbox").get("manual"):
+        return
+
+    def loop():
+        stop = threading.Event()
+        while not stop.wait(interval):
+            try:
+                with app.app_context():
+                    from shared.appkit import get_redis
+
+                    if get_redis().set("idp:housekeeping-lock", "1", nx=True, ex=int(interval) - 60):
+                        housekeeping()
+            except Exception as error:  # the next round retries
+                app.logger.warning("housekeeping: %s", error.__class__.__name__)
+
+    threading.Thread(target=loop, name="idp-housekeeping", daemon=True).start()

@@ -1,0 +1,180 @@
+"""TOTP second factor (RFC 6238, pyotp): enrolment, verification without replay, recovery codes.
+
+The secret is encrypted at rest (Fernet, key in ``keys/idp/totp.key``, outside the database);
+recovery codes are random, shown once, and stored as SHA-256 digests; each works once.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import secrets
+from datetime import datetime
+from functools import cache
+from pathlib import Path
+
+import pyotp
+import qrcode
+import qrcode.image.svg
+from cryptography.fernet import Fernet
+from sqlalchemy import select
+
+from idp.services import audit, throttle
+from idp.storage.sql.lifecycle import SecondFactor
+from idp.storage.sql.models import Account
+from shared.appkit import get_db, get_redis, get_settings
+
+ISSUER_NAME = "ECHR Services"
+RECOVERY_CODES = 10
+ENROLMENT_TTL = 900
+THROTTLE_SCOPE = "totp"
+
+
+@cache
+def _fernet(keys_path: str) -> Fernet:
+    path = Path(keys_path) / "idp" / "totp.key"
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(Fernet.generate_key())
+        path.chmod(0o600)
+    return Fernet(path.read_bytes().strip())
+
+
+def _cipher() -> Fernet:
+    return _fernet(str(get_settings().keys_path))
+
+
+def _digest(code: str) -> str:
+    return hashlib.sha256(code.replace("-", "").replace(" ", "").lower().encode()).hexdigest()
+
+
+def is_enabled(account_id: str) -> bool:
+    with get_db().session() as session:
+        return session.get(SecondFactor, account_id) is not None
+
+
+# -- enrolment ---------------------------------------------------------------------------------
+
+def start_enrolment(account_id: str) -> str:
+    """A new secret, kept in Redis until the user proves their app computes the right codes."""
+    key = f"idp:totp-enrolment:{account_id}"
+    secret = get_redis().get(key) or pyotp.random_base32()
+    get_redis().set(key, secret, ex=ENROLMENT_TTL)
+    return secret
+
+
+def pending_secret(account_id: str) -> str | None:
+    return get_redis().get(f"idp:totp-enrolment:{account_id}")
+
+
+def provisioning_uri(secret: str, email: str) -> str:
+    return pyotp.TOTP(secret).provisioning_uri(name=email, issuer_name=ISSUER_NAME)
+
+
+def qr_svg(uri: str) -> bytes:
+    image = qrcode.make(uri, image_factory=qrcode.image.svg.SvgPathImage, box_size=8, border=2)
+    buffer = io.BytesIO()
+    image.save(buffer)
+    return buffer.getvalue()
+
+
+def confirm_enrolment(account_id: str, code: str) -> list[str] | None:
+    """Enable the factor when the code matches; return the recovery codes (shown once)."""
+    secret = pending_secret(account_id)
+    if not secret or not _fresh_code(account_id, secret, code):
+        return None
+    codes = [f"{secrets.token_hex(3)}-{secrets.token_hex(3)}" for _ in range(RECOVERY_CODES)]
+    with get_db().session() as session:
+        factor = session.get(SecondFactor, account_id) or SecondFactor(account_id=account_id)
+        factor.secret_encrypted = _cipher().encrypt(secret.encode()).decode()
+        factor.recovery_code_hashes = [_digest(c) for c in codes]
+        session.merge(factor)
+    get_redis().delete(f"idp:totp-enrolment:{account_id}")
+    _notify(account_id, enabled=True)
+    audit.record("second_factor_enabled", account_id)
+    return codes
+
+
+def regenerate_recovery_codes(account_id: str) -> list[str]:
+    codes = [f"{secrets.token_hex(3)}-{secrets.token_hex(3)}" for _ in range(RECOVERY_CODES)]
+    with get_db().session() as session:
+        session.get(SecondFactor, account_id).recovery_code_hashes = [_digest(c) for c in codes]
+    audit.record("recovery_codes_regenerated", account_id)
+    return codes
+
+
+def disable(account_id: str) -> None:
+    with get_db().session() as session:
+        factor = session.get(SecondFactor, account_id)
+        if factor is not None:
+            session.delete(factor)
+    _notify(account_id, enabled=False)
+    audit.record("second_factor_disabled", account_id)
+
+
+def _notify(account_id: str, enabled: bool) -> None:
+    from idp.services.lifecycle import _send
+
+    with get_db().session() as session:
+        _send(session, session.get(Account, account_id), "second_factor", enabled=enabled)
+
+
+def remaining_recovery_codes(account_id: str) -> int:
+    with get_db().session() as session:
+        factor = session.get(SecondFactor, account_id)
+        return len(factor.recovery_code_hashes or []) if factor else 0
+
+
+# -- verification ------------------------------------------------------------------------------
+
+def _fresh_code(account_id: str, secret: str, code: str) -> bool:
+    """A code of the current time step (±1 for clock drift) never accepted before for this account."""
+    code = code.replace(" ", "")
+    if not (code.isdigit() and len(code) == 6):
+        return False
+    totp = pyotp.TOTP(secret)
+    for drift in (0, -1, 1):
+        moment = totp.timecode(datetime.now()) + drift
+        if secrets.compare_digest(totp.generate_otp(moment), code):
+            # one use per time step: a code seen over a shoulder or phished cannot be replayed
+            return bool(get_redis().set(f"idp:totp-used:{account_id}:{moment}", "1", nx=True, ex=120))
+    return False
+
+
+class Throttled(Exception):
+    def __init__(self, seconds: int):
+        super().__init__(seconds)
+        self.seconds = seconds
+
+
+def verify(account_id: str, code: str) -> str | None:
+    """Check a TOTP or a recovery code; returns "otp", "recovery" or None. Throttled per account."""
+    wait = throttle.wait_seconds(THROTTLE_SCOPE, account_id)
+    if wait:
+        raise Throttled(wait)
+    with get_db().session() as session:
+        factor = session.get(SecondFactor, account_id)
+        if factor is None:
+            return None
+        secret = _cipher().decrypt(factor.secret_encrypted.encode()).decode()
+        if _fresh_code(account_id, secret, code):
+            throttle.success(THROTTLE_SCOPE, account_id)
+            return "otp"
+        digest = _digest(code)
+        if len(code.strip()) >= 12 and digest in (factor.recovery_code_hashes or []):
+            factor.recovery_code_hashes = [h for h in factor.recovery_code_hashes if h != digest]
+            used = "recovery"
+        else:
+            used = None
+    if used:
+        throttle.success(THROTTLE_SCOPE, account_id)
+        audit.record("recovery_code_used", account_id)
+        return used
+    throttle.failure(THROTTLE_SCOPE, account_id)
+    audit.record("second_factor_failed", account_id)
+    return None
+
+
+def accounts_with_factor(account_ids: list[str]) -> set[str]:
+    with get_db().session() as session:
+        return set(session.scalars(select(SecondFactor.account_id).where(SecondFactor.account_id.in_(account_ids))))

@@ -1,0 +1,377 @@
+"""Account-lifecycle pages (thin): registration, activation, reset, email change, the account
+page, the second factor. Every flow lives in ``idp.services.lifecycle`` / ``idp.services.mfa``."""
+
+from __future__ import annotations
+
+from functools import wraps
+
+from flask import Blueprint, Response, abort, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+
+from idp.flows import login as login_flow
+from idp.flows.mfa import SECOND_FACTOR_AMR, is_complete
+from idp.oidc import interaction as interactions
+from idp.services import accounts, audit, clients, lifecycle, mfa, sessions, throttle
+from idp.services.lifecycle import LinkProblem, Problems
+from idp.services.passwords import RULES
+from shared.i18n import select_locale
+
+bp = Blueprint("account", __name__)
+
+RULE_TEXT = {
+    "min_length": _l("au moins 8 caractères"),
+    "digit": _l("au moins un chiffre"),
+    "lowercase": _l("au moins une lettre minuscule"),
+    "uppercase": _l("au moins une lettre majuscule"),
+    "not_common": _l("ne pas figurer parmi les mots de passe les plus courants"),
+}
+MESSAGES = {
+    ("email", "required"): _l("Saisissez votre adresse électronique."),
+    ("email", "invalid"): _l("Saisissez une adresse électronique valide, par exemple nom@exemple.fr."),
+    ("new_email", "invalid"): _l("Saisissez une adresse électronique valide, par exemple nom@exemple.fr."),
+    ("new_email", "same"): _l("C'est déjà l'adresse de votre compte."),
+    ("terms", "required"): _l("Vous devez accepter les conditions d'utilisation pour vous inscrire."),
+    ("password", "required"): _l("Saisissez un mot de passe."),
+    ("password_confirm", "mismatch"): _l("Les deux mots de passe ne sont pas identiques."),
+    ("current_password", "wrong"): _l("Le mot de passe actuel est incorrect."),
+    ("code", "wrong"): _l("Ce code n'est pas valable. Saisissez le code à 6 chiffres affiché par votre application."),
+}
+LINK_MESSAGES = {
+    "invalid": _l("Ce lien n'est pas valable. Vérifiez que vous avez copié l'adresse complète du courriel."),
+    "used": _l("Ce lien a déjà été utilisé ou a été remplacé par un lien plus récent."),
+    "expired": _l("Ce lien a expiré."),
+    "taken": _l("Cette adresse est désormais celle d'un autre compte : elle ne peut pas devenir la vôtre."),
+}
+
+
+def words(problems: Problems) -> dict[str, str]:
+    errors = {}
+    for field, code in problems.errors.items():
+        if code == "weak":
+            unmet = ", ".join(str(RULE_TEXT[r]) for r in RULES if r in problems.unmet)
+            errors[field] = _("Le mot de passe doit respecter ces règles : %(rules)s.", rules=unmet)
+        else:
+            errors[field] = str(MESSAGES.get((field, code), MESSAGES.get(("email", code), code)))
+    return errors
+
+
+def rules_context() -> dict:
+    return {"password_rules": [(code, RULE_TEXT[code]) for code in RULES]}
+
+
+def signed_in(view):
+    """The account pages need a complete session (second factor given when the account has one)."""
+    @wraps(view)
+    def wrapper(*args, **kwargs):
+        session = sessions.current_session()
+        if not is_complete(session):
+            return redirect(url_for("login.signin", next=request.full_path.rstrip("?")))
+        account = accounts.get(session.account_id)
+        if account is None or account.status != "active":
+            return redirect(url_for("login.signin", next="/account"))
+        return view(session, account, *args, **kwargs)
+
+    return wrapper
+
+
+PER_ADDRESS_FREE = 20  # requests from one network address before delays start (offices share addresses)
+
+
+def throttled_by_address(scope: str) -> int:
+    return throttle.wait_seconds(scope, f"ip:{request.remote_addr}", free=PER_ADDRESS_FREE)
+
+
+def link_problem(problem: LinkProblem, purpose: str):
+    return render_template("idp/account/link_problem.html", message=LINK_MESSAGES[problem.code],
+                           purpose=purpose), 410 if problem.code in ("used", "expired") else 400
+
+
+# -- registration and activation ------------------------------------------------------------------
+
+@bp.route("/registration", methods=["GET", "POST"])
+def registration():
+    form, errors = {}, {}
+    if request.method == "POST":
+        form = {"email": request.form.get("email", "").strip()}
+        wait = throttled_by_address("registration")
+        if wait:
+            errors["email"] = _("Trop de demandes. Réessayez dans %(seconds)s secondes.", seconds=wait)
+        else:
+            try:
+                lifecycle.register(form["email"], request.form.get("password", ""),
+                                   request.form.get("password_confirm", ""), request.form.get("terms") == "yes",
+                                   select_locale())
+            except Problems as problems:
+                errors = words(problems)
+            else:
+                throttle.failure("registration", f"ip:{request.remote_addr}")  # counts requests, not failures
+                return render_template("idp/account/check_mail.html", email=form["email"], purpose="registration")
+    return render_template("idp/account/registration.html", form=form, errors=errors,
+                           **rules_context()), (400 if errors else 200)
+
+
+@bp.route("/activate/<token>", methods=["GET", "POST"])
+def activate(token: str):
+    try:
+        _link, account = lifecycle.peek_link(token, "activation")
+    except LinkProblem as problem:
+        return link_problem(problem, "activation")
+    invited = account.password_hash is None
+    errors = {}
+    if request.method == "POST":
+        try:
+            account, data = lifecycle.activate(token, request.form.get("password"), request.form.get("password_confirm"))
+        except Problems as problems:
+            errors = words(problems)
+        except LinkProblem as problem:
+            return link_problem(problem, "activation")
+        else:
+            return _after_activation(account, data)
+    return render_template("idp/account/activate.html", token=token, invited=invited, email=account.email,
+                           errors=errors, **rules_context()), (400 if errors else 200)
+
+
+def _after_activation(account, data: dict):
+    """An invited person lands signed in on the inviting portal; a registered one signs in."""
+    client = clients.get(data.get("client_id"))
+    if client is None:
+        return render_template("idp/account/activated.html")
+    old = sessions.current_session()
+    if old is not None:
+        sessions.end_session(old.sid)
+    session = sessions.create(account.id, ["pwd"])
+    accounts.touch_sign_in(account.id)
+    audit.record("sign_in", account.id, amr=["pwd"], via="invitation")
+    response = redirect(clients.login_url(client))
+    sessions.set_cookie(response, session)
+    return response
+
+
+@bp.route("/activate", methods=["GET", "POST"])
+def resend_activation():
+    errors = {}
+    if request.method == "POST":
+        email = request.form.get("email", "").strip()
+        if not lifecycle.valid_email(email):
+            errors["email"] = str(MESSAGES[("email", "invalid")])
+        elif wait := throttled_by_address("resend") or throttle.wait_seconds("resend", f"id:{email}"):
+            errors["email"] = _("Trop de demandes. Réessayez dans %(seconds)s secondes.", seconds=wait)
+        else:
+            throttle.failure("resend", f"ip:{request.remote_addr}", f"id:{email}")
+            lifecycle.resend_activation(email, select_locale())
+            return render_template("idp/account/check_mail.html", email=email, purpose="activation")
+    return render_template("idp/account/resend.html", errors=errors), (400 if errors else 200)
+
+
+# -- "Mot de passe oublié ?" ------------------------------------------------------------------------
+
+@bp.route("/recovery", methods=["GET", "POST"])
+def recovery():
+    errors = {}
+    if request.method == "POST":
+        email = request.form.get("email", "").strip()
+        if not lifecycle.valid_email(email):
+            errors["email"] = str(MESSAGES[("email", "invalid")])
+        elif wait := throttled_by_address("recovery"):
+            errors["email"] = _("Trop de demandes. Réessayez dans %(seconds)s secondes.", seconds=wait)
+        else:
+            throttle.failure("recovery", f"ip:{request.remote_addr}")
+            if not throttle.wait_seconds("recovery", f"id:{email}"):  # silently: one address is not flooded
+                throttle.failure("recovery", f"id:{email}")
+                lifecycle.request_recovery(email, select_locale())
+            return render_template("idp/account/check_mail.html", email=email, purpose="recovery")
+    return render_template("idp/account/recovery.html", errors=errors,
+                           interaction=request.args.get("interaction", "")), (400 if errors else 200)
+
+
+@bp.route("/recovery/<token>", methods=["GET", "POST"])
+def reset(token: str):
+    try:
+        lifecycle.peek_link(token, "reset")
+    except LinkProblem as problem:
+        return link_problem(problem, "reset")
+    errors = {}
+    if request.method == "POST":
+        try:
+            lifecycle.reset_password(token, request.form.get("password", ""), request.form.get("password_confirm", ""))
+        except Problems as problems:
+            errors = words(problems)
+        except LinkProblem as problem:
+            return link_problem(problem, "reset")
+        else:
+            response = Response(render_template("idp/account/reset_done.html"))
+            sessions.clear_cookie(response)
+            return response
+    return render_template("idp/account/reset.html", token=token, errors=errors,
+                           **rules_context()), (400 if errors else 200)
+
+
+# -- the account page ------------------------------------------------------------------------------
+
+@bp.get("/account")
+@signed_in
+def overview(session, account):
+    from idp.services.account_view import applications_of
+
+    return render_template("idp/account/overview.html", account=account, current_sid=session.sid,
+                           sessions=sessions.list_sessions(account.id), second_factor=mfa.is_enabled(account.id),
+                           recovery_left=mfa.remaining_recovery_codes(account.id),
+                           applications=applications_of(account.id), notice=request.args.get("done"))
+
+
+@bp.post("/account/sessions/end")
+@signed_in
+def end_other_session(session, account):
+    sid = request.form.get("sid", "")
+    if sid not in {s.sid for s in sessions.list_sessions(account.id)}:
+        abort(404)
+    sessions.end_session(sid)
+    audit.record("logout", account.id, sid_hint=sid[:6], by="account_page")
+    if sid == session.sid:
+        response = redirect(url_for("login.logged_out"))
+        sessions.clear_cookie(response)
+        return response
+    return redirect(url_for("account.overview", done="session_ended"))
+
+
+@bp.route("/account/password", methods=["GET", "POST"])
+@signed_in
+def change_password(session, account):
+    errors = {}
+    if request.method == "POST":
+        try:
+            lifecycle.change_password(account.id, request.form.get("current_password", ""),
+                                      request.form.get("password", ""), request.form.get("password_confirm", ""),
+                                      keep_sid=session.sid)
+        except Problems as problems:
+            errors = words(problems)
+        else:
+            return redirect(url_for("account.overview", done="password"))
+    return render_template("idp/account/password.html", errors=errors, **rules_context()), (400 if errors else 200)
+
+
+@bp.route("/account/email", methods=["GET", "POST"])
+@signed_in
+def change_email(session, account):
+    errors, new_email = {}, ""
+    if request.method == "POST":
+        new_email = request.form.get("new_email", "").strip()
+        try:
+            lifecycle.request_email_change(account.id, new_email, request.form.get("current_password", ""))
+        except Problems as problems:
+            errors = words(problems)
+        else:
+            return render_template("idp/account/check_mail.html", email=new_email, purpose="email_change")
+    return render_template("idp/account/email.html", account=account, errors=errors,
+                           new_email=new_email), (400 if errors else 200)
+
+
+@bp.route("/email-change/<token>", methods=["GET", "POST"])
+def confirm_email_change(token: str):
+    try:
+        link, _account = lifecycle.peek_link(token, "email_change")
+    except LinkProblem as problem:
+        return link_problem(problem, "email_change")
+    if request.method == "POST":
+        try:
+            account = lifecycle.confirm_email_change(token)
+        except LinkProblem as problem:
+            return link_problem(problem, "email_change")
+        return render_template("idp/account/email_changed.html", email=account.email)
+    return render_template("idp/account/email_confirm.html", token=token, new_email=link.data.get("new_email"))
+
+
+# -- second factor ---------------------------------------------------------------------------------
+
+def _setup_account(uid: str | None):
+    """Enrolment from the account page, or inside a sign-in whose client requires a second factor."""
+    session = sessions.current_session()
+    if uid:
+        if session is None or interactions.load(uid) is None:
+            abort(404)
+        return session, accounts.get(session.account_id)
+    if not is_complete(session):
+        return None, None
+    return session, accounts.get(session.account_id)
+
+
+@bp.route("/account/totp", methods=["GET", "POST"], defaults={"uid": None})
+@bp.route("/interaction/<uid>/totp/setup", methods=["GET", "POST"])
+def totp_setup(uid: str | None):
+    session, account = _setup_account(uid)
+    if account is None:
+        return redirect(url_for("login.signin", next="/account/totp"))
+    secret = mfa.start_enrolment(account.id)
+    errors = {}
+    if request.method == "POST":
+        codes = mfa.confirm_enrolment(account.id, request.form.get("code", ""))
+        if codes is None:
+            errors["code"] = str(MESSAGES[("code", "wrong")])
+        else:
+            sessions.add_methods(session, *SECOND_FACTOR_AMR)  # possession just proven
+            next_url = url_for("login.resume_login", uid=uid) if uid else url_for("account.overview", done="totp")
+            if uid:
+                login_flow.mark_done(uid, "second_factor_step")
+            return render_template("idp/account/totp_codes.html", codes=codes, next_url=next_url)
+    return render_template("idp/account/totp_setup.html", secret=secret, uid=uid, errors=errors,
+                           required_by_client=bool(uid)), (400 if errors else 200)
+
+
+@bp.get("/account/totp/qr.svg")
+def totp_qr():
+    session = sessions.current_session()
+    secret = mfa.pending_secret(session.account_id) if session else None
+    if not secret:
+        abort(404)
+    svg = mfa.qr_svg(mfa.provisioning_uri(secret, accounts.get(session.account_id).email))
+    return Response(svg, mimetype="image/svg+xml", headers={"Cache-Control": "no-store"})
+
+
+@bp.post("/account/totp/disable")
+@signed_in
+def totp_disable(session, account):
+    from idp.services.passwords import verify_password
+
+    if not verify_password(account.password_hash, request.form.get("current_password", "")).ok:
+        return render_template("idp/account/totp_disable_error.html"), 400
+    mfa.disable(account.id)
+    return redirect(url_for("account.overview", done="totp_off"))
+
+
+@bp.post("/account/totp/recovery-codes")
+@signed_in
+def totp_new_codes(session, account):
+    if not mfa.is_enabled(account.id):
+        abort(404)
+    return render_template("idp/account/totp_codes.html", codes=mfa.regenerate_recovery_codes(account.id),
+                           next_url=url_for("account.overview"))
+
+
+@bp.route("/interaction/<uid>/totp", methods=["GET", "POST"])
+def totp_challenge(uid: str):
+    session = sessions.current_session()
+    if session is None or interactions.load(uid) is None:
+        return redirect(url_for("login.identifier", uid=uid))
+    errors, status = {}, 200
+    if request.method == "POST":
+        try:
+            used = mfa.verify(session.account_id, request.form.get("code", ""))
+        except mfa.Throttled as throttled:
+            errors["code"], status = _("Trop de tentatives. Réessayez dans %(seconds)s secondes.",
+                                       seconds=throttled.seconds), 429
+        else:
+            if used:
+                sessions.add_methods(session, *SECOND_FACTOR_AMR)
+                audit.record("second_factor", session.account_id, method=used)
+                login_flow.mark_done(uid, "second_factor_step")
+                return login_flow.resume_interaction(uid)
+            errors["code"], status = str(MESSAGES[("code", "wrong")]), 400
+    return render_template("idp/account/totp_challenge.html", uid=uid, errors=errors), status
+
+
+
+
+@bp.get("/terms")
+def terms():
+    return render_template("idp/account/terms.html")

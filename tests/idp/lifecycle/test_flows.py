@@ -1,0 +1,442 @@
+"""Account lifecycle over HTTP, with the emails read from the dev inbox: registration, invitation,
+reset, email change, deactivation — each good path and each bad input named by the issue."""
+
+from __future__ import annotations
+
+import secrets
+import statistics
+import time
+from datetime import timedelta
+from urllib.parse import urlencode
+
+import requests
+from sqlalchemy import select, update
+
+from idp.services import accounts, lifecycle
+from idp.storage.sql.lifecycle import AccountLink
+from idp.storage.sql.models import Account, AuditEvent, RefreshToken
+from shared.appkit import get_db
+from shared.timeutil import utcnow
+from tests.idp.helpers import csrf_token, make_user, pkce, sign_in_with_requests
+from tests.idp.lifecycle.conftest import PORTAL, link_in, post_form
+
+GOOD = "Bonne-Passe-2026"
+
+
+def unique_email(tag: str) -> str:
+    return f"{tag}-{secrets.token_hex(4)}@example.org"
+
+
+def account_row(idp, email: str) -> Account | None:
+    with idp.app.app_context():
+        return accounts.find_by_identifier(email)
+
+
+def authorize_url(idp, client_id: str, **extra) -> str:
+    _verifier, challenge = pkce()
+    params = {"response_type": "code", "client_id": client_id, "redirect_uri": f"{PORTAL}/callback",
+              "scope": "openid email", "state": "s", "nonce": "n", "code_challenge": challenge,
+              "code_challenge_method": "S256", **extra}
+    return f"{idp.url}/authorize?{urlencode(params)}"
+
+
+def sign_in_page_answer(idp, email: str, password: str) -> requests.Response:
+    """Sign in at the IdP itself; returns the answer to the password step."""
+    http = requests.Session()
+    page = http.get(f"{idp.url}/signin?next=/account")
+    page = http.post(page.url, data={"csrf_token": csrf_token(page.text), "identifier": email})
+    return http.post(page.url, data={"csrf_token": csrf_token(page.text), "password": password}, allow_redirects=False)
+
+
+# -- registration ---------------------------------------------------------------------------------
+
+def test_registration_refuses_each_bad_input_and_creates_nothing(idp, devinbox):
+    http = requests.Session()
+    email = unique_email("bad")
+    cases = [
+        ({"email": "", "password": GOOD, "password_confirm": GOOD, "terms": "yes"}, "Saisissez votre adresse électronique."),
+        ({"email": "not-an-address", "password": GOOD, "password_confirm": GOOD, "terms": "yes"}, "adresse électronique valide"),
+        ({"email": email, "password": "short1A", "password_confirm": "short1A", "terms": "yes"}, "au moins 8 caractères"),
+        ({"email": email, "password": "alllowercase1", "password_confirm": "alllowercase1", "terms": "yes"},
+         "au moins une lettre majuscule"),
+        ({"email": email, "password": "NoDigitsHere", "password_confirm": "NoDigitsHere", "terms": "yes"}, "au moins un chiffre"),
+        ({"email": email, "password": "Password1", "password_confirm": "Password1", "terms": "yes"},
+         "mots de passe les plus courants"),
+        ({"email": email, "password": GOOD, "password_confirm": GOOD + "x", "terms": "yes"}, "ne sont pas identiques"),
+        ({"email": email, "password": GOOD, "password_confirm": GOOD}, "accepter les conditions"),
+    ]
+    for fields, message in cases:
+        response = post_form(http, f"{idp.url}/registration", **fields)
+        assert response.status_code == 400, fields
+        assert message in response.text, (fields, message)
+    assert account_row(idp, email) is None
+    assert devinbox.messages(email) == []
+
+
+def test_registration_names_every_unmet_rule_in_english(idp):
+    http = requests.Session()
+    http.get(f"{idp.url}/lang/en?next=/registration")
+    response = post_form(http, f"{idp.url}/registration", email=unique_email("en"), password="abc",
+                         password_confirm="abc", terms="yes")
+    assert response.status_code == 400
+    for rule in ("at least 8 characters", "at least one digit", "at least one uppercase letter"):
+        assert rule in response.text
+
+
+def test_registration_validation_link_then_sign_in(idp, devinbox):
+    http = requests.Session()
+    email = unique_email("new")
+    response = post_form(http, f"{idp.url}/registration", email=email, password=GOOD, password_confirm=GOOD, terms="yes")
+    assert response.status_code == 200 and "Consultez votre messagerie" in response.text
+    assert account_row(idp, email).status == "pending"
+    # not usable before validation, and said so once the password matched
+    refused = sign_in_page_answer(idp, email, GOOD)
+    assert refused.status_code == 403 and "pas encore validé" in refused.text
+
+    [message] = devinbox.wait_for(email)
+    assert message["subject"] == "Validez votre adresse électronique"
+    link = link_in(message)
+    assert http.get(link).status_code == 200
+    assert account_row(idp, email).status == "pending", "showing the page must not use the link"
+    activated = post_form(http, link)
+    assert activated.status_code == 200 and "Votre compte est activé" in activated.text
+    assert account_row(idp, email).status == "active"
+    assert sign_in_page_answer(idp, email, GOOD).status_code == 302
+
+    again = requests.get(link)
+    assert again.status_code == 410 and "déjà été utilisé" in again.text
+    tampered = requests.get(link[:-3] + ("aaa" if not link.endswith("aaa") else "bbb"))
+    assert tampered.status_code == 400 and "n'est pas valable" in tampered.text
+
+
+def test_registering_a_taken_address_says_the_same_and_tells_the_owner(idp, devinbox):
+    email = unique_email("taken")
+    make_user(idp.app, email, GOOD)
+    response = post_form(requests.Session(), f"{idp.url}/registration", email=email, password=GOOD,
+                         password_confirm=GOOD, terms="yes")
+    fresh = post_form(requests.Session(), f"{idp.url}/registration", email=unique_email("free"), password=GOOD,
+                      password_confirm=GOOD, terms="yes")
+    assert response.status_code == fresh.status_code == 200
+    assert "Consultez votre messagerie" in response.text
+    [message] = devinbox.wait_for(email)
+    assert message["subject"] == "Demande d'inscription"
+    with idp.app.app_context(), get_db().session() as session:
+        assert session.scalar(select(Account).where(Account.email == email)).status == "active"
+
+
+def test_a_new_activation_link_supersedes_the_old_one(idp, devinbox):
+    email = unique_email("twice")
+    post_form(requests.Session(), f"{idp.url}/registration", email=email, password=GOOD, password_confirm=GOOD, terms="yes")
+    first = link_in(devinbox.wait_for(email)[0])
+    post_form(requests.Session(), f"{idp.url}/activate", email=email)
+    messages = devinbox.wait_for(email, count=2)
+    second = link_in(messages[0])
+    assert second != first
+    assert requests.get(first).status_code == 410
+    assert post_form(requests.Session(), second).status_code == 200
+
+
+# -- invitation by a portal -----------------------------------------------------------------------
+
+def client_token(idp, portal_client, scope="provisioning") -> str:
+    client_id, secret = portal_client
+    answer = requests.post(f"{idp.url}/token", data={"grant_type": "client_credentials", "scope": scope},
+                           auth=(client_id, secret))
+    assert answer.status_code == 200, answer.text
+    return answer.json()["access_token"]
+
+
+def test_provisioning_api_refuses_without_the_right_token_or_body(idp, portal_client):
+    url = f"{idp.url}/api/provisioning/invitations"
+    assert requests.post(url, json={"email": "x@example.org"}).status_code == 401
+    assert requests.post(url, json={"email": "x@example.org"},
+                         headers={"Authorization": "Bearer forged"}).status_code == 401
+    token = client_token(idp, portal_client, scope="openid")
+    assert requests.post(url, json={"email": "x@example.org"},
+                         headers={"Authorization": f"Bearer {token}"}).status_code == 403
+    token = client_token(idp, portal_client)
+    headers = {"Authorization": f"Bearer {token}"}
+    for body in ({"email": "nope"}, {}, {"email": "a@example.org", "locale": "de"}, {"email": ["a@example.org"]}):
+        assert requests.post(url, json=body, headers=headers).status_code == 400, body
+    assert requests.post(url, data="email=a@example.org", headers=headers).status_code == 400
+    assert account_row(idp, "a@example.org") is None
+
+
+def test_invitation_sets_a_password_and_lands_signed_in_on_the_portal(idp, devinbox, portal_client):
+    email = unique_email("invited")
+    headers = {"Authorization": f"Bearer {client_token(idp, portal_client)}"}
+    answer = requests.post(f"{idp.url}/api/provisioning/invitations", json={"email": email, "locale": "en"},
+                           headers=headers)
+    assert answer.status_code == 201 and answer.json()["status"] == "pending"
+    sub = answer.json()["sub"]
+    again = requests.post(f"{idp.url}/api/provisioning/invitations", json={"email": email.upper()}, headers=headers)
+    assert again.json()["sub"] == sub, "the existing pending account is reused"
+
+    message = devinbox.wait_for(email, count=2)[0]
+    assert message["subject"].endswith("invites you to create your account")  # the recipient's language
+    link = link_in(message)
+    http = requests.Session()
+    form = http.get(link)
+    assert "Confirmation du mot de passe" in form.text or "Confirm password" in form.text
+    mismatch = http.post(link, data={"csrf_token": csrf_token(form.text), "password": GOOD,
+                                     "password_confirm": "Other-Passe-2026"}, allow_redirects=False)
+    assert mismatch.status_code == 400 and account_row(idp, email).status == "pending"
+    landed = http.post(link, data={"csrf_token": csrf_token(form.text), "password": GOOD, "password_confirm": GOOD},
+                       allow_redirects=False)
+    assert landed.status_code == 302 and landed.headers["Location"] == f"{PORTAL}/login"
+    # the portal's sign-in goes through without a password, for the same subject
+    params = sign_in_with_requests(http, authorize_url(idp, portal_client[0]), email, "unused", PORTAL)
+    assert "code" in params
+    with idp.app.app_context():
+        from idp.oidc.claims import pairwise_sub
+        from idp.services import clients
+
+        assert pairwise_sub(account_row(idp, email).id, clients.get(portal_client[0])) == sub
+
+    existing = requests.post(f"{idp.url}/api/provisioning/invitations", json={"email": email}, headers=headers)
+    assert existing.status_code == 200 and existing.json() == {"sub": sub, "status": "active"}
+
+
+def test_the_provisioning_api_is_described_in_openapi(idp):
+    import yaml
+
+    spec = yaml.safe_load(requests.get(f"{idp.url}/api/provisioning/openapi.yaml").text)
+    assert spec["openapi"].startswith("3.1")
+    assert "post" in spec["paths"]["/api/provisioning/invitations"]
+
+
+# -- "Mot de passe oublié ?" ------------------------------------------------------------------------
+
+def strip_token(html: str) -> str:
+    import re
+
+    html = re.sub(r'name="csrf_token" value="[^"]+"', "", html)
+    return re.sub(r"(pour l'adresse|for the address) [^,]+,", "", html)
+
+
+def test_recovery_answers_the_same_for_known_and_unknown_addresses(idp, devinbox):
+    known = unique_email("known")
+    make_user(idp.app, known, GOOD)
+    unknown = unique_email("unknown")
+    answers = {email: post_form(requests.Session(), f"{idp.url}/recovery", email=email) for email in (known, unknown)}
+    assert answers[known].status_code == answers[unknown].status_code == 200
+    assert strip_token(answers[known].text) == strip_token(answers[unknown].text)
+    assert devinbox.wait_for(known)[0]["subject"] == "Réinitialisation de votre mot de passe"
+    assert devinbox.messages(unknown) == []
+
+
+def test_recovery_takes_the_same_time_for_known_and_unknown_addresses(idp):
+    """The account lookup and the email happen after the answer, so their cost cannot show."""
+    known = unique_email("timing")
+    make_user(idp.app, known, GOOD)
+    http = requests.Session()
+    token = csrf_token(http.get(f"{idp.url}/recovery").text)
+    timings: dict[str, list[float]] = {"known": [], "unknown": []}
+    for _ in range(8):
+        for label, email in (("known", known), ("unknown", unique_email("nobody"))):
+            start = time.perf_counter()
+            answer = http.post(f"{idp.url}/recovery", data={"csrf_token": token, "email": email})
+            timings[label].append(time.perf_counter() - start)
+            assert answer.status_code == 200
+    known_median, unknown_median = statistics.median(timings["known"]), statistics.median(timings["unknown"])
+    assert abs(known_median - unknown_median) < max(0.02, 0.5 * unknown_median), timings
+
+
+def test_reset_link_single_use_expiry_and_everything_revoked(idp, devinbox, portal_client):
+    email = unique_email("reset")
+    make_user(idp.app, email, GOOD)
+    # a signed-in browser and a refresh token issued to the portal before the reset
+    browser = requests.Session()
+    verifier, challenge = pkce()
+    url = authorize_url(idp, portal_client[0], scope="openid offline_access", code_challenge=challenge,
+                        prompt="consent")
+    params = sign_in_with_requests(browser, url, email, GOOD, PORTAL)
+    tokens = requests.post(f"{idp.url}/token", data={
+        "grant_type": "authorization_code", "code": params["code"][0], "redirect_uri": f"{PORTAL}/callback",
+        "code_verifier": verifier}, auth=portal_client).json()
+    assert "refresh_token" in tokens
+
+    post_form(requests.Session(), f"{idp.url}/recovery", email=email)
+    link = link_in(devinbox.wait_for(email)[0])
+    http = requests.Session()
+    weak = post_form(http, link, password="weakpass", password_confirm="weakpass")
+    assert weak.status_code == 400 and "au moins un chiffre" in weak.text
+    done = post_form(http, link, password="Nouvelle-Passe-7", password_confirm="Nouvelle-Passe-7")
+    assert done.status_code == 200 and "toutes vos sessions ont été fermées" in done.text
+    assert requests.get(link).status_code == 410
+
+    assert sign_in_page_answer(idp, email, GOOD).status_code == 400
+    assert sign_in_page_answer(idp, email, "Nouvelle-Passe-7").status_code == 302
+    assert browser.get(f"{idp.url}/account", allow_redirects=False).status_code == 302, "old session ended"
+    refreshed = requests.post(f"{idp.url}/token", data={"grant_type": "refresh_token",
+                                                         "refresh_token": tokens["refresh_token"]}, auth=portal_client)
+    assert refreshed.status_code == 400
+    assert devinbox.wait_for(email, count=2)[0]["subject"] == "Votre mot de passe a été modifié"
+
+
+def test_an_expired_reset_link_is_refused(idp, devinbox):
+    email = unique_email("expired")
+    make_user(idp.app, email, GOOD)
+    post_form(requests.Session(), f"{idp.url}/recovery", email=email)
+    link = link_in(devinbox.wait_for(email)[0])
+    with idp.app.app_context(), get_db().session() as session:
+        account_id = session.scalar(select(Account.id).where(Account.email == email))
+        lifetime = session.scalar(select(AccountLink).where(AccountLink.account_id == account_id))
+        assert timedelta(minutes=59) < lifetime.expires_at.replace(tzinfo=None) - lifetime.created_at.replace(tzinfo=None) <= timedelta(hours=1)
+        session.execute(update(AccountLink).where(AccountLink.account_id == account_id)
+                        .values(expires_at=utcnow() - timedelta(seconds=1)))
+    page = requests.get(link)
+    assert page.status_code == 410 and "expiré" in page.text
+    http = requests.Session()
+    token = csrf_token(http.get(f"{idp.url}/recovery").text)
+    refused = http.post(link, data={"csrf_token": token, "password": "Nouvelle-Passe-7",
+                                    "password_confirm": "Nouvelle-Passe-7"})
+    assert refused.status_code == 410
+    assert sign_in_page_answer(idp, email, GOOD).status_code == 302, "the password is unchanged"
+
+
+def test_links_are_stored_hashed(idp, devinbox):
+    email = unique_email("hashed")
+    make_user(idp.app, email, GOOD)
+    post_form(requests.Session(), f"{idp.url}/recovery", email=email)
+    token = link_in(devinbox.wait_for(email)[0]).rsplit("/", 1)[1]
+    with idp.app.app_context(), get_db().session() as session:
+        stored = [row.token_hash for row in session.scalars(select(AccountLink))]
+    assert token not in stored
+
+
+# -- email change ----------------------------------------------------------------------------------
+
+def signed_in_browser(idp, email: str, password: str) -> requests.Session:
+    http = requests.Session()
+    page = http.get(f"{idp.url}/signin?next=/account")
+    page = http.post(page.url, data={"csrf_token": csrf_token(page.text), "identifier": email})
+    page = http.post(page.url, data={"csrf_token": csrf_token(page.text), "password": password})
+    assert page.url.endswith("/account"), page.url
+    return http
+
+
+def test_email_change_revalidates_the_new_address_and_tells_the_old(idp, devinbox):
+    old, new = unique_email("old"), unique_email("new")
+    make_user(idp.app, old, GOOD)
+    http = signed_in_browser(idp, old, GOOD)
+    wrong = post_form(http, f"{idp.url}/account/email", new_email=new, current_password="Wrong-Passe-1")
+    assert wrong.status_code == 400 and "mot de passe actuel est incorrect" in wrong.text
+    bad = post_form(http, f"{idp.url}/account/email", new_email="nope", current_password=GOOD)
+    assert bad.status_code == 400
+    sent = post_form(http, f"{idp.url}/account/email", new_email=new, current_password=GOOD)
+    assert sent.status_code == 200
+    assert devinbox.wait_for(old)[0]["subject"] == "Changement d'adresse électronique demandé"
+    assert account_row(idp, old) is not None, "nothing changes before confirmation"
+    link = link_in(devinbox.wait_for(new)[0])
+    assert post_form(requests.Session(), link).status_code == 200
+    assert account_row(idp, new) is not None and account_row(idp, old) is None
+    assert devinbox.wait_for(old, count=2)[0]["subject"] == "Votre adresse électronique a été modifiée"
+    assert sign_in_page_answer(idp, new, GOOD).status_code == 302
+
+
+def test_email_change_to_a_taken_address_changes_nothing(idp, devinbox):
+    mine, theirs = unique_email("mine"), unique_email("theirs")
+    make_user(idp.app, mine, GOOD)
+    make_user(idp.app, theirs, GOOD)
+    http = signed_in_browser(idp, mine, GOOD)
+    answer = post_form(http, f"{idp.url}/account/email", new_email=theirs, current_password=GOOD)
+    assert answer.status_code == 200  # same answer: no enumeration from the account page either
+    assert devinbox.wait_for(theirs)[0]["subject"] == "Changement d'adresse électronique"
+    assert account_row(idp, mine).email == mine
+
+
+# -- account page, deactivation, audit ----------------------------------------------------------
+
+def test_account_page_lists_sessions_and_ends_one(idp):
+    email = unique_email("page")
+    make_user(idp.app, email, GOOD)
+    first, second = signed_in_browser(idp, email, GOOD), signed_in_browser(idp, email, GOOD)
+    page = first.get(f"{idp.url}/account")
+    assert page.text.count("Fermer cette session") == 2
+    import re
+
+    sids = re.findall(r'name="sid" value="([^"]+)"', page.text)
+    other = [sid for sid in sids if sid != first.cookies["idp_sid"]][0]
+    first.post(f"{idp.url}/account/sessions/end", data={"csrf_token": csrf_token(page.text), "sid": other})
+    assert second.get(f"{idp.url}/account", allow_redirects=False).status_code == 302
+    assert first.get(f"{idp.url}/account", allow_redirects=False).status_code == 200
+    foreign = first.post(f"{idp.url}/account/sessions/end", data={"csrf_token": csrf_token(page.text), "sid": "x" * 43})
+    assert foreign.status_code == 404
+
+
+def test_password_change_from_the_account_page(idp):
+    email = unique_email("chg")
+    make_user(idp.app, email, GOOD)
+    http, other = signed_in_browser(idp, email, GOOD), signed_in_browser(idp, email, GOOD)
+    wrong = post_form(http, f"{idp.url}/account/password", current_password="x", password="Autre-Passe-9",
+                      password_confirm="Autre-Passe-9")
+    assert wrong.status_code == 400
+    ok = post_form(http, f"{idp.url}/account/password", current_password=GOOD, password="Autre-Passe-9",
+                   password_confirm="Autre-Passe-9")
+    assert ok.status_code == 302
+    assert http.get(f"{idp.url}/account", allow_redirects=False).status_code == 200, "this session stays"
+    assert other.get(f"{idp.url}/account", allow_redirects=False).status_code == 302, "the others end"
+
+
+def test_deactivated_account_gets_a_clear_message_and_no_token(idp, portal_client):
+    email = unique_email("deact")
+    account = make_user(idp.app, email, GOOD)
+    browser = signed_in_browser(idp, email, GOOD)
+    with idp.app.test_request_context():
+        lifecycle.deactivate(account.id, "invalidated_by_admin")
+    assert browser.get(f"{idp.url}/account", allow_redirects=False).status_code == 302
+    answer = sign_in_page_answer(idp, email, GOOD)
+    assert answer.status_code == 403 and "administrateur de votre organisation" in answer.text
+    wrong = sign_in_page_answer(idp, email, "Wrong-Passe-1")
+    assert "administrateur" not in wrong.text, "nothing is said before the password matched"
+
+
+def test_sixteen_months_without_sign_in_deactivates(idp):
+    email = unique_email("dormant")
+    account = make_user(idp.app, email, GOOD)
+    with idp.app.test_request_context():
+        assert lifecycle.deactivate_dormant(utcnow()) == 0 or account_row(idp, email).status == "active"
+        lifecycle.deactivate_dormant(utcnow() + timedelta(days=30 * 17))
+    assert account_row(idp, email).status == "deactivated"
+    answer = sign_in_page_answer(idp, email, GOOD)
+    assert answer.status_code == 403 and "16 mois" in answer.text
+    with idp.app.test_request_context():
+        lifecycle.reactivate(account.id)
+    assert sign_in_page_answer(idp, email, GOOD).status_code == 302
+
+
+def test_unused_activation_link_deactivates_and_a_new_link_brings_it_back(idp, devinbox):
+    email = unique_email("late")
+    post_form(requests.Session(), f"{idp.url}/registration", email=email, password=GOOD, password_confirm=GOOD, terms="yes")
+    devinbox.wait_for(email)
+    with idp.app.test_request_context():
+        assert lifecycle.expire_activations(utcnow() + timedelta(days=8)) >= 1
+    assert account_row(idp, email).status == "deactivated"
+    answer = sign_in_page_answer(idp, email, GOOD)
+    assert answer.status_code == 403 and "nouveau lien d&#39;activation" in answer.text
+    post_form(requests.Session(), f"{idp.url}/activate", email=email)
+    link = link_in(devinbox.wait_for(email, count=2)[0])
+    assert account_row(idp, email).status == "pending"
+    assert post_form(requests.Session(), link).status_code == 200
+    assert sign_in_page_answer(idp, email, GOOD).status_code == 302
+
+
+def test_audit_trail_records_security_events_and_the_cli_reads_it(idp, monkeypatch):
+    from click.testing import CliRunner
+
+    from idp.cli import main
+
+    email = unique_email("audit")
+    make_user(idp.app, email, GOOD)
+    sign_in_page_answer(idp, email, "Wrong-Passe-1")
+    sign_in_page_answer(idp, email, GOOD)
+    with idp.app.app_context(), get_db().session() as session:
+        kinds = [e.kind for e in session.scalars(select(AuditEvent).where(
+            AuditEvent.account_id == account_row(idp, email).id))]
+    assert "sign_in_failed" in kinds and "sign_in" in kinds
+    monkeypatch.setenv("DATABASE_URL", idp.app.config["SETTINGS"].database_url)
+    result = CliRunner().invoke(main, ["audit", "--account", email, "--kind", "sign_in_failed"])
+    assert result.exit_code == 0, result.output
+    assert '"kind": "sign_in_failed"' in result.output and '"kind": "sign_in"' not in result.output
+

@@ -1,0 +1,145 @@
+"""TOTP second factor: enrolment, the extra sign-in step, amr, replay, recovery codes, brute force,
+and clients that require it."""
+
+from __future__ import annotations
+
+import base64
+import json
+import re
+import secrets
+import time
+from urllib.parse import parse_qs, urlencode, urljoin, urlsplit
+
+import pyotp
+import requests
+
+from tests.idp.helpers import csrf_token, make_client, make_user, pkce
+from tests.idp.lifecycle.conftest import PORTAL
+
+GOOD = "Bonne-Passe-2026"
+
+
+def claims_of(jwt: str) -> dict:
+    payload = jwt.split(".")[1]
+    return json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
+
+
+def enrol(http: requests.Session, idp_url: str, path: str = "/account/totp") -> tuple[str, list[str], requests.Response]:
+    page = http.get(f"{idp_url}{path}")
+    secret = re.search(r'<code class="secret">([A-Z2-7]+)</code>', page.text).group(1)
+    qr = http.get(f"{idp_url}/account/totp/qr.svg")
+    assert qr.headers["Content-Type"].startswith("image/svg+xml") and b"<svg" in qr.content
+    wrong = http.post(page.url, data={"csrf_token": csrf_token(page.text), "code": "000000"})
+    assert wrong.status_code == 400 and "code n&#39;est pas valable" in wrong.text
+    done = http.post(page.url, data={"csrf_token": csrf_token(page.text), "code": pyotp.TOTP(secret).now()})
+    assert done.status_code == 200 and "Vos codes de secours" in done.text
+    codes = re.findall(r"<li><code>([0-9a-f]{6}-[0-9a-f]{6})</code></li>", done.text)
+    assert len(codes) == 10
+    return secret, codes, done
+
+
+def start_portal_sign_in(idp, client, email: str, password: str):
+    """Up to the answer to the password step; returns (browser, response, verifier)."""
+    http = requests.Session()
+    verifier, challenge = pkce()
+    params = {"response_type": "code", "client_id": client[0], "redirect_uri": f"{PORTAL}/callback",
+              "scope": "openid email", "state": "s", "nonce": "n", "code_challenge": challenge,
+              "code_challenge_method": "S256"}
+    page = http.get(f"{idp.url}/authorize?{urlencode(params)}")
+    page = http.post(page.url, data={"csrf_token": csrf_token(page.text), "identifier": email})
+    answer = http.post(page.url, data={"csrf_token": csrf_token(page.text), "password": password})
+    return http, answer, verifier
+
+
+def finish(http: requests.Session, response: requests.Response) -> dict:
+    """Follow redirects until the portal's callback; return its query parameters."""
+    while response.status_code in (301, 302, 303):
+        location = urljoin(response.url, response.headers["Location"])
+        if location.startswith(PORTAL):
+            return parse_qs(urlsplit(location).query)
+        response = http.get(location, allow_redirects=False)
+    raise AssertionError(f"stopped at {response.url} ({response.status_code})")
+
+
+def exchange(idp, client, code: str, verifier: str) -> dict:
+    answer = requests.post(f"{idp.url}/token", data={"grant_type": "authorization_code", "code": code,
+                                                      "redirect_uri": f"{PORTAL}/callback", "code_verifier": verifier},
+                           auth=client)
+    assert answer.status_code == 200, answer.text
+    return claims_of(answer.json()["id_token"])
+
+
+def signed_in(idp, email: str) -> requests.Session:
+    http = requests.Session()
+    page = http.get(f"{idp.url}/signin?next=/account")
+    page = http.post(page.url, data={"csrf_token": csrf_token(page.text), "identifier": email})
+    page = http.post(page.url, data={"csrf_token": csrf_token(page.text), "password": GOOD})
+    assert page.url.endswith("/account")
+    return http
+
+
+def test_enrolment_then_sign_in_with_a_code_and_amr(idp, devinbox, portal_client):
+    email = f"totp-{secrets.token_hex(4)}@example.org"
+    make_user(idp.app, email, GOOD)
+    secret, codes, _done = enrol(signed_in(idp, email), idp.url)
+    assert devinbox.wait_for(email)[0]["subject"] == "Validation en deux étapes activée"
+
+    http, answer, verifier = start_portal_sign_in(idp, portal_client, email, GOOD)
+    assert "/totp" in answer.url and answer.status_code == 200
+    # half-signed-in: neither the account page nor another client is reachable yet
+    assert http.get(f"{idp.url}/account", allow_redirects=False).status_code == 302
+    token = csrf_token(answer.text)
+    replay = http.post(answer.url, data={"csrf_token": token, "code": pyotp.TOTP(secret).now()})
+    assert replay.status_code == 400, "the enrolment's code cannot be used a second time"
+    next_code = pyotp.TOTP(secret).at(time.time() + 30)
+    accepted = http.post(answer.url, data={"csrf_token": token, "code": next_code}, allow_redirects=False)
+    params = finish(http, accepted)
+    claims = exchange(idp, portal_client, params["code"][0], verifier)
+    assert {"pwd", "otp", "mfa"} <= set(claims["amr"])
+    assert http.get(f"{idp.url}/account", allow_redirects=False).status_code == 200
+
+    # a recovery code works once
+    http2, answer2, _ = start_portal_sign_in(idp, portal_client, email, GOOD)
+    used = http2.post(answer2.url, data={"csrf_token": csrf_token(answer2.text), "code": codes[0]},
+                      allow_redirects=False)
+    assert "code" in finish(http2, used)
+    http3, answer3, _ = start_portal_sign_in(idp, portal_client, email, GOOD)
+    again = http3.post(answer3.url, data={"csrf_token": csrf_token(answer3.text), "code": codes[0]})
+    assert again.status_code == 400
+
+
+def test_second_factor_brute_force_is_slowed_down(idp, portal_client):
+    email = f"brute-{secrets.token_hex(4)}@example.org"
+    make_user(idp.app, email, GOOD)
+    enrol(signed_in(idp, email), idp.url)
+    http, answer, _ = start_portal_sign_in(idp, portal_client, email, GOOD)
+    token = csrf_token(answer.text)
+    statuses = [http.post(answer.url, data={"csrf_token": token, "code": f"{n:06d}"}).status_code for n in range(7)]
+    assert statuses[:5] == [400] * 5 and statuses[-1] == 429
+
+
+def test_a_client_that_requires_a_second_factor_makes_the_user_enrol(idp):
+    client = make_client(idp.app, redirect_uris=[f"{PORTAL}/callback"], first_party=True,
+                         policy={"require_mfa": True})
+    email = f"required-{secrets.token_hex(4)}@example.org"
+    make_user(idp.app, email, GOOD)
+    http, answer, verifier = start_portal_sign_in(idp, client, email, GOOD)
+    assert "/totp/setup" in answer.url
+    _secret, _codes, done = enrol(http, idp.url, path=urlsplit(answer.url).path)
+    next_url = re.search(r'class="button" href="([^"]+)"', done.text).group(1)
+    params = finish(http, http.get(urljoin(idp.url, next_url), allow_redirects=False))
+    assert "otp" in exchange(idp, client, params["code"][0], verifier)["amr"]
+
+
+def test_turning_the_second_factor_off_needs_the_password(idp):
+    email = f"off-{secrets.token_hex(4)}@example.org"
+    make_user(idp.app, email, GOOD)
+    http = signed_in(idp, email)
+    enrol(http, idp.url)
+    page = http.get(f"{idp.url}/account")
+    refused = http.post(f"{idp.url}/account/totp/disable", data={"csrf_token": csrf_token(page.text),
+                                                                  "current_password": "Wrong-1a"})
+    assert refused.status_code == 400
+    assert "Activée" in http.get(f"{idp.url}/account").text
+    http.post(f"{idp.url}/account/totp/disable", data={"csrf_token": csrf_token(page.text), "current_password": GOOD})
+    assert "Désactivée." in http.get(f"{idp.url}/account").text
