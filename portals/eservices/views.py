@@ -120,9 +120,9 @@ def support():
                                support_form=form), 400
     with get_db().session() as session:
         acknowledgment = (
-            _("Votre demande d'assistance %%(ref)s"),
+            _("Votre demande d'assistance %(ref)s"),
             _("Bonjour,\n\nNous avons bien reçu votre demande d'assistance, enregistrée sous la référence "
-              "%%(ref)s. Nous vous répondrons à cette adresse.\n\nLe portail e-services des organisations"))
+              "%(ref)s. Nous vous répondrons à cette adresse.\n\nLe portail e-services des organisations"))
         record = services.create_support_request(session, form, current_principal(),
                                                  safe_local_path(form.get("page"), "/"), acknowledgment, locale())
     return render_template("eservices/support_sent.html", reference=record.reference)
