@@ -1,0 +1,44 @@
+"""axe-core (npm, pinned in tests/a11y/axe/package.json) run inside Chromium on a page.
+
+``npm ci`` runs when node_modules is missing; without npm the sweep skips locally and FAILS
+under CI, like every other real tool the tests need.
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from pathlib import Path
+
+from tests.servers import missing
+
+AXE_DIR = Path(__file__).parent / "axe"
+AXE_JS = AXE_DIR / "node_modules" / "axe-core" / "axe.min.js"
+WCAG_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
+
+
+def ensure_axe() -> Path:
+    if not AXE_JS.exists():
+        npm = shutil.which("npm")
+        if not npm:
+            missing("npm (for axe-core)")
+        command = "ci" if (AXE_DIR / "package-lock.json").exists() else "install"
+        subprocess.run([npm, command, "--no-audit", "--no-fund"], cwd=AXE_DIR, check=True, capture_output=True,
+                       timeout=600)
+    return AXE_JS
+
+
+def violations(page) -> list[dict]:
+    """Run axe on the page as it is now; the context must bypass CSP (axe is injected inline)."""
+    page.add_script_tag(path=str(ensure_axe()))
+    result = page.evaluate("""tags => axe.run(document, {runOnly: {type: 'tag', values: tags}})""", WCAG_TAGS)
+    return [{"id": v["id"], "impact": v["impact"], "help": v["help"],
+             "targets": [n["target"] for n in v["nodes"]][:5]} for v in result["violations"]]
+
+
+def describe(found: dict[str, list[dict]]) -> str:
+    lines = []
+    for where, items in found.items():
+        for item in items:
+            lines.append(f"{where}: {item['id']} ({item['impact']}): {item['help']} at {item['targets']}")
+    return "\n".join(lines)
