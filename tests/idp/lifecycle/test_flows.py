@@ -440,3 +440,30 @@ def test_audit_trail_records_security_events_and_the_cli_reads_it(idp, monkeypat
     assert result.exit_code == 0, result.output
     assert '"kind": "sign_in_failed"' in result.output and '"kind": "sign_in"' not in result.output
 
+
+
+def test_sign_in_says_the_same_for_an_unknown_account_and_a_wrong_password(idp):
+    import re
+
+    known = unique_email("enum")
+    make_user(idp.app, known, GOOD)
+
+    def answer(email: str) -> tuple[int, str, float]:
+        http = requests.Session()
+        page = http.get(f"{idp.url}/signin?next=/account")
+        page = http.post(page.url, data={"csrf_token": csrf_token(page.text), "identifier": email})
+        start = time.perf_counter()
+        response = http.post(page.url, data={"csrf_token": csrf_token(page.text), "password": "Wrong-Passe-1"})
+        elapsed = time.perf_counter() - start
+        text = re.sub(r'value="[^"]*"|interaction[/=][\w-]+', "", response.text).replace(email, "EMAIL")
+        return response.status_code, text, elapsed
+
+    unknown = unique_email("ghost")
+    known_answer, unknown_answer = answer(known), answer(unknown)
+    assert known_answer[0] == unknown_answer[0] == 400
+    assert known_answer[1] == unknown_answer[1]
+    assert "Identifiant ou mot de passe incorrect." in known_answer[1]
+    # an unknown account costs one argon2id verification too (of a dummy hash)
+    known_times = [answer(known)[2] for _ in range(3)]
+    unknown_times = [answer(unique_email("ghost"))[2] for _ in range(3)]
+    assert statistics.median(unknown_times) > 0.5 * statistics.median(known_times), (known_times, unknown_times)
