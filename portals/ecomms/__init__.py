@@ -1,0 +1,71 @@
+"""ECHR eComms (seed 000), port 8001: the Court's registry and applicants exchange PDF documents.
+
+A relying party of the IdP: everything is keyed on the token's ``sub``; the portal stores no
+password and no copy of the account. Applicants are invited through the IdP's provisioning API.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from flask import Flask, g, jsonify, render_template, request
+from flask import Request as FlaskRequest
+
+from shared.appkit import init_storage
+from shared.config import load_settings
+from shared.rp import init_rp
+from shared.web import init_web
+
+PACKAGE_DIR = Path(__file__).parent
+MIGRATIONS = PACKAGE_DIR / "migrations"
+
+
+class StreamingRequest(FlaskRequest):
+    """Multipart file parts stream into hashing temporary files in the storage folder, refused
+    past 50 MB while they arrive (never buffered whole in memory)."""
+
+    def _get_file_stream(self, total_content_length, content_type, filename=None, content_length=None):
+        from portals.ecomms import services, storage
+
+        temp = storage.HashingTempFile(services.storage_folder())
+        g.setdefault("upload_temps", []).append(temp)
+        return temp
+
+
+def create_app(test_config: dict[str, Any] | None = None) -> Flask:
+    settings = load_settings("ecomms", test_config)
+    app = Flask(__name__, instance_path=str(settings.instance_path), static_folder="static",
+                static_url_path="/static")
+    app.request_class = StreamingRequest
+    app.config["MAX_CONTENT_LENGTH"] = 3 * 50 * 1024 * 1024 + 1024 * 1024  # the no-JS form's three files
+    init_web(app, settings, service_name="ECHR eComms",
+             template_roots=[PACKAGE_DIR / "templates"], translation_roots=[PACKAGE_DIR / "translations"])
+    init_storage(app, settings)
+    init_rp(app, settings, client_key="ecomms")
+    from portals.ecomms.models import OutboxMessage
+    from portals.ecomms.views import REFUSALS, bp
+    from shared.outbox import init_outbox
+
+    app.register_blueprint(bp)
+    init_outbox(app, OutboxMessage)
+
+    @app.teardown_request
+    def discard_unpublished(_error=None):
+        for temp in g.get("upload_temps", []):  # published files were renamed away: nothing to remove
+            temp.discard()
+
+    @app.errorhandler(413)
+    def too_large(_error):
+        message = str(REFUSALS["too_large"])
+        if request.accept_mimetypes.best == "application/json" or request.path.endswith("/uploads"):
+            return jsonify(error=message), 413
+        return render_template("ecomms/refused.html", message=message), 413
+
+    return app
+
+
+def upgrade_database(database_url: str) -> None:
+    from shared.storage import upgrade_database as upgrade
+
+    upgrade(database_url, MIGRATIONS, "alembic_version_ecomms")

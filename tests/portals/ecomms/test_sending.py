@@ -1,0 +1,203 @@
+"""Sending to the Court (seed 000 §4 and FAQ): every rule refuses with its message and keeps nothing."""
+
+from __future__ import annotations
+
+import io
+from datetime import timedelta
+
+from sqlalchemy import func, select
+
+from portals.ecomms import services
+from portals.ecomms.models import Document, OutboxMessage
+from shared.rp.testing import sign_in
+from shared.timeutil import utcnow
+from tests.portals.ecomms.conftest import csrf_of, make_pdf, stored_files
+
+SEND = "/applications/app-1/send"
+
+
+def documents(app) -> list[Document]:
+    with app.extensions["db"].session() as session:
+        return list(session.scalars(select(Document)))
+
+
+def post_files(client, files: list[tuple[bytes, str, str]], confirm: bool = True, path: str = SEND, token=None):
+    data = {"csrf_token": token or csrf_of(client, path if path.endswith("/send") else SEND)}
+    if confirm:
+        data["confirm"] = "yes"
+    for row, (content, name, doc_type) in enumerate(files, start=1):
+        data[f"file_{row}"] = (io.BytesIO(content), name)
+        data[f"type_{row}"] = doc_type
+    return client.post(path, data=data, content_type="multipart/form-data")
+
+
+def signed_in_client(app, sub="applicant-1"):
+    client = app.test_client()
+    sign_in(client, sub=sub, claims={"email": f"{sub}@example.org", "name": sub})
+    return client
+
+
+def test_two_pdfs_sent_with_prefix_timestamp_and_hash(app):
+    client = signed_in_client(app)
+    one, two = make_pdf("one"), make_pdf("two")
+    answer = post_files(client, [(one, "Observations.pdf", "observations"), (two, "Annexe 1.pdf", "annex")])
+    assert answer.status_code == 302 and answer.headers["Location"].endswith("/applications/app-1?tab=sent")
+    names = sorted(d.stored_name for d in documents(app))
+    assert names == ["123-16_Annexe 1.pdf", "123-16_Observations.pdf"]
+    import hashlib
+
+    assert {d.sha256 for d in documents(app)} == {hashlib.sha256(b).hexdigest() for b in (one, two)}
+    page = client.get("/applications/app-1?tab=sent").get_data(as_text=True)
+    assert "123-16_Observations.pdf" in page and "Heure locale de Strasbourg" in page
+    assert len(stored_files(app)) == 2
+
+
+def test_each_bad_input_is_refused_with_its_message_and_nothing_is_kept(app):
+    client = signed_in_client(app)
+    cases = [
+        ([(b"plain text renamed", "lettre.pdf", "letter")], "n&#39;est pas un document PDF lisible"),
+        ([(b"%PDF-1.4 but broken", "broken.pdf", "letter")], "n&#39;est pas un document PDF lisible"),
+        ([(b"", "vide.pdf", "letter")], "est vide"),
+        ([(make_pdf(), "Requête_n°1.pdf", "letter")], "caractères ASCII uniquement"),
+        ([(make_pdf(), "../../etc/passwd.pdf", "letter")], "ne doit pas contenir de chemin"),
+        ([(make_pdf(), "ok.pdf", "")], "choisissez le type du document"),
+        ([], "Choisissez au moins un document PDF"),
+        # one good file and one bad: nothing of the two is kept
+        ([(make_pdf(), "good.pdf", "letter"), (b"MZ\x90\x00", "virus.pdf", "letter")], "virus.pdf"),
+    ]
+    for files, message in cases:
+        answer = post_files(client, files)
+        assert answer.status_code == 400, files
+        assert message in answer.get_data(as_text=True), (files, message)
+    missing_confirmation = post_files(client, [(make_pdf(), "good.pdf", "letter")], confirm=False)
+    assert "Cochez la case pour confirmer" in missing_confirmation.get_data(as_text=True)
+    assert documents(app) == [] and stored_files(app) == []
+
+
+def test_a_51_mb_file_is_refused_while_streaming(app):
+    client = signed_in_client(app)
+    big = b"%PDF-1.4\n" + b"0" * (51 * 1024 * 1024)
+    answer = post_files(client, [(big, "big.pdf", "letter")])
+    assert answer.status_code == 413
+    assert "50 Mo au maximum" in answer.get_data(as_text=True)
+    assert documents(app) == [] and stored_files(app) == []
+    raw = client.post("/applications/app-1/uploads", data=big, headers={
+        "X-CSRFToken": csrf_of(client, SEND), "X-File-Name": "big.pdf", "Content-Type": "application/pdf"})
+    assert raw.status_code == 413 and "50 Mo" in raw.get_json()["error"]
+    assert stored_files(app) == []
+
+
+def test_another_persons_application_is_refused(app):
+    client = signed_in_client(app, "applicant-2")
+    assert client.get("/applications/app-1").status_code == 404
+    answer = post_files(client, [(make_pdf(), "x.pdf", "letter")], token=csrf_of(client, "/applications/app-2/send"))
+    assert answer.status_code == 404
+    assert documents(app) == [] and stored_files(app) == []
+
+
+def test_a_forged_csrf_token_is_refused(app):
+    client = signed_in_client(app)
+    client.get(SEND)
+    answer = post_files(client, [(make_pdf(), "x.pdf", "letter")], token="forged")
+    assert answer.status_code == 400
+    assert documents(app) == [] and stored_files(app) == []
+
+
+def test_the_javascript_path_uploads_then_sends(app):
+    client = signed_in_client(app)
+    token = csrf_of(client, SEND)
+    bad = client.post("/applications/app-1/uploads", data=b"not a pdf", headers={
+        "X-CSRFToken": token, "X-File-Name": "lettre.pdf", "Content-Type": "application/pdf"})
+    assert bad.status_code == 400 and "PDF" in bad.get_json()["error"]
+    pathy = client.post("/applications/app-1/uploads", data=make_pdf("js"), headers={
+        "X-CSRFToken": token, "X-File-Name": "dossier%5Clettre.pdf", "Content-Type": "application/pdf"})
+    assert pathy.status_code == 400 and "chemin" in pathy.get_json()["error"]
+    good = client.post("/applications/app-1/uploads", data=make_pdf("js"), headers={
+        "X-CSRFToken": token, "X-File-Name": "Lettre%20JS.pdf", "Content-Type": "application/pdf"})
+    assert good.status_code == 201
+    upload_id = good.get_json()["id"]
+    assert documents(app) == [], "nothing is deposited before Envoyer"
+    other = signed_in_client(app, "applicant-2")
+    stolen = other.post("/applications/app-2/send", data={"csrf_token": csrf_of(other, "/applications/app-2/send"),
+                                                          "upload_ids": upload_id, f"type_{upload_id}": "letter",
+                                                          "confirm": "yes"})
+    assert stolen.status_code == 400, "an upload belongs to its uploader and application"
+    sent = client.post(SEND, data={"csrf_token": token, "upload_ids": upload_id, f"type_{upload_id}": "letter",
+                                   "confirm": "yes"})
+    assert sent.status_code == 302
+    assert [d.stored_name for d in documents(app)] == ["123-16_Lettre JS.pdf"]
+
+
+def test_receipt_is_signed_and_verifiable(app):
+    client = signed_in_client(app)
+    post_files(client, [(make_pdf(), "Observations.pdf", "observations")])
+    [document] = documents(app)
+    receipt = client.get(f"/documents/{document.id}/receipt").get_data(as_text=True).strip()
+    token = csrf_of(client, "/receipts/verify")
+    verified = client.post("/receipts/verify", data={"csrf_token": token, "receipt": receipt})
+    text = verified.get_data(as_text=True)
+    assert verified.status_code == 200 and "Accusé de dépôt authentique" in text and document.sha256 in text
+    header, payload, signature = receipt.split(".")
+    forged = client.post("/receipts/verify", data={"csrf_token": token,
+                                                   "receipt": f"{header}.{payload[:-4]}AAAA.{signature}"})
+    assert forged.status_code == 400
+    jwks = client.get("/.well-known/jwks.json").get_json()
+    assert jwks["keys"][0]["kty"] == "EC" and "d" not in jwks["keys"][0]
+
+
+def test_document_opens_inline_and_downloads(app):
+    client = signed_in_client(app)
+    post_files(client, [(make_pdf("view"), "Vue.pdf", "letter")])
+    [document] = documents(app)
+    inline = client.get(f"/documents/{document.id}")
+    assert inline.mimetype == "application/pdf" and inline.data.startswith(b"%PDF")
+    assert "inline" in inline.headers["Content-Disposition"] or "attachment" not in inline.headers["Content-Disposition"]
+    download = client.get(f"/documents/{document.id}?download=1")
+    assert "attachment" in download.headers["Content-Disposition"]
+    assert signed_in_client(app, "applicant-2").get(f"/documents/{document.id}").status_code == 404
+
+
+def test_retention_closing_and_court_notification(app):
+    registry = app.test_client()
+    sign_in(registry, sub="registry-1", claims={"roles": ["registry"]})
+    token = csrf_of(registry, "/applications/app-1")
+    answer = registry.post("/registry/applications/app-1/documents", data={
+        "csrf_token": token, "file_1": (io.BytesIO(make_pdf("court")), "Lettre.pdf"), "type_1": "letter"},
+        content_type="multipart/form-data")
+    assert answer.status_code == 302
+    with app.extensions["db"].session() as session:
+        mail = session.scalars(select(OutboxMessage)).one()
+        assert mail.recipient == "a@example.org" and "Un nouveau document" in mail.subject
+        assert "123/16" in mail.body_text and "http" in mail.body_text
+    applicant = signed_in_client(app)
+    assert "123-16_Lettre.pdf" in applicant.get("/applications/app-1").get_data(as_text=True)
+    with app.app_context(), app.extensions["db"].session() as session:
+        assert services.apply_retention(session, utcnow() + timedelta(days=200)) == 0
+        assert services.apply_retention(session, utcnow() + timedelta(days=366)) == 1
+    assert stored_files(app) == []
+    post_files(applicant, [(make_pdf(), "x.pdf", "letter")])
+    registry.post("/registry/applications/app-1/close", data={"csrf_token": token})
+    with app.extensions["db"].session() as session:
+        assert session.scalar(select(func.count(Document.id))) == 0
+    assert applicant.get("/applications/app-1").status_code == 404
+    own_token = csrf_of(applicant, "/")
+    assert applicant.post("/registry/applications/app-2/close", data={"csrf_token": own_token}).status_code == 403
+
+
+def test_cleanup_removes_crash_leftovers_but_not_documents(app):
+    client = signed_in_client(app)
+    post_files(client, [(make_pdf(), "keep.pdf", "letter")])
+    import os
+    import time
+
+    with app.app_context():
+        folder = services.storage_folder()
+        (folder / ".upload-crashed").write_bytes(b"partial")
+        (folder / "orphan0key").write_bytes(b"published but never committed")
+        old = time.time() - 7200
+        os.utime(folder / ".upload-crashed", (old, old))
+        os.utime(folder / "orphan0key", (old, old))
+        with app.extensions["db"].session() as session:
+            removed = services.cleanup_storage(session)
+    assert sorted(removed) == [".upload-crashed", "orphan0key"]
+    assert len(stored_files(app)) == 1
