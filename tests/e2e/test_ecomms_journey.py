@@ -1,0 +1,162 @@
+"""Seed 000 end to end in Chromium, through a live IdP and a live eComms, mail read in the dev inbox:
+the registry opens an application for a new applicant (invited through the provisioning API), the
+applicant validates their account and lands signed in on eComms, reads the Court's document, sends
+two PDFs (file picker and drag-and-drop, progress bars), gets a signed receipt and verifies it."""
+
+from __future__ import annotations
+
+import base64
+import re
+import secrets
+
+import pytest
+from fpdf import FPDF
+
+from tests.idp.helpers import make_user, start_idp
+from tests.servers import LiveServer, free_port
+
+pytestmark = pytest.mark.browser
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+                 "--disable-sync", "--no-first-run"]
+PASSWORD = "Bonne-Passe-2026"
+
+
+def pdf(text: str) -> bytes:
+    document = FPDF()
+    document.add_page()
+    document.set_font("Helvetica", size=12)
+    document.cell(0, 10, text)
+    return bytes(document.output())
+
+
+@pytest.fixture
+def stack(tmp_path, monkeypatch, devinbox):
+    from idp.services import clients
+    from portals.ecomms import create_app, upgrade_database
+
+    port = free_port()
+    portal_url = f"http://127.0.0.1:{port}"
+    monkeypatch.setenv("ECOMMS_PUBLIC_URL", portal_url)
+    idp = start_idp(f"sqlite:///{tmp_path / 'idp.db'}", **devinbox.settings())
+    with idp.app.app_context():
+        _client, secret = clients.create(
+            "ECHR eComms", [f"{portal_url}/callback"], post_logout_redirect_uris=[f"{portal_url}/"],
+            backchannel_logout_uri=f"{portal_url}/backchannel-logout", client_id="ecomms", first_party=True,
+            scope="openid profile email offline_access roles provisioning",
+            grant_types=["authorization_code", "refresh_token", "client_credentials"])
+    monkeypatch.setenv("ECOMMS_CLIENT_SECRET", secret)
+    make_user(idp.app, "greffe@echr.example", PASSWORD, roles=["registry"], given_name="Greta", family_name="GREFFE")
+    database = f"sqlite:///{tmp_path / 'ecomms.db'}"
+    upgrade_database(database)
+    (tmp_path / "ecomms-instance").mkdir()
+    portal_app = create_app({"database_url": database, "issuer": idp.url, "_quiet": True,
+                             "instance_path": tmp_path / "ecomms-instance", **devinbox.settings()})
+    portal = LiveServer(portal_app, port).start()
+    yield idp, portal, devinbox
+    portal.stop()
+    idp.stop()
+
+
+@pytest.fixture
+def chromium():
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+def sign_in(page, portal_url: str, email: str, password: str) -> None:
+    page.goto(portal_url + "/")
+    page.get_by_role("link", name="Se connecter avec mon compte ECHR Services").click()
+    page.get_by_label("Adresse e-mail").fill(email)
+    page.get_by_role("button", name="Continuer").click()
+    page.get_by_label("Mot de passe").fill(password)
+    page.get_by_role("button", name="Continuer").click()
+    page.wait_for_url(portal_url + "/")
+
+
+def test_applicant_journey_from_invitation_to_verified_receipt(stack, chromium, tmp_path):
+    idp, portal, devinbox = stack
+    applicant_email = f"requerant-{secrets.token_hex(3)}@example.org"
+    registry = chromium.new_context(locale="fr-FR").new_page()
+    applicant = chromium.new_context(locale="fr-FR", accept_downloads=True).new_page()
+
+    # the registry opens the application: the applicant is invited through the IdP
+    sign_in(registry, portal.url, "greffe@echr.example", PASSWORD)
+    registry.get_by_role("link", name="Nouvelle requête").click()
+    registry.get_by_label("Numéro de requête").fill("999/26")
+    registry.get_by_label("Intitulé").fill("Requérant c. État")
+    registry.get_by_label("Adresse électronique du requérant").fill(applicant_email)
+    registry.get_by_role("button", name="Créer la requête").click()
+    assert "La requête a été créée" in registry.content()
+    court_letter = tmp_path / "Lettre_de_la_Cour.pdf"
+    court_letter.write_bytes(pdf("Lettre de la Cour"))
+    registry.locator("#file_1").set_input_files(str(court_letter))
+    registry.get_by_role("button", name="Déposer dans la Boîte de réception").click()
+    assert "Le document a été déposé" in registry.content()
+
+    # the applicant's mail: the invitation, the new application, the new document
+    messages = devinbox.wait_for(applicant_email, count=3)
+    subjects = {m["subject"] for m in messages}
+    assert {"ECHR eComms vous invite à créer votre compte", "Une requête a été ajoutée à votre compte eComms",
+            "Un nouveau document est disponible dans eComms"} <= subjects
+    invitation = next(m for m in messages if "invite" in m["subject"])
+    link = next(l for l in invitation["links"] if "/activate/" in l)
+
+    # seed 000 §1: password twice, then straight to eComms, signed in
+    applicant.goto(link)
+    applicant.locator("#password").fill(PASSWORD)
+    applicant.get_by_label("Confirmation du mot de passe").fill(PASSWORD)
+    applicant.get_by_role("button", name="Activer mon compte").click()
+    applicant.wait_for_url(portal.url + "/")
+    applicant.get_by_role("link", name=re.compile(r"999.26")).click()
+
+    # §3: the Court's document in the Inbox opens as a PDF
+    inbox_link = applicant.get_by_role("link", name="999-26_Lettre_de_la_Cour.pdf", exact=True)
+    opened = applicant.request.get(portal.url + inbox_link.get_attribute("href"))
+    assert opened.headers["content-type"] == "application/pdf" and opened.body().startswith(b"%PDF")
+
+    # §4: two PDFs, one from the picker, one dropped; progress bars; Envoyer once both are done
+    applicant.get_by_role("link", name="Envoyer un/des document(s)").click()
+    picked = tmp_path / "Observations.pdf"
+    picked.write_bytes(pdf("Observations"))
+    applicant.locator("#picker").set_input_files(str(picked))
+    dropped = base64.b64encode(pdf("Annexe")).decode()
+    applicant.evaluate("""([name, b64]) => {
+        const bytes = Uint8Array.from(atob(b64), c => c.charCodeAt(0));
+        const transfer = new DataTransfer();
+        transfer.items.add(new File([bytes], name, {type: 'application/pdf'}));
+        document.getElementById('drop-zone').dispatchEvent(
+            new DragEvent('drop', {dataTransfer: transfer, bubbles: true, cancelable: true}));
+    }""", ["Annexe_1.pdf", dropped])
+    applicant.locator("li[data-upload-id]").nth(1).wait_for()
+    assert applicant.locator("#upload-list progress").count() == 2
+    assert all(v == "100" for v in applicant.locator("#upload-list progress").evaluate_all(
+        "bars => bars.map(b => String(b.value))"))
+    assert applicant.locator("#send-button").is_enabled()
+    applicant.locator("#upload-list select").nth(0).select_option("observations")
+    applicant.locator("#upload-list select").nth(1).select_option("annex")
+    applicant.get_by_role("button", name="Envoyer").click()  # without the confirmation: refused
+    assert "Cochez la case pour confirmer" in applicant.content()
+    applicant.get_by_role("link", name="Retour à la requête").click()
+    applicant.get_by_role("link", name="Envoyer un/des document(s)").click()
+    applicant.locator("#picker").set_input_files(str(picked))
+    applicant.locator("li[data-upload-id]").first.wait_for()
+    applicant.get_by_label(re.compile("Je confirme l'envoi")).check()
+    applicant.get_by_role("button", name="Envoyer").click()
+    assert "Votre envoi a bien été reçu par la Cour" in applicant.content()
+    sent = applicant.locator("main table").inner_text()
+    assert "999-26_Observations.pdf" in sent and re.search(r"\d{2}/\d{2}/\d{4} \d{2}:\d{2}", sent)
+
+    # the receipt, downloaded and verified by the portal's published key
+    with applicant.expect_download() as download:
+        applicant.get_by_role("link", name=re.compile("Accusé de dépôt")).first.click()
+    receipt = tmp_path / "receipt.jws"
+    download.value.save_as(receipt)
+    applicant.get_by_role("link", name="Vérifier un accusé de dépôt").click()
+    applicant.get_by_label("Fichier de l'accusé de dépôt (.jws)").set_input_files(str(receipt))
+    applicant.get_by_role("button", name="Vérifier").click()
+    assert "Accusé de dépôt authentique" in applicant.content()
+    assert "999-26_Observations.pdf" in applicant.content()
