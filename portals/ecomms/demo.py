@@ -29,7 +29,7 @@ def pdf_bytes(title: str) -> bytes:
     pdf.cell(0, 10, title)
     pdf.ln(12)
     pdf.set_font("Helvetica", size=11)
-    pdf.multi_cell(0, 8, "Document de démonstration eComms / eComms demonstration document.")
+    pdf.multi_cell(0, 8, "Document de demonstration eComms / eComms demonstration document.")
     return bytes(pdf.output())
 
 
@@ -48,7 +48,7 @@ def seed_demo(registry_sub: str, applicant_sub: str, applicant_email: str) -> li
                 session.add(application)
                 session.flush()
                 for direction, doc_type, name, days_ago in documents:
-                    temp = storage.receive_stream(io.BytesIO(pdf_bytes(f"{number} — {name}")),
+                    temp = storage.receive_stream(io.BytesIO(pdf_bytes(f"{number} - {name}")),
                                                   services.storage_folder())
                     sha256, size = temp.finish()
                     stored = storage.publish(temp, services.storage_folder())
