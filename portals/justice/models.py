@@ -1,0 +1,118 @@
+"""The justice personal space's records (seed 001): cases fed by the courts, their parties, the
+life of each case, and which signed-in person (``sub``) attached which party's view."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+
+from sqlalchemy import Boolean, DateTime, ForeignKey, Index, LargeBinary, String, Text, UniqueConstraint
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+from shared.outbox.models import define_outbox
+from shared.timeutil import utcnow
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+OutboxMessage = define_outbox(Base)
+
+
+def new_id() -> str:
+    return str(uuid.uuid4())
+
+
+class Case(Base):
+    __tablename__ = "cases"
+    __table_args__ = (Index("ix_cases_state_ended", "state", "ended_at"), Index("ix_cases_court", "court_name"))
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
+    reference: Mapped[str] = mapped_column(String(40), unique=True)  # the court's number (RG / parquet)
+    nature: Mapped[str] = mapped_column(String(200))
+    state: Mapped[str] = mapped_column(String(20), default="ongoing")  # ongoing | finished
+    state_label: Mapped[str] = mapped_column(String(120), default="")
+    court_name: Mapped[str] = mapped_column(String(200))
+    court_address: Mapped[str] = mapped_column(String(300), default="")
+    court_phone: Mapped[str] = mapped_column(String(40), default="")
+    court_email: Mapped[str] = mapped_column(String(200), default="")
+    updating: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    ended_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    parties: Mapped[list[Party]] = relationship(back_populates="case", cascade="all, delete-orphan",
+                                                order_by="Party.role")
+    events: Mapped[list[Event]] = relationship(back_populates="case", cascade="all, delete-orphan",
+                                               order_by="Event.at.desc()")
+
+
+class Party(Base):
+    """A party of a case; the identification number sent after consent is stored hashed."""
+
+    __tablename__ = "parties"
+    __table_args__ = (Index("ix_parties_case", "case_id"), Index("ix_parties_names", "last_name", "first_name"))
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
+    case_id: Mapped[str] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"))
+    role: Mapped[str] = mapped_column(String(60))
+    last_name: Mapped[str] = mapped_column(String(200))
+    first_name: Mapped[str] = mapped_column(String(200), default="")  # or the company name
+    email: Mapped[str | None] = mapped_column(String(320))
+    mobile: Mapped[str | None] = mapped_column(String(20))  # E.164
+    consent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    identification_hash: Mapped[str | None] = mapped_column(String(64), unique=True)
+    access_cut: Mapped[bool] = mapped_column(Boolean, default=False)
+    case: Mapped[Case] = relationship(back_populates="parties")
+
+
+class Event(Base):
+    """An entry of the "Vie du dossier": an event, a hearing, a decision date, or a document."""
+
+    __tablename__ = "events"
+    __table_args__ = (Index("ix_events_case_at", "case_id", "at"), Index("ix_events_kind_at", "kind", "at"))
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
+    case_id: Mapped[str] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(String(20))  # event | hearing | decision | document
+    label: Mapped[str] = mapped_column(String(300))
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    location: Mapped[str] = mapped_column(String(300), default="")
+    document_kind: Mapped[str | None] = mapped_column(String(20))  # receipt | notice | summons
+    document_pdf: Mapped[bytes | None] = mapped_column(LargeBinary)
+    reminder_sent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    case: Mapped[Case] = relationship(back_populates="events")
+
+
+class Attachment(Base):
+    """A person's view of a case, through one party (one number = one attachment)."""
+
+    __tablename__ = "attachments"
+    __table_args__ = (UniqueConstraint("sub", "party_id"), Index("ix_attachments_sub", "sub"))
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
+    sub: Mapped[str] = mapped_column(String(128))
+    party_id: Mapped[str] = mapped_column(ForeignKey("parties.id", ondelete="CASCADE"))
+    alerts: Mapped[bool] = mapped_column(Boolean, default=True)
+    email: Mapped[str | None] = mapped_column(String(320))  # where this person's alerts go
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    party: Mapped[Party] = relationship()
+
+
+class PersonSettings(Base):
+    __tablename__ = "person_settings"
+
+    sub: Mapped[str] = mapped_column(String(128), primary_key=True)
+    alerts: Mapped[bool] = mapped_column(Boolean, default=True)
+
+
+class SupportRequest(Base):
+    __tablename__ = "support_requests"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
+    reference: Mapped[str] = mapped_column(String(20), unique=True)
+    sub: Mapped[str | None] = mapped_column(String(128))
+    email: Mapped[str] = mapped_column(String(320))
+    topic: Mapped[str] = mapped_column(String(40))
+    message: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
