@@ -51,7 +51,16 @@ def identifier(uid: str):
             return redirect(url_for("login.password", uid=uid))
     prefill = interaction.identifier if request.args.get("change") else interaction.params.get("login_hint", "")
     return render_template("idp/login_identifier.html", uid=uid, client_name=_client_name(interaction),
-                           value=prefill or "", errors=errors), (400 if errors else 200)
+                           value=prefill or "", errors=errors, federation_offered=_federation_offered()), \
+        (400 if errors else 200)
+
+
+def _federation_offered() -> bool:
+    try:
+        from idp.upstream.registry import get_upstreams
+    except ImportError:
+        return False
+    return bool(get_upstreams())
 
 
 @bp.route("/interaction/<uid>/password", methods=["GET", "POST"])

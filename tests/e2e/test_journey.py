@@ -1,0 +1,207 @@
+"""Issue 7: the whole demo (``scripts/demo.py``, every app under gunicorn on its real port) walked
+in Chromium. One sign-in at eComms (through FranceConnect, as the justice space requires it) opens
+the justice space and the e-services portal without typing anything; signing out at one portal
+ends every portal's session (back-channel logout). The same journey with the keyboard only.
+Then axe-core on every portal page, in French and in English."""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.a11y.axe import describe, ensure_axe, violations
+from tests.servers import missing
+
+pytestmark = pytest.mark.browser
+REPO = Path(__file__).resolve().parents[2]
+ECOMMS, JUSTICE, ESERVICES, IDP = ("http://localhost:8001", "http://localhost:8002", "http://localhost:8003",
+                                   "http://localhost:8000")
+PORTS = (8000, 8001, 8002, 8003, 8011, 8012, 8013, 8025)
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+                 "--disable-sync", "--no-first-run"]
+
+
+def port_busy(port: int) -> bool:
+    import socket
+
+    with socket.socket() as sock:
+        return sock.connect_ex(("127.0.0.1", port)) == 0
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory):
+    busy = [p for p in PORTS if port_busy(p)]
+    if busy:
+        missing(f"free demo ports (busy: {busy}; stop a running `make demo`)")
+    folder = tmp_path_factory.mktemp("demo")
+    env = {**os.environ, "INSTANCE_PATH": str(folder / "instance"), "KEYS_DIR": str(folder / "keys"),
+           "DEVINBOX_SMTP_PORT": "1025", "PYTHONUNBUFFERED": "1"}
+    env.pop("ARGON2_PROFILE", None)  # the demo as shipped
+    process = subprocess.Popen([sys.executable, "scripts/demo.py"], cwd=REPO, env=env, stdout=subprocess.PIPE,
+                               stderr=subprocess.STDOUT, text=True, start_new_session=True)
+    output = []
+    for line in process.stdout:  # the runner prints this line once every app answers
+        output.append(line)
+        if "Press Ctrl-C to stop everything" in line:
+            break
+    else:
+        raise AssertionError("the demo did not start:\n" + "".join(output[-40:]))
+    import threading
+
+    threading.Thread(target=lambda: [None for _ in process.stdout], daemon=True).start()  # keep the pipe drained
+    yield "".join(output)
+    os.killpg(process.pid, signal.SIGTERM)
+    process.wait(30)
+
+
+@pytest.fixture(scope="module")
+def chromium():
+    from playwright.sync_api import sync_playwright
+
+    ensure_axe()
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+def franceconnect_at_ecomms(page) -> None:
+    """Sign in once, at eComms, through FranceConnect (sandbox impots: Angela DUBOIS)."""
+    page.goto(ECOMMS + "/")
+    page.get_by_role("link", name="Se connecter avec mon compte ECHR Services").click()
+    page.get_by_role("link", name="Se connecter avec FranceConnect").click()
+    page.get_by_role("button", name="Se connecter avec impots").click()
+    page.locator("input[name=login]").fill("1234567890123")
+    page.locator("input[name=password]").fill("Sandbox-Impots-1")
+    page.locator("button[value=login]").click()
+    page.wait_for_url(ECOMMS + "/")
+
+
+def signed_in(page, url: str) -> bool:
+    return page.locator("form[action$='/logout']").count() > 0
+
+
+def test_one_sign_in_across_the_portals_and_one_sign_out_everywhere(demo, chromium):
+    page = chromium.new_context(locale="fr-FR").new_page()
+    franceconnect_at_ecomms(page)
+    assert signed_in(page, ECOMMS)
+    typed = []
+    page.on("request", lambda r: typed.append(r.url) if r.method == "POST" and "/password" in r.url else None)
+
+    page.goto(JUSTICE + "/")
+    page.get_by_role("link", name="Accéder à votre espace personnel").first.click()
+    page.wait_for_selector("form[action$='/logout']")
+    assert signed_in(page, JUSTICE) and "Bienvenue dans votre espace personnel" in page.content()
+
+    page.goto(ESERVICES + "/")
+    page.get_by_role("link", name="Connexion").first.click()
+    page.wait_for_selector("form[action$='/logout']")
+    assert signed_in(page, ESERVICES)
+    assert typed == [], "no password typed after the first sign-in"
+
+    page.locator("form[action$='/logout'] button").first.click()  # sign out at e-services
+    page.wait_for_load_state()
+    for portal in (ECOMMS, JUSTICE, ESERVICES):
+        page.goto(portal + "/")
+        assert not signed_in(page, portal), f"{portal} still signed in after single logout"
+    page.goto(ECOMMS + "/")
+    page.get_by_role("link", name="Se connecter avec mon compte ECHR Services").click()
+    assert "/interaction/" in page.url, "the IdP asks to sign in again"
+
+
+def tab_to(page, pattern: str, limit: int = 60) -> None:
+    """Press Tab until the focused element's accessible text matches; fail if never reached."""
+    regex = re.compile(pattern)
+    for _ in range(limit):
+        page.keyboard.press("Tab")
+        text = page.evaluate("() => { const e = document.activeElement; return (e.innerText || e.value || "
+                             "e.getAttribute('aria-label') || e.name || '').trim(); }")
+        if regex.search(text):
+            return
+    raise AssertionError(f"{pattern!r} is not reachable with the keyboard on {page.url}")
+
+
+def test_the_same_journey_with_the_keyboard_only(demo, chromium):
+    page = chromium.new_context(locale="fr-FR").new_page()
+    page.goto(ECOMMS + "/")
+    tab_to(page, "^Se connecter avec mon compte ECHR Services$")
+    page.keyboard.press("Enter")
+    page.wait_for_url(re.compile(".*/interaction/.*"))
+    tab_to(page, "^Se connecter avec FranceConnect$")
+    page.keyboard.press("Enter")
+    page.wait_for_url(re.compile(".*/providers"))
+    tab_to(page, "impots")
+    page.keyboard.press("Enter")
+    page.wait_for_url(re.compile("http://localhost:8011/.*"))
+    tab_to(page, "^login$")  # the sandbox form's identifier field
+    page.keyboard.type("1234567890123")
+    page.keyboard.press("Tab")
+    page.keyboard.type("Sandbox-Impots-1")
+    page.keyboard.press("Enter")
+    page.wait_for_url(ECOMMS + "/")
+    page.goto(JUSTICE + "/")
+    tab_to(page, "^Accéder à votre espace personnel$")
+    page.keyboard.press("Enter")
+    page.wait_for_selector("form[action$='/logout']")  # back on the space, signed in without typing
+    assert signed_in(page, JUSTICE)
+    page.goto(ESERVICES + "/")
+    tab_to(page, "^Connexion$")
+    page.keyboard.press("Enter")
+    page.wait_for_selector("form[action$='/logout']")
+    tab_to(page, "^Se déconnecter$")
+    page.keyboard.press("Enter")
+    page.wait_for_load_state()
+    for portal in (ECOMMS, JUSTICE, ESERVICES):
+        page.goto(portal + "/")
+        assert not signed_in(page, portal)
+
+
+PORTAL_PAGES = {
+    ECOMMS: ["/", "/help", "/terms", "/receipts/verify"],
+    JUSTICE: ["/", "/cases/add", "/settings", "/contact-details", "/export", "/help", "/data-protection", "/support"],
+    ESERVICES: ["/", "/catalogue", "/aide", "/representant-legal"],
+}
+
+
+@pytest.mark.parametrize("language", ["fr", "en"])
+def test_axe_finds_nothing_on_any_portal_page(demo, chromium, language):
+    context = chromium.new_context(locale="fr-FR", bypass_csp=True)
+    page = context.new_page()
+    found: dict[str, list] = {}
+    for portal, paths in PORTAL_PAGES.items():  # signed out first, then signed in
+        page.goto(f"{portal}/lang/{language}?next=/")
+        for path in paths[:1] + [p for p in paths if p in ("/help", "/terms", "/aide")]:
+            page.goto(portal + path)
+            if items := violations(page):
+                found[f"{language} signed-out {portal}{path}"] = items
+    franceconnect_at_ecomms(page) if language == "fr" else _sign_in_english(page)
+    for portal, paths in PORTAL_PAGES.items():
+        if portal != ECOMMS:
+            page.goto(portal + "/login")
+            page.wait_for_selector("form[action$='/logout']")
+        page.goto(f"{portal}/lang/{language}?next=/")
+        for path in paths:
+            page.goto(portal + path)
+            assert page.locator("html").get_attribute("lang") == language
+            if items := violations(page):
+                found[f"{language} {portal}{path}"] = items
+    context.close()
+    assert not found, "\n" + describe(found)
+
+
+def _sign_in_english(page) -> None:
+    page.goto(ECOMMS + "/lang/en?next=/")
+    page.goto(IDP + "/lang/en?next=/")
+    page.goto(ECOMMS + "/login")
+    page.get_by_role("link", name="Sign in with FranceConnect").click()
+    page.get_by_role("button", name="Sign in with impots").click()
+    page.locator("input[name=login]").fill("1234567890123")
+    page.locator("input[name=password]").fill("Sandbox-Impots-1")
+    page.locator("button[value=login]").click()
+    page.wait_for_url(ECOMMS + "/")
