@@ -21,6 +21,9 @@ test: $(STAMP)
 test-slow: $(STAMP)
 	$(PY) -m pytest -q -m slow $(PYTEST_ARGS)
 
+screenshots: $(STAMP)
+	$(PY) scripts/screenshots.py
+
 bench: $(STAMP)
 	$(PY) -m tests.bench
 

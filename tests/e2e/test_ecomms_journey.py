@@ -103,7 +103,7 @@ def test_applicant_journey_from_invitation_to_verified_receipt(stack, chromium, 
     assert {"ECHR eComms vous invite à créer votre compte", "Une requête a été ajoutée à votre compte eComms",
             "Un nouveau document est disponible dans eComms"} <= subjects
     invitation = next(m for m in messages if "invite" in m["subject"])
-    link = next(l for l in invitation["links"] if "/activate/" in l)
+    link = next(url for url in invitation["links"] if "/activate/" in url)
 
     # seed 000 §1: password twice, then straight to eComms, signed in
     applicant.goto(link)
