@@ -96,9 +96,10 @@ def check_pdf(path: Path, size: int, name: str) -> None:
         if not handle.read(1024).lstrip().startswith(b"%PDF-"):
             raise Refused("not_pdf", name)
     try:
-        reader = PdfReader(str(path), strict=False)
-        if len(reader.pages) < 1:
-            raise Refused("not_pdf", name)
+        with path.open("rb") as handle:  # a handle, not a path: pypdf would read a path whole into memory
+            reader = PdfReader(handle, strict=False)
+            if len(reader.pages) < 1:
+                raise Refused("not_pdf", name)
     except Refused:
         raise
     except Exception as error:  # pypdf raises many kinds on a damaged or disguised file
