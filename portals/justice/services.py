@@ -292,13 +292,17 @@ class Filters:
                    sort=args.get("sort") if args.get("sort") in ("updated", "reference", "court", "nature") else "updated")
 
 
-def list_cases(session: Session, sub: str, filters: Filters, now: datetime | None = None) -> list[Attachment]:
-    """The person's attached cases (one row per attachment), filtered and sorted in SQL on indexes."""
-    now = now or utcnow()
+def list_cases(session: Session, sub: str, filters: Filters, now: datetime | None = None, page: int = 1,
+               per_page: int | None = None) -> list[Attachment]:
+    """The person's attached cases (one row per attachment), filtered, sorted and paged in SQL on indexes."""
+    query = _filtered(sub, filters, now or utcnow()).options(joinedload(Attachment.party).joinedload(Party.case))
+    return _ordered_page(query, filters, page, per_page, session)
+
+
+def _filtered(sub: str, filters: Filters, now: datetime):
     query = (select(Attachment).join(Party, Party.id == Attachment.party_id).join(Case, Case.id == Party.case_id)
              .where(Attachment.sub == sub,
-                    or_(Case.state != "finished", Case.ended_at.is_(None), Case.ended_at > now - VISIBLE_AFTER_END))
-             .options(joinedload(Attachment.party).joinedload(Party.case)))
+                    or_(Case.state != "finished", Case.ended_at.is_(None), Case.ended_at > now - VISIBLE_AFTER_END)))
     if filters.name:
         pattern = f"%{filters.name.lower()}%"
         other = Party.__table__.alias("other")
@@ -318,9 +322,30 @@ def list_cases(session: Session, sub: str, filters: Filters, now: datetime | Non
     if filters.recent:
         query = query.where(exists().where(and_(Event.case_id == Case.id, Event.kind == "document",
                                                 Event.at >= now - RECENT)))
+    return query
+
+
+def _ordered_page(query, filters: Filters, page: int, per_page: int | None, session: Session) -> list[Attachment]:
     order = {"updated": Case.updated_at.desc(), "reference": Case.reference, "court": Case.court_name,
              "nature": Case.nature}[filters.sort]
-    return list(session.scalars(query.order_by(order, Attachment.created_at)).unique())
+    query = query.order_by(order, Attachment.created_at)
+    if per_page:
+        query = query.limit(per_page).offset(max(0, page - 1) * per_page)
+    return list(session.scalars(query).unique())
+
+
+def count_cases(session: Session, sub: str, filters: Filters, now: datetime | None = None) -> int:
+    query = _filtered(sub, filters, now or utcnow())
+    return session.scalar(select(func.count()).select_from(query.subquery())) or 0
+
+
+def upcoming_hearings_count(session: Session, sub: str, now: datetime | None = None) -> int:
+    """Upcoming hearings across the person's visible cases, counted in SQL (the export banner)."""
+    now = now or utcnow()
+    return session.scalar(
+        select(func.count(func.distinct(Event.id))).select_from(Attachment)
+        .join(Party, Party.id == Attachment.party_id).join(Event, Event.case_id == Party.case_id)
+        .where(Attachment.sub == sub, Party.access_cut.is_(False), Event.kind == "hearing", Event.at > now)) or 0
 
 
 def count_attached(session: Session, sub: str) -> int:

@@ -15,6 +15,7 @@ from shared.i18n import select_locale
 from shared.rp import current_principal, login_required
 
 bp = Blueprint("justice", __name__)
+PER_PAGE = 20
 
 REFUSALS = {
     "unknown_number": _l("Ce numéro d'identification n'est pas reconnu. Vérifiez le numéro reçu par courriel ; "
@@ -49,11 +50,17 @@ def home():
     if principal is None:
         return render_template("justice/landing.html")
     filters = Filters.from_args(request.args)
+    page = max(1, request.args.get("page", 1, type=int) or 1)
     with get_db().session() as session:
         total = services.count_attached(session, principal.sub)
-        attachments = services.list_cases(session, principal.sub, filters)
+        matching = services.count_cases(session, principal.sub, filters)
+        attachments = services.list_cases(session, principal.sub, filters, page=page, per_page=PER_PAGE)
+        pages = max(1, -(-matching // PER_PAGE))
+        query = {k: v for k, v in request.args.items() if k != "page"}
         return render_template("justice/home.html", attachments=attachments, total=total, filters=filters,
-                               show_search=total >= services.SEARCH_FROM, future_hearings=services.future_hearings,
+                               matching=matching, page=page, pages=pages, query=query,
+                               show_search=total >= services.SEARCH_FROM,
+                               upcoming=services.upcoming_hearings_count(session, principal.sub),
                                added=request.args.get("added"))
 
 
