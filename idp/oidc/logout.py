@@ -1,7 +1,9 @@
 """Ending sessions, protocol side: refresh-token revocation and back-channel logout
-(OIDC Back-Channel Logout 1.0), delivered without blocking the user and retried when an RP is down.
+(OIDC Back-Channel Logout 1.0). Every client the session touched is told before the logout
+answers (in parallel, a few seconds at most), so no portal session outlives the IdP session; a
+client that does not answer gets it later, retried with backoff.
 
-Deliveries wait in a Redis sorted set scored by their next attempt time, so any instance's
+Retries wait in a Redis sorted set scored by their next attempt time, so any instance's
 worker thread can deliver them and a restart loses nothing. Only the ``backchannel_logout_uri``
 registered for the client is ever called; in production private and loopback addresses are
 refused unless listed in ``BACKCHANNEL_ALLOWED_HOSTS`` (SSRF guard).
@@ -17,10 +19,11 @@ import socket
 import threading
 import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from urllib.parse import urlsplit
 
 import requests
-from flask import Flask
+from flask import Flask, current_app
 from sqlalchemy import select, update
 
 from idp.oidc import claims as claims_module
@@ -33,6 +36,7 @@ from shared.timeutil import utcnow
 log = logging.getLogger(__name__)
 QUEUE = "idp:backchannel:queue"
 MAX_ATTEMPTS = 12
+IMMEDIATE_TIMEOUT = 3  # seconds a client gets to answer before its logout goes to the retry queue
 # Hooks called with the ended session; each may return an upstream logout URL (federation).
 LOGOUT_HOOKS: list[Callable] = []
 
@@ -44,13 +48,38 @@ def after_session_ended(session) -> None:
                    .values(revoked_at=utcnow()))
     for family in families:
         tokens.revoke_grant(family)
+    items = []
     for client_id in session.clients:
         client = clients.get(client_id)
         if client and client.backchannel_logout_uri:
-            queue_delivery(client_id, claims_module.pairwise_sub(session.account_id, client), session.sid)
+            items.append({"client_id": client_id, "sub": claims_module.pairwise_sub(session.account_id, client),
+                          "sid": session.sid, "attempts": 0})
+    deliver_now(items)
     from idp.services import audit
 
     audit.record("logout", session.account_id, sid=session.sid, clients=session.clients)
+
+
+def deliver_now(items: list[dict]) -> None:
+    """Tell every client before the logout answers (in parallel, short timeout), so no portal session
+    outlives the IdP session; a client that does not answer gets it later from the queue."""
+    if not items:
+        return
+    app = current_app._get_current_object()
+
+    def attempt(item: dict) -> bool:
+        with app.app_context():
+            try:
+                return deliver(item, timeout=IMMEDIATE_TIMEOUT)
+            except Exception:  # the queue will retry
+                log.exception("back-channel logout to %s", item["client_id"])
+                return False
+
+    with ThreadPoolExecutor(max_workers=min(8, len(items))) as pool:
+        outcomes = list(pool.map(attempt, items))
+    for item, delivered in zip(items, outcomes, strict=True):
+        if not delivered:
+            queue_delivery(item["client_id"], item["sub"], item["sid"], attempts=1, delay=1)
 
 
 def queue_delivery(client_id: str, sub: str, sid: str, attempts: int = 0, delay: float = 0) -> None:
@@ -77,7 +106,7 @@ def allowed_target(url: str) -> bool:
     return all(ipaddress.ip_address(a.split("%")[0]).is_global for a in addresses)
 
 
-def deliver(item: dict) -> bool:
+def deliver(item: dict, timeout: float = 5) -> bool:
     client = clients.get(item["client_id"])
     if client is None or not client.backchannel_logout_uri:
         return True  # nothing to deliver any more
@@ -86,7 +115,7 @@ def deliver(item: dict) -> bool:
         return True
     token = tokens.logout_token(client, item["sub"], item["sid"])
     try:
-        response = requests.post(client.backchannel_logout_uri, data={"logout_token": token}, timeout=5,
+        response = requests.post(client.backchannel_logout_uri, data={"logout_token": token}, timeout=timeout,
                                  allow_redirects=False)
     except requests.RequestException:
         return False

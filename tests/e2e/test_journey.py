@@ -106,7 +106,7 @@ def test_one_sign_in_across_the_portals_and_one_sign_out_everywhere(demo, chromi
     assert typed == [], "no password typed after the first sign-in"
 
     page.locator("form[action$='/logout'] button").first.click()  # sign out at e-services
-    page.wait_for_load_state()
+    page.wait_for_selector("form[action$='/logout']", state="detached")
     for portal in (ECOMMS, JUSTICE, ESERVICES):
         page.goto(portal + "/")
         assert not signed_in(page, portal), f"{portal} still signed in after single logout"
@@ -156,7 +156,7 @@ def test_the_same_journey_with_the_keyboard_only(demo, chromium):
     page.wait_for_selector("form[action$='/logout']")
     tab_to(page, "^Se déconnecter$")
     page.keyboard.press("Enter")
-    page.wait_for_load_state()
+    page.wait_for_selector("form[action$='/logout']", state="detached")
     for portal in (ECOMMS, JUSTICE, ESERVICES):
         page.goto(portal + "/")
         assert not signed_in(page, portal)
