@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import secrets
 import threading
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -80,6 +81,11 @@ class KeyRing:
         return kid
 
     def _reload(self, force: bool = False) -> None:
+        # A rotation by the CLI (another process) shows within a second; no stat per signature.
+        now = time.monotonic()
+        if not force and self._mtime is not None and now - getattr(self, "_checked", 0.0) < 1.0:
+            return
+        self._checked = now
         mtime = self.state_file.stat().st_mtime
         if not force and mtime == self._mtime:
             return
