@@ -49,6 +49,16 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
 
     app.register_blueprint(bp)
     init_outbox(app, OutboxMessage)
+    from portals.ecomms import services
+    from shared.appkit import get_db
+    from shared.jobs import start_periodic
+
+    def retention() -> None:
+        with get_db().session() as session:
+            services.apply_retention(session)  # documents kept one year (seed 000 FAQ)
+            services.cleanup_storage(session)  # leftovers of interrupted uploads
+
+    start_periodic(app, "retention", 3600, retention)
 
     @app.teardown_request
     def discard_unpublished(_error=None):

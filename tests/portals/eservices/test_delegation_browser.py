@@ -17,6 +17,7 @@ from tests.servers import LiveServer, free_port
 
 pytestmark = pytest.mark.browser
 PASSWORD = "Mairie-Liepvre-2026"
+LETTER_RECIPIENT = "madame la maire anne faure\nmairie de lièpvre\n1 place de la mairie\n68660 lièpvre"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
                  "--disable-sync", "--no-first-run"]
 
@@ -56,14 +57,14 @@ def browser():
         browser.close()
 
 
-def read_letter(idp_app) -> tuple[str, str, str]:
-    """The letter to the legal representative, as the post would deliver it: the PDF in the outbox."""
-    from idp.storage.sql.outbox import OutboxMessage
+def read_letter(idp) -> tuple[str, str, str]:
+    """The letter to the legal representative, as the post delivers it: the PDF in the dev inbox."""
+    import requests
 
-    with idp_app.extensions["db"].session() as session:
-        letter = session.query(OutboxMessage).filter_by(channel="letter").one()
-        assert letter.recipient.startswith("Madame la Maire Anne FAURE\nMairie de Lièpvre")
-        text = "".join(page.extract_text() for page in PdfReader(io.BytesIO(letter.attachment)).pages)
+    letter = idp.devinbox.wait_for(LETTER_RECIPIENT, channel="letter")[0]
+    assert letter["has_attachment"] and letter["to"].startswith("madame la maire anne faure")
+    pdf = requests.get(f"{idp.devinbox.url}/messages/{letter['id']}/attachment", timeout=10).content
+    text = "".join(page.extract_text() for page in PdfReader(io.BytesIO(pdf)).pages)
     reference = re.search(r"Référence de la demande : (ADM-[A-Z0-9]+)", text).group(1)
     code_1 = re.search(r"Code de confirmation n° 1 : ([A-Z0-9]+)", text).group(1)
     code_2 = re.search(r"Code de confirmation n° 2 : ([A-Z0-9]+)", text).group(1)
@@ -121,7 +122,7 @@ def test_delegated_permissions_from_the_letter_to_the_revocation(stack, browser)
     # 1. Hugo registers as administrator of a new organisation: a letter goes to the legal representative
     confirmation = register(admin, idp, "administrator", "Hugo", "BERNARD", "hugo.bernard@example.org", new_org=True)
     assert "représentant légal de « Mairie de Lièpvre »" in confirmation
-    reference, code_1, code_2 = read_letter(idp.app)
+    reference, code_1, code_2 = read_letter(idp)
 
     # 2. Before the codes, Hugo is not operational: the portal shows him no organisation to act for
     sign_in(admin, portal.url, "hugo-bernard")  # the seed-002 identifier built from his names
