@@ -19,6 +19,9 @@ CSRF_EXEMPT_VIEWS = {
     "idp.web.oidc.end_session": "RP-initiated logout asks for confirmation on its own page",
     "shared.rp.views.backchannel_logout": "signed logout token from the IdP, no cookies",
     "idp.web.federation.callback": "state/nonce/PKCE round trip with the upstream provider",
+    "idp.upstream.sandbox.token": "sandbox upstream provider's token endpoint (client authentication)",
+    "idp.upstream.sandbox.userinfo": "sandbox upstream provider's userinfo (bearer token)",
+    "idp.upstream.sandbox.end_session": "sandbox upstream provider's RP-initiated logout",
 }
 CSRF_EXEMPT_BLUEPRINTS = {"management_api", "provisioning_api", "court_api"}  # bearer-token JSON APIs
 
