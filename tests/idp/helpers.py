@@ -90,3 +90,12 @@ def sign_in_with_requests(http: requests.Session, authorize_url: str, identifier
         response = follow_until_redirect_to(http, submit_sign_in(http, response, identifier, password),
                                             redirect_prefix)
     return parse_qs(urlsplit(response.headers["Location"]).query)
+
+
+def exchange_code_for_tests(issuer: str, client_id: str, secret: str, code: str, verifier: str,
+                            redirect_uri: str) -> dict:
+    answer = requests.post(f"{issuer}/token", data={"grant_type": "authorization_code", "code": code,
+                                                    "redirect_uri": redirect_uri, "code_verifier": verifier},
+                           auth=(client_id, secret), timeout=10)
+    assert answer.status_code == 200, answer.text
+    return answer.json()
