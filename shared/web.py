@@ -6,6 +6,7 @@ Every app calls ``init_web(app, settings)`` from its factory and nothing else fr
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -36,12 +37,18 @@ def safe_local_path(target: str | None, fallback: str = "/") -> str:
     return target
 
 
+def shared_cookie_domain() -> str | None:
+    """The parent domain of every portal (e.g. ``.services.example``), so the language and the
+    accessibility mode follow the person across portals; on localhost, cookies ignore the port."""
+    return os.environ.get("SHARED_COOKIE_DOMAIN") or None
+
+
 @frame.route("/lang/<code>")
 def switch_language(code: str):
     response = redirect(safe_local_path(request.args.get("next")))
     if code in LANGUAGES:
         response.set_cookie(LANG_COOKIE, code, max_age=ONE_YEAR, samesite="Lax", httponly=True,
-                            secure=request.is_secure)
+                            secure=request.is_secure, domain=shared_cookie_domain())
     return response
 
 
@@ -50,7 +57,7 @@ def toggle_accessibility():
     enabled = request.form.get("mode") == "on"
     response = redirect(safe_local_path(request.form.get("next")))
     response.set_cookie(A11Y_COOKIE, "on" if enabled else "off", max_age=ONE_YEAR, samesite="Lax",
-                        httponly=True, secure=request.is_secure)
+                        httponly=True, secure=request.is_secure, domain=shared_cookie_domain())
     return response
 
 

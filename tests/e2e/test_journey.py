@@ -94,10 +94,12 @@ def test_one_sign_in_across_the_portals_and_one_sign_out_everywhere(demo, chromi
     typed = []
     page.on("request", lambda r: typed.append(r.url) if r.method == "POST" and "/password" in r.url else None)
 
+    page.get_by_role("button", name="Mode accessibilité").click()  # switched on at eComms…
     page.goto(JUSTICE + "/")
     page.get_by_role("link", name="Accéder à votre espace personnel").first.click()
     page.wait_for_selector("form[action$='/logout']")
     assert signed_in(page, JUSTICE) and "Bienvenue dans votre espace personnel" in page.content()
+    assert "a11y" in (page.locator("html").get_attribute("class") or ""), "…and still on at the justice space"
 
     page.goto(ESERVICES + "/")
     page.get_by_role("link", name="Connexion").first.click()
