@@ -70,28 +70,49 @@ def _pg_bin(name: str) -> str | None:
     return candidates[0] if candidates else shutil.which(name)
 
 
+class PostgresProcess:
+    """A throwaway PostgreSQL cluster on loopback that tests can stop and start again."""
+
+    def __init__(self):
+        self.initdb, self.pg_ctl = _pg_bin("initdb"), _pg_bin("pg_ctl")
+        if not self.initdb or not self.pg_ctl:
+            missing("PostgreSQL (initdb/pg_ctl)")
+        self.port = free_port()
+        self.workdir = Path(tempfile.mkdtemp(prefix="pg-"))
+        self.datadir = self.workdir / "data"
+        self.run_as: list[str] = []
+        if os.geteuid() == 0:  # initdb refuses root: run the server as the 'postgres' or 'nobody' user
+            user = "postgres" if shutil.which("id") and subprocess.run(["id", "postgres"], capture_output=True).returncode == 0 else "nobody"
+            shutil.chown(self.workdir, user)
+            self.run_as = ["runuser", "-u", user, "--"]
+        subprocess.run([*self.run_as, self.initdb, "-D", str(self.datadir), "-A", "trust", "-U", "postgres", "-E",
+                        "UTF8"], check=True, capture_output=True)
+
+    @property
+    def url(self) -> str:
+        return f"postgresql://postgres@127.0.0.1:{self.port}"
+
+    def start(self) -> None:
+        subprocess.run([*self.run_as, self.pg_ctl, "-D", str(self.datadir), "-l", str(self.workdir / "log"), "-w",
+                        "-o", f"-p {self.port} -k {self.workdir} -h 127.0.0.1 -c fsync=off", "start"],
+                       check=True, capture_output=True)
+
+    def stop(self, mode: str = "immediate") -> None:
+        subprocess.run([*self.run_as, self.pg_ctl, "-D", str(self.datadir), "-m", mode, "stop"], capture_output=True)
+
+    def remove(self) -> None:
+        self.stop()
+        shutil.rmtree(self.workdir, ignore_errors=True)
+
+
 @contextmanager
 def postgres_server():
-    initdb, pg_ctl = _pg_bin("initdb"), _pg_bin("pg_ctl")
-    if not initdb or not pg_ctl:
-        missing("PostgreSQL (initdb/pg_ctl)")
-    port = free_port()
-    workdir = Path(tempfile.mkdtemp(prefix="pg-"))
-    datadir = workdir / "data"
-    run_as: list[str] = []
-    if os.geteuid() == 0:  # initdb refuses root: run the server as the 'postgres' or 'nobody' user
-        user = "postgres" if shutil.which("id") and subprocess.run(["id", "postgres"], capture_output=True).returncode == 0 else "nobody"
-        shutil.chown(workdir, user)
-        run_as = ["runuser", "-u", user, "--"]
-    subprocess.run([*run_as, initdb, "-D", str(datadir), "-A", "trust", "-U", "postgres", "-E", "UTF8"],
-                   check=True, capture_output=True)
-    subprocess.run([*run_as, pg_ctl, "-D", str(datadir), "-l", str(workdir / "log"), "-w", "-o",
-                    f"-p {port} -k {workdir} -h 127.0.0.1 -c fsync=off", "start"], check=True, capture_output=True)
+    server = PostgresProcess()
+    server.start()
     try:
-        yield f"postgresql://postgres@127.0.0.1:{port}", port
+        yield server.url, server.port
     finally:
-        subprocess.run([*run_as, pg_ctl, "-D", str(datadir), "-m", "immediate", "stop"], capture_output=True)
-        shutil.rmtree(workdir, ignore_errors=True)
+        server.remove()
 
 
 def create_database(server_url: str, name: str) -> str:
