@@ -257,7 +257,9 @@ def delete_subscription(organisation_id: str, eservice_id: str):
 @require_management
 def confirm_admin_request():
     """The legal representative's reference and two codes, forwarded by the e-services portal."""
-    body = request.get_json(silent=True) or {}
+    body = request.get_json(silent=True)
+    if not isinstance(body, dict):
+        return jsonify(error="invalid_request", error_description="a JSON object is required"), 400
     with store() as s:
         outcome = orgs.confirm_admin_request(s, str(body.get("reference", "")), str(body.get("code_1", "")),
                                              str(body.get("code_2", "")), utcnow())
