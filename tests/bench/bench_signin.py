@@ -1,0 +1,104 @@
+"""Sign-in throughput: full identifier-first sign-ins per second (GET the form, identifier, password,
+back to the page) against the IdP under gunicorn on PostgreSQL and Redis, beside the bound set by
+argon2id verification alone on the same cores (target: 90% of it). Then the same with two IdP
+instances sharing the databases, against one. Argon2id with the production parameters."""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from concurrent.futures import ProcessPoolExecutor
+from html import unescape
+from pathlib import Path
+
+from tests.bench.bench_argon2 import argon2_bound
+from tests.bench.table import Row
+from tests.servers import create_database, free_port, postgres_server, redis_server, wait_for_port
+
+REPO = Path(__file__).resolve().parents[2]
+USERS = 50
+PASSWORD = "Bench-Passw0rd-1"
+
+
+def _csrf(html: str) -> str:
+    return unescape(re.search(r'name="csrf_token" value="([^"]+)"', html).group(1))
+
+
+def _sign_ins(args: tuple[list[str], float, int]) -> int:
+    """One client process: complete sign-ins in a loop until the deadline, spread over instances."""
+    import requests
+
+    bases, seconds, offset = args
+    done, deadline, n = 0, time.monotonic() + seconds, offset
+    while time.monotonic() < deadline:
+        base = bases[n % len(bases)]
+        http = requests.Session()
+        page = http.get(f"{base}/signin?next=/")
+        page = http.post(page.url, data={"csrf_token": _csrf(page.text), "identifier": f"user{n % USERS}@bench.example"})
+        answer = http.post(page.url, data={"csrf_token": _csrf(page.text), "password": PASSWORD})
+        if answer.url.rstrip("/") == base.rstrip("/") and answer.status_code == 200:
+            done += 1
+        n += 1
+    return done
+
+
+def _start(env: dict, port: int, workers: int) -> subprocess.Popen:
+    process = subprocess.Popen([sys.executable, "-m", "gunicorn", "idp:create_app()", "-w", str(workers), "-k",
+                                "gthread", "--threads", "4", "-b", f"127.0.0.1:{port}", "--log-level", "warning",
+                                "--no-control-socket"], env=env, cwd=REPO,
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    wait_for_port(port, 30)
+    return process
+
+
+def _measure(bases: list[str], seconds: float, clients: int) -> float:
+    with ProcessPoolExecutor(clients) as pool:
+        counts = list(pool.map(_sign_ins, [(bases, seconds, i * 7) for i in range(clients)]))
+    return sum(counts) / seconds
+
+
+def run(budget: float) -> list[Row]:
+    cores = os.cpu_count() or 1
+    folder = Path(tempfile.mkdtemp(prefix="bench-signin-"))
+    with postgres_server() as (pg_url, _port), redis_server() as redis_url:
+        database = create_database(pg_url, f"bench_{uuid.uuid4().hex[:8]}")
+        port_a, port_b = free_port(), free_port()
+        env = {**os.environ, "INSTANCE_PATH": str(folder / "instance"), "KEYS_DIR": str(folder / "keys"),
+               "DATABASE_URL": database, "REDIS_URL": redis_url, "ISSUER": f"http://127.0.0.1:{port_a}"}
+        env.pop("ARGON2_PROFILE", None)
+        setup = ("from idp import create_app, upgrade_database; import os;"
+                 "upgrade_database(os.environ['DATABASE_URL']); app = create_app({'_quiet': True});"
+                 "from idp.services import accounts; ctx = app.app_context(); ctx.push();"
+                 f"[accounts.create(f'user{{i}}@bench.example', '{PASSWORD}') for i in range({USERS})]")
+        subprocess.run([sys.executable, "-c", setup], env=env, cwd=REPO, check=True, capture_output=True)
+        first = _start(env, port_a, cores)
+        try:
+            _measure([f"http://127.0.0.1:{port_a}"], 2, cores)  # warm-up
+            one = _measure([f"http://127.0.0.1:{port_a}"], budget / 3, cores)
+            second = _start(env, port_b, cores)
+            try:
+                two = _measure([f"http://127.0.0.1:{port_a}", f"http://127.0.0.1:{port_b}"], budget / 3, cores)
+            finally:
+                second.terminate()
+                second.wait(10)
+        finally:
+            first.terminate()
+            first.wait(10)
+    bound = argon2_bound(budget / 3)
+    return [
+        Row("sign-in", f"identifier-first sign-ins, {cores} cores", one, "/s", "argon2id bound", bound, target=0.9,
+            note="clients share the cores with the server"),
+        Row("sign-in", "two IdP instances (shared PG + Redis)", two, "/s", "one instance", one,
+            note="same cores: the ratio shows the cost of sharing, not added capacity"),
+    ]
+
+
+if __name__ == "__main__":
+    from tests.bench.table import print_table
+
+    print_table(run(float(os.environ.get("BENCH_BUDGET", 12))))
