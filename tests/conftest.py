@@ -85,3 +85,21 @@ def devinbox(tmp_path_factory):
     yield DevInbox(server, smtp_port)
     server.stop()
     app.extensions["smtp_sink"].stop()
+
+
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+                 "--disable-sync", "--no-first-run"]
+
+
+@pytest.fixture(scope="session")
+def chromium():
+    """Debian's Chromium driven by Playwright (its own browser download is impossible here); one
+    browser for the whole run, a fresh context per test."""
+    if not os.path.exists("/usr/bin/chromium"):
+        servers.missing("chromium (/usr/bin/chromium)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()

@@ -6,12 +6,10 @@ import secrets
 
 import pytest
 
-from tests.a11y.axe import describe, ensure_axe, violations
+from tests.a11y.axe import describe, violations
 from tests.idp.helpers import make_user, start_idp
 
 pytestmark = pytest.mark.browser
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-                 "--disable-sync", "--no-first-run"]
 PASSWORD = "Bonne-Passe-2026"
 PUBLIC_PAGES = ["/", "/registration", "/recovery", "/activate", "/terms", "/logged-out", "/organisations/inscription",
                 "/recovery/not-a-real-token", "/no-such-page"]
@@ -24,16 +22,6 @@ def idp(tmp_path_factory):
     yield server
     server.stop()
 
-
-@pytest.fixture(scope="module")
-def chromium():
-    from playwright.sync_api import sync_playwright
-
-    ensure_axe()
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
 
 
 @pytest.mark.parametrize("language", ["fr", "en"])

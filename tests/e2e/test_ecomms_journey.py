@@ -16,8 +16,6 @@ from tests.idp.helpers import make_user, start_idp
 from tests.servers import LiveServer, free_port
 
 pytestmark = pytest.mark.browser
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-                 "--disable-sync", "--no-first-run"]
 PASSWORD = "Bonne-Passe-2026"
 
 
@@ -56,15 +54,6 @@ def stack(tmp_path, monkeypatch, devinbox):
     portal.stop()
     idp.stop()
 
-
-@pytest.fixture
-def chromium():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
 
 
 def sign_in(page, portal_url: str, email: str, password: str) -> None:

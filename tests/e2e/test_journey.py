@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.a11y.axe import describe, ensure_axe, violations
+from tests.a11y.axe import describe, violations
 from tests.servers import missing
 
 pytestmark = pytest.mark.browser
@@ -23,8 +23,6 @@ REPO = Path(__file__).resolve().parents[2]
 ECOMMS, JUSTICE, ESERVICES, IDP = ("http://localhost:8001", "http://localhost:8002", "http://localhost:8003",
                                    "http://localhost:8000")
 PORTS = (8000, 8001, 8002, 8003, 8011, 8012, 8013, 8025)
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-                 "--disable-sync", "--no-first-run"]
 
 
 def port_busy(port: int) -> bool:
@@ -59,16 +57,6 @@ def demo(tmp_path_factory):
     os.killpg(process.pid, signal.SIGTERM)
     process.wait(30)
 
-
-@pytest.fixture(scope="module")
-def chromium():
-    from playwright.sync_api import sync_playwright
-
-    ensure_axe()
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
 
 
 def franceconnect_at_ecomms(page) -> None:

@@ -18,8 +18,6 @@ from tests.portals.justice.conftest import make_case
 from tests.servers import LiveServer, free_port
 
 pytestmark = pytest.mark.browser
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-                 "--disable-sync", "--no-first-run"]
 
 
 @pytest.fixture
@@ -60,15 +58,6 @@ def stack(tmp_path, monkeypatch, devinbox):
         portal.stop()
     idp.stop()
 
-
-@pytest.fixture
-def chromium():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
 
 
 def sign_in(page, portal_url: str, provider: str, login: str, password: str) -> None:

@@ -11,7 +11,14 @@ import time
 import pytest
 import requests
 
-from tests.idp.helpers import exchange_code_for_tests, make_client, make_user, pkce, sign_in_with_requests, start_idp
+from tests.idp.helpers import (
+    exchange_code_for_tests,
+    make_client,
+    make_user,
+    pkce,
+    sign_in_with_requests,
+    start_idp,
+)
 from tests.servers import free_port, missing, wait_for_port
 
 REDIRECT = "http://rp.example/callback"

@@ -9,21 +9,15 @@ import pytest
 from .helpers import REDIRECT, authorize_url, query
 
 pytestmark = pytest.mark.browser
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-                 "--disable-sync", "--no-first-run"]
 
 
 @pytest.fixture
-def page():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
-        context = browser.new_context()
-        # the portal itself is not running here: answer its callback with a blank page
-        context.route("http://justice.example/**", lambda route: route.fulfill(status=200, body="portal"))
-        yield context.new_page()
-        browser.close()
+def page(chromium):
+    context = chromium.new_context()
+    # the portal itself is not running here: answer its callback with a blank page
+    context.route("http://justice.example/**", lambda route: route.fulfill(status=200, body="portal"))
+    yield context.new_page()
+    context.close()
 
 
 @pytest.mark.parametrize("live_idp", ["embedded"], indirect=True)

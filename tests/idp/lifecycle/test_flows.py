@@ -14,7 +14,7 @@ from sqlalchemy import select, update
 
 from idp.services import accounts, lifecycle
 from idp.storage.sql.lifecycle import AccountLink
-from idp.storage.sql.models import Account, AuditEvent, RefreshToken
+from idp.storage.sql.models import Account, AuditEvent
 from shared.appkit import get_db
 from shared.timeutil import utcnow
 from tests.idp.helpers import csrf_token, make_user, pkce, sign_in_with_requests

@@ -18,8 +18,6 @@ from tests.servers import LiveServer, free_port
 pytestmark = pytest.mark.browser
 PASSWORD = "Mairie-Liepvre-2026"
 LETTER_RECIPIENT = "madame la maire anne faure\nmairie de lièpvre\n1 place de la mairie\n68660 lièpvre"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-                 "--disable-sync", "--no-first-run"]
 
 
 @pytest.fixture
@@ -47,14 +45,10 @@ def stack(tmp_path, monkeypatch, devinbox):
     idp.stop()
 
 
-@pytest.fixture
-def browser():
-    from playwright.sync_api import sync_playwright
 
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
+@pytest.fixture
+def browser(chromium):
+    return chromium
 
 
 def read_letter(idp) -> tuple[str, str, str]:
