@@ -18,6 +18,7 @@ from pathlib import Path
 
 import pytest
 import requests
+from urllib3.util.retry import Retry
 
 from tests.servers import create_database, free_port, wait_for_port
 
@@ -31,7 +32,7 @@ PASSWORD = "Load-Passw0rd-1"
 def gunicorn(target: str, port: int, env: dict) -> subprocess.Popen:
     process = subprocess.Popen([sys.executable, "-m", "gunicorn", target, "-w", str(os.cpu_count() or 2), "-k",
                                 "gthread", "--threads", "16", "-b", f"127.0.0.1:{port}", "--log-level", "warning",
-                                "--no-control-socket", "--timeout", "60"], cwd=REPO, env=env)
+                                "--no-control-socket", "--timeout", "60", "--keep-alive", "5"], cwd=REPO, env=env)
     wait_for_port(port, 30)
     return process
 
@@ -79,6 +80,10 @@ with app.app_context():
     def user(index: int) -> None:
         deadline = time.monotonic() + SECONDS
         http = requests.Session()
+        # As browsers do: a request sent on a kept-alive connection the server closed meanwhile is
+        # sent again on a new one (server errors are still counted: retries are on the socket only).
+        http.mount("http://", requests.adapters.HTTPAdapter(max_retries=Retry(
+            total=3, connect=3, read=2, status=0, other=0, allowed_methods=None, raise_on_status=False)))
         try:
             page = timed(http, "GET", f"{portal_url}/login")
             token = unescape(re.search(r'name="csrf_token" value="([^"]+)"', page.text).group(1))
