@@ -1,0 +1,81 @@
+"""Portal pages: requests per second of an authenticated eComms page under gunicorn (session in
+Redis, checks local: no call to the IdP per request — the IdP is not even running here), beside a
+static file from the same server as the bound. Load from wrk on loopback."""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+from tests.bench.bench_tokens import REPO
+from tests.bench.table import Row
+from tests.servers import free_port, redis_server, wait_for_port
+
+
+def wrk_get(url: str, seconds: float, cookie: str | None = None) -> tuple[float, float]:
+    command = ["wrk", "-t2", "-c16", f"-d{max(2, int(seconds))}s", "--latency", url]
+    if cookie:
+        command[1:1] = ["-H", f"Cookie: {cookie}"]
+    output = subprocess.run(command, capture_output=True, text=True, check=True).stdout
+    if "Non-2xx" in output:
+        raise RuntimeError("errors under load:\n" + output)
+    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1))
+    p99 = re.search(r"99%\s+([\d.]+)(us|ms|s)", output)
+    return rps, float(p99.group(1)) * {"us": 0.001, "ms": 1, "s": 1000}[p99.group(2)]
+
+
+def run(budget: float) -> list[Row]:
+    if not shutil.which("wrk"):
+        return [Row("portal", "skipped: needs wrk", float("nan"), "")]
+    from portals.ecomms import create_app, upgrade_database
+    from portals.ecomms.models import Application
+    from shared.rp.testing import sign_in
+
+    folder = Path(tempfile.mkdtemp(prefix="bench-portal-"))
+    (folder / "instance").mkdir()
+    database = f"sqlite:///{folder / 'ecomms.db'}"
+    upgrade_database(database)
+    workers = os.cpu_count() or 1
+    with redis_server() as redis_url:
+        config = {"database_url": database, "instance_path": folder / "instance", "redis_url": redis_url,
+                  "issuer": f"http://127.0.0.1:{free_port()}", "_quiet": True, "raw": {"outbox": {"manual": True}}}
+        app = create_app(config)
+        with app.extensions["db"].session() as session:
+            for i in range(20):
+                session.add(Application(number=f"{i + 1}/26", title=f"Requête {i}", applicant_email="a@example.org",
+                                        applicant_sub="bench-user", created_by="registry"))
+        client = app.test_client()
+        sign_in(client, sub="bench-user")
+        cookie = f"ecomms_session={client.get_cookie('ecomms_session').value}"
+        port = free_port()
+        env = {**os.environ, "INSTANCE_PATH": str(folder / "instance"), "ECOMMS_DATABASE_URL": database,
+               "REDIS_URL": redis_url, "ISSUER": config["issuer"]}
+        server = subprocess.Popen([sys.executable, "-m", "gunicorn", "portals.ecomms:create_app()", "-w",
+                                   str(workers), "-k", "gthread", "--threads", "4", "-b", f"127.0.0.1:{port}",
+                                   "--log-level", "warning", "--no-control-socket"], cwd=REPO, env=env,
+                                  stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        try:
+            wait_for_port(port, 30)
+            base = f"http://127.0.0.1:{port}"
+            wrk_get(base + "/", 2, cookie)  # warm-up
+            page_rps, page_p99 = wrk_get(base + "/", budget / 2, cookie)
+            static_rps, _ = wrk_get(base + "/static/ecomms.css", budget / 2)
+        finally:
+            server.terminate()
+            server.wait(10)
+    shutil.rmtree(folder, ignore_errors=True)
+    return [
+        Row("portal", f"eComms list page, signed in, {workers} procs", page_rps, "req/s", "static file, same server",
+            static_rps, note=f"p99 {page_p99:.0f} ms; the IdP is not running: every check is local"),
+    ]
+
+
+if __name__ == "__main__":
+    from tests.bench.table import print_table
+
+    print_table(run(float(os.environ.get("BENCH_BUDGET", 10))))
