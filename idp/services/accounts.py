@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from idp.services.passwords import hash_password, unmet_rules, verify_password
 from idp.storage.sql.models import Account
@@ -30,7 +30,8 @@ def find_by_identifier(identifier: str) -> Account | None:
     with get_db().session() as session:
         if "@" in identifier:
             return session.scalar(select(Account).where(Account.email == normalise_email(identifier)))
-        return session.scalar(select(Account).where(func.lower(Account.username) == identifier.lower()))
+        # usernames are stored lower-case (seed-002 rule): an equality on the unique index, no scan
+        return session.scalar(select(Account).where(Account.username == identifier.lower()))
 
 
 def get(account_id: str) -> Account | None:
@@ -49,7 +50,7 @@ def create(email: str, password: str | None = None, status: str = "active", role
             raise AccountError("email_taken")
         account = Account(email=email, password_hash=hash_password(password) if password else None,
                           status=status, roles=list(roles or []), given_name=given_name,
-                          family_name=family_name, locale=locale, username=username,
+                          family_name=family_name, locale=locale, username=username.lower() if username else None,
                           email_verified=status == "active", password_changed_at=utcnow() if password else None)
         session.add(account)
     return account
