@@ -6,6 +6,8 @@ Runs on SQLite + fakeredis and on PostgreSQL + real Redis (``live_idp``).
 
 from __future__ import annotations
 
+from urllib.parse import urlencode
+
 import pytest
 import requests
 
@@ -17,6 +19,7 @@ from .helpers import (
     choose_provider,
     federated_sign_in,
     forms,
+    query,
     sign_in_upstream,
 )
 
@@ -145,3 +148,43 @@ def test_federation_through_node_oidc_provider(fed):
     assert via_node["userinfo"]["email_verified"] is False  # as the upstream said
     via_impots = federated_sign_in(fed, "impots", "1234567890123", "Sandbox-Impots-1")
     assert via_node["id"]["sub"] == via_impots["id"]["sub"]  # linked through the pivot identity
+
+
+def upstream_answer(fed, provider, login, password, browser=None):
+    """One round trip up to the provider's redirect back to our callback (not followed)."""
+    browser = browser or Browser()
+    _, page, _, _ = choose_provider(browser, fed, provider)
+    if "request_id" in page.text:
+        back = browser.submit(page, {"login": login, "password": password}, "/login", ("action", "login"),
+                              follow=False)
+    else:
+        back = browser.submit(page, {"login": login, "password": password}, "/login", follow=False)
+    return browser, query(back.headers["Location"])
+
+
+def test_mix_up_a_code_from_another_provider_is_refused(fed):
+    """The answer for impots's round trip carries a code issued by ameli: refused, no session."""
+    browser, at_impots = upstream_answer(fed, "impots", "1234567890123", "Sandbox-Impots-1")
+    _, at_ameli = upstream_answer(fed, "ameli", "2620875107001", "Sandbox-Ameli-1")
+    forged = {**at_impots, "code": at_ameli["code"]}
+    answer = browser.get(f"{fed['idp'].url}/federation/callback?{urlencode(forged)}", allow_redirects=False)
+    assert answer.status_code >= 400 and "idp_sid" not in browser.http.cookies
+    if "iss" in at_ameli:  # RFC 9207: an answer naming another issuer is refused before any exchange
+        mixed = {**at_impots, "iss": at_ameli["iss"]}
+        browser2, at_impots2 = upstream_answer(fed, "impots", "1234567890123", "Sandbox-Impots-1")
+        answer = browser2.get(f"{fed['idp'].url}/federation/callback?{urlencode({**at_impots2, 'iss': mixed['iss']})}",
+                              allow_redirects=False)
+        assert answer.status_code >= 400 and "idp_sid" not in browser2.http.cookies
+
+
+def test_code_injection_a_code_of_another_round_trip_is_refused(fed):
+    """A code obtained in the attacker's own round trip, injected into the victim's: PKCE and the
+    round trip's binding refuse it."""
+    victim, at_victim = upstream_answer(fed, "impots", "1234567890123", "Sandbox-Impots-1")
+    _, at_attacker = upstream_answer(fed, "impots", "2345678901234", "Sandbox-Impots-2")
+    injected = {**at_victim, "code": at_attacker["code"]}
+    answer = victim.get(f"{fed['idp'].url}/federation/callback?{urlencode(injected)}", allow_redirects=False)
+    assert answer.status_code >= 400 and "idp_sid" not in victim.http.cookies
+    # the state itself was single use: the genuine answer is refused afterwards as well
+    again = victim.get(f"{fed['idp'].url}/federation/callback?{urlencode(at_victim)}", allow_redirects=False)
+    assert again.status_code >= 400
