@@ -117,7 +117,10 @@ AUTHORIZE_CHECKS = [check_pkce_required, check_prompt_values, check_max_age]
 
 
 def _grant_for(oauth_request: OAuth2Request, params: dict[str, str]) -> AuthorizationRequest:
-    grant = server.get_authorization_grant(oauth_request)
+    try:
+        grant = server.get_authorization_grant(oauth_request)
+    except ValueError as error:  # Authlib will not echo a value holding '"' or '\\' in its error text
+        raise InvalidRequestError("Invalid 'response_type' parameter") from error
     grant.validate_no_multiple_request_parameter(oauth_request)
     redirect_uri = grant.validate_authorization_request()
     request = AuthorizationRequest(grant, redirect_uri, params)
