@@ -25,13 +25,15 @@ def claims_of(jwt: str) -> dict:
 
 
 def enrol(http: requests.Session, idp_url: str, path: str = "/account/totp") -> tuple[str, list[str], requests.Response]:
+    """Enrol; the code used is kept in ``enrol.last_code`` (a replay test reuses exactly it)."""
     page = http.get(f"{idp_url}{path}")
     secret = re.search(r'<code class="secret">([A-Z2-7]+)</code>', page.text).group(1)
     qr = http.get(f"{idp_url}/account/totp/qr.svg")
     assert qr.headers["Content-Type"].startswith("image/svg+xml") and b"<svg" in qr.content
     wrong = http.post(page.url, data={"csrf_token": csrf_token(page.text), "code": "000000"})
     assert wrong.status_code == 400 and "code n&#39;est pas valable" in wrong.text
-    done = http.post(page.url, data={"csrf_token": csrf_token(page.text), "code": pyotp.TOTP(secret).now()})
+    enrol.last_code = pyotp.TOTP(secret).now()
+    done = http.post(page.url, data={"csrf_token": csrf_token(page.text), "code": enrol.last_code})
     assert done.status_code == 200 and "Vos codes de secours" in done.text
     codes = re.findall(r"<li><code>([0-9a-f]{6}-[0-9a-f]{6})</code></li>", done.text)
     assert len(codes) == 10
@@ -89,7 +91,7 @@ def test_enrolment_then_sign_in_with_a_code_and_amr(idp, devinbox, portal_client
     # half-signed-in: neither the account page nor another client is reachable yet
     assert http.get(f"{idp.url}/account", allow_redirects=False).status_code == 302
     token = csrf_token(answer.text)
-    replay = http.post(answer.url, data={"csrf_token": token, "code": pyotp.TOTP(secret).now()})
+    replay = http.post(answer.url, data={"csrf_token": token, "code": enrol.last_code}, allow_redirects=False)
     assert replay.status_code == 400, "the enrolment's code cannot be used a second time"
     next_code = pyotp.TOTP(secret).at(time.time() + 30)
     accepted = http.post(answer.url, data={"csrf_token": token, "code": next_code}, allow_redirects=False)
