@@ -378,7 +378,14 @@ def request_recovery(email: str, locale: str) -> None:
 
 
 def _recovery_job(app: Flask, email: str, locale: str) -> None:
+    from idp.services import throttle
+
     with app.app_context():
+        # one address is not flooded with emails; checked here, after the answer, so that the
+        # answer's timing does not tell whether this address was asked for lately
+        if throttle.wait_seconds("recovery", f"id:{email}"):
+            return
+        throttle.failure("recovery", f"id:{email}")
         process_recovery(email, locale)
 
 

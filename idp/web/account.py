@@ -177,9 +177,7 @@ def recovery():
             errors["email"] = _("Trop de demandes. Réessayez dans %(seconds)s secondes.", seconds=wait)
         else:
             throttle.failure("recovery", f"ip:{request.remote_addr}")
-            if not throttle.wait_seconds("recovery", f"id:{email}"):  # silently: one address is not flooded
-                throttle.failure("recovery", f"id:{email}")
-                lifecycle.request_recovery(email, select_locale())
+            lifecycle.request_recovery(email, select_locale())  # the per-address limit applies in the job
             return render_template("idp/account/check_mail.html", email=email, purpose="recovery")
     return render_template("idp/account/recovery.html", errors=errors,
                            interaction=request.args.get("interaction", "")), (400 if errors else 200)
