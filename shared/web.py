@@ -119,33 +119,23 @@ def register_error_pages(app: Flask) -> None:
 
     from redis.exceptions import ConnectionError as RedisConnectionError
     from redis.exceptions import TimeoutError as RedisTimeoutError
-    from sqlalchemy.exc import DBAPIError
+    from sqlalchemy.exc import DBAPIError, OperationalError
 
     def backend_down(error):
         """Redis or the database unreachable: a clear 503, nothing half-written (transactions rolled back)."""
-        if isinstance(error, DBAPIError) and not error.connection_invalidated and not _is_connection_error(error):
-            raise error
+        if isinstance(error, DBAPIError) and not (isinstance(error, OperationalError) or error.connection_invalidated):
+            raise error  # a database error that is not an outage stays a server error
         app.logger.warning("backend unavailable: %s", error.__class__.__name__)
-        response = unavailable(error)
         if request.accept_mimetypes.best == "application/json" or request.path.startswith(("/api/", "/token")):
             from flask import jsonify
 
             body = jsonify(error="temporarily_unavailable", error_description="try again in a few minutes")
-            body.status_code = 503
-            body.headers["Retry-After"] = "30"
-            return body
-        html, status = response
+            return body, 503, {"Retry-After": "30"}
+        html, status = unavailable(error)
         return html, status, {"Retry-After": "30"}
 
-    app.register_error_handler(RedisConnectionError, backend_down)
-    app.register_error_handler(RedisTimeoutError, backend_down)
-    app.register_error_handler(DBAPIError, backend_down)
-
-
-def _is_connection_error(error) -> bool:
-    from sqlalchemy.exc import OperationalError
-
-    return isinstance(error, OperationalError)
+    for outage in (RedisConnectionError, RedisTimeoutError, DBAPIError):
+        app.register_error_handler(outage, backend_down)
 
 
 def init_web(app: Flask, settings: Settings, service_name: str, template_roots: list[Path] | None = None,

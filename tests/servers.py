@@ -142,3 +142,18 @@ class LiveServer:
     def stop(self) -> None:
         self._server.shutdown()
         self._thread.join(5)
+
+
+def gunicorn(target: str, port: int, env: dict, workers: int | None = None, threads: int = 4,
+             *extra: str, quiet: bool = True) -> subprocess.Popen:
+    """An app under gunicorn (gthread workers, one per core by default) on 127.0.0.1:<port>, ready."""
+    import sys
+
+    process = subprocess.Popen(
+        [sys.executable, "-m", "gunicorn", target, "-w", str(workers or os.cpu_count() or 1), "-k", "gthread",
+         "--threads", str(threads), "-b", f"127.0.0.1:{port}", "--log-level", "warning", "--no-control-socket",
+         *extra],
+        cwd=Path(__file__).resolve().parents[1], env=env,
+        stdout=subprocess.DEVNULL if quiet else None, stderr=subprocess.DEVNULL if quiet else None)
+    wait_for_port(port, 30)
+    return process

@@ -62,12 +62,7 @@ def submit_password(uid: str, identifier: str, password: str):
 def complete_authentication(uid: str, account_id: str, amr: list[str], acr: str | None = None,
                             context: dict | None = None):
     """Open a fresh IdP session for this account and continue the interaction."""
-    old = sessions.current_session()
-    if old is not None and old.account_id != account_id:
-        sessions.end_session(old.sid)
-    session = sessions.create(account_id, amr, acr, context)
-    accounts.touch_sign_in(account_id)
-    audit.record("sign_in", account_id, amr=amr, acr=acr)
+    session = open_session(account_id, amr, acr, context)
     interaction = interactions.load(uid)
     if interaction is not None:
         interaction.authenticated_at = session.auth_time
@@ -75,6 +70,18 @@ def complete_authentication(uid: str, account_id: str, amr: list[str], acr: str 
     response = redirect(url_for("login.resume_login", uid=uid))
     sessions.set_cookie(response, session)
     return response
+
+
+def open_session(account_id: str, amr: list[str], acr: str | None = None, context: dict | None = None,
+                 **audit_detail) -> sessions.IdpSession:
+    """A new session id at every sign-in (no fixation); another account's session in this browser ends."""
+    old = sessions.current_session()
+    if old is not None and old.account_id != account_id:
+        sessions.end_session(old.sid)
+    session = sessions.create(account_id, amr, acr, context)
+    accounts.touch_sign_in(account_id)
+    audit.record("sign_in", account_id, amr=amr, acr=acr, **audit_detail)
+    return session
 
 
 def next_step_url(uid: str) -> str:

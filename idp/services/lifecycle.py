@@ -11,9 +11,7 @@ from __future__ import annotations
 import hashlib
 import re
 import secrets
-import threading
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from flask import Flask, current_app
@@ -47,12 +45,8 @@ class LinkProblem(Exception):
         self.code = code
 
 
-@dataclass
 class Problems(Exception):
     """Form errors as {field: code}; the web layer words them in the user's language."""
-
-    errors: dict[str, str]
-    unmet: list[str]
 
     def __init__(self, errors: dict[str, str], unmet: list[str] | None = None):
         super().__init__(errors)
@@ -426,9 +420,7 @@ def reset_password(token: str, password: str, password_confirm: str) -> Account:
 
 def revoke_everything(account_id: str, keep_sid: str | None = None) -> None:
     """End every IdP session (back-channel logout to each portal) and revoke every refresh token."""
-    for session_ in sessions.list_sessions(account_id):
-        if session_.sid != keep_sid:
-            sessions.end_session(session_.sid)
+    sessions.end_all_sessions(account_id, keep_sid=keep_sid)
     with get_db().session() as session:
         query = update(RefreshToken).where(RefreshToken.account_id == account_id, RefreshToken.revoked_at.is_(None))
         if keep_sid:
@@ -543,20 +535,7 @@ def housekeeping(now: datetime | None = None) -> dict[str, int]:
 
 
 def start_scheduler(app: Flask, interval: float = 3600.0) -> None:
-    """Run the housekeeping hourly; a Redis lock makes one instance of many do it."""
-    if app.config["SETTINGS"].section("outbox").get("manual"):
-        return
+    """Run the housekeeping hourly (one instance of many per round: shared.jobs)."""
+    from shared.jobs import start_periodic
 
-    def loop():
-        stop = threading.Event()
-        while not stop.wait(interval):
-            try:
-                with app.app_context():
-                    from shared.appkit import get_redis
-
-                    if get_redis().set("idp:housekeeping-lock", "1", nx=True, ex=int(interval) - 60):
-                        housekeeping()
-            except Exception as error:  # the next round retries
-                app.logger.warning("housekeeping: %s", error.__class__.__name__)
-
-    threading.Thread(target=loop, name="idp-housekeeping", daemon=True).start()
+    start_periodic(app, "housekeeping", interval, housekeeping)

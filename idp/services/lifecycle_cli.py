@@ -8,6 +8,8 @@ from datetime import datetime
 import click
 from sqlalchemy import select
 
+from idp.services.lifecycle import REASONS
+
 
 def _app():
     from idp import create_app
@@ -35,8 +37,7 @@ def accounts_cli() -> None:
 
 @accounts_cli.command("deactivate")
 @click.argument("identifier")
-@click.option("--reason", type=click.Choice(["by_support", "dormant", "activation_expired", "invalidated_by_admin"]),
-              default="by_support")
+@click.option("--reason", type=click.Choice(REASONS), default="by_support")
 def deactivate(identifier: str, reason: str) -> None:
     from idp.services import lifecycle
 

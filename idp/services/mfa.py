@@ -17,7 +17,6 @@ import pyotp
 import qrcode
 import qrcode.image.svg
 from cryptography.fernet import Fernet
-from sqlalchemy import select
 
 from idp.services import audit, throttle
 from idp.storage.sql.lifecycle import SecondFactor
@@ -174,7 +173,3 @@ def verify(account_id: str, code: str) -> str | None:
     audit.record("second_factor_failed", account_id)
     return None
 
-
-def accounts_with_factor(account_ids: list[str]) -> set[str]:
-    with get_db().session() as session:
-        return set(session.scalars(select(SecondFactor.account_id).where(SecondFactor.account_id.in_(account_ids))))

@@ -435,27 +435,11 @@ def invalidate_member(store: OrganisationStore, actor_id: str, organisation_id: 
 
 
 def deactivate_account(store: OrganisationStore, account_id: str) -> None:
-    """Deactivate through the account lifecycle's hook ``deactivate(account_id, reason)`` once this
-    transaction has committed (it ends the person's sessions too); without that hook, the same
-    fields are set in this transaction."""
-    hook = _lifecycle_deactivate()
-    if hook is not None:
-        store.after_commit.append(lambda: hook(account_id, INVALIDATION_REASON))
-        return
-    account = store.account(account_id)
-    account.status, account.deactivation_reason = "deactivated", INVALIDATION_REASON
-    audit(store, "account.deactivated", account_id, {"reason": INVALIDATION_REASON})
+    """Deactivate through the account lifecycle once this transaction has committed (it ends the
+    person's sessions and revokes their tokens, which must not happen for a rolled-back decision)."""
+    from idp.services.lifecycle import deactivate
 
-
-def _lifecycle_deactivate():
-    for module_name in ("idp.services.deactivation", "idp.services.lifecycle", "idp.services.accounts"):
-        try:
-            module = __import__(module_name, fromlist=["deactivate"])
-        except ImportError:
-            continue
-        if hasattr(module, "deactivate"):
-            return module.deactivate
-    return None
+    store.after_commit.append(lambda: deactivate(account_id, INVALIDATION_REASON))
 
 
 def reactivate(store: OrganisationStore, account: Account) -> None:

@@ -117,11 +117,12 @@ def end_session(sid: str) -> IdpSession | None:
     return session
 
 
-def end_all_sessions(account_id: str) -> int:
-    sessions = list_sessions(account_id)
-    for session in sessions:
+def end_all_sessions(account_id: str, keep_sid: str | None = None) -> int:
+    """End every session of the account (but ``keep_sid``, the one making a password change)."""
+    ended = [session for session in list_sessions(account_id) if session.sid != keep_sid]
+    for session in ended:
         end_session(session.sid)
-    return len(sessions)
+    return len(ended)
 
 
 def set_cookie(response, session: IdpSession) -> None:

@@ -137,12 +137,7 @@ def _after_activation(account, data: dict):
     client = clients.get(data.get("client_id"))
     if client is None:
         return render_template("idp/account/activated.html")
-    old = sessions.current_session()
-    if old is not None:
-        sessions.end_session(old.sid)
-    session = sessions.create(account.id, ["pwd"])
-    accounts.touch_sign_in(account.id)
-    audit.record("sign_in", account.id, amr=["pwd"], via="invitation")
+    session = login_flow.open_session(account.id, ["pwd"], via="invitation")
     response = redirect(clients.login_url(client))
     sessions.set_cookie(response, session)
     return response

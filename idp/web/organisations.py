@@ -128,11 +128,9 @@ def start_activation(s: OrganisationStore, account) -> None:
              name=f"{account.given_name} {account.family_name}", username=account.username)
     s.session.add(OutboxMessage(channel="email", recipient=account.email, locale=locale(),
                                 subject=_("Votre inscription sur le portail e-services"), body_text=body))
-    activate = _lifecycle("send_activation")
-    if activate is not None:
-        activate(s.session, account)
-    else:  # no activation step in this build: the account is usable at once
-        account.status = "active"
+    from idp.services.lifecycle import send_activation
+
+    send_activation(s.session, account)
 
 
 def tell_existing_account(s: OrganisationStore, account) -> None:
@@ -143,17 +141,6 @@ def tell_existing_account(s: OrganisationStore, account) -> None:
              "« Mes organisations ».\nSi vous n'êtes pas à l'origine de cette demande, ignorez ce courriel.")
     s.session.add(OutboxMessage(channel="email", recipient=account.email, locale=account.locale or "fr",
                                 subject=_("Votre inscription sur le portail e-services"), body_text=body))
-
-
-def _lifecycle(name: str):
-    for module_name in ("idp.services.activation", "idp.services.lifecycle", "idp.services.accounts"):
-        try:
-            module = __import__(module_name, fromlist=[name])
-        except ImportError:
-            continue
-        if hasattr(module, name):
-            return getattr(module, name)
-    return None
 
 
 @contextlib.contextmanager

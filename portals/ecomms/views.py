@@ -13,7 +13,6 @@ from flask import (
     abort,
     current_app,
     flash,
-    g,
     jsonify,
     redirect,
     render_template,
@@ -118,8 +117,7 @@ def send(application_id: str):
                 if request.form.get("confirm") != "yes":
                     raise Refused("confirm")
                 documents = services.deposit(session, principal, selected, incoming, "to_court")
-            except Refused as refusal:
-                _discard_all()
+            except Refused as refusal:  # the request's temporary files go at teardown
                 errors.append(refusal_text(refusal))
             else:
                 session.flush()
@@ -160,11 +158,6 @@ def _staged(upload_id: str) -> dict | None:
         return None
     raw = get_redis().get(f"ecomms:upload:{upload_id}")
     return json.loads(raw) if raw else None
-
-
-def _discard_all() -> None:
-    for temp in g.get("upload_temps", []):
-        temp.discard()
 
 
 @bp.post("/applications/<application_id>/uploads")
@@ -295,7 +288,6 @@ def court_sends(application_id: str):
             incoming = _incoming_files(principal, selected)
             services.deposit(session, principal, selected, incoming, "from_court")
         except Refused as refusal:
-            _discard_all()
             flash(refusal_text(refusal), "error")
         else:
             flash(_("Le document a été déposé dans la Boîte de réception du requérant, qui en est informé."), "success")

@@ -5,28 +5,13 @@ static file from the same server as the bound. Load from wrk on loopback."""
 from __future__ import annotations
 
 import os
-import re
 import shutil
-import subprocess
-import sys
 import tempfile
 from pathlib import Path
 
-from tests.bench.bench_tokens import REPO
 from tests.bench.table import Row
-from tests.servers import free_port, redis_server, wait_for_port
-
-
-def wrk_get(url: str, seconds: float, cookie: str | None = None) -> tuple[float, float]:
-    command = ["wrk", "-t2", "-c16", f"-d{max(2, int(seconds))}s", "--latency", url]
-    if cookie:
-        command[1:1] = ["-H", f"Cookie: {cookie}"]
-    output = subprocess.run(command, capture_output=True, text=True, check=True).stdout
-    if "Non-2xx" in output:
-        raise RuntimeError("errors under load:\n" + output)
-    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1))
-    p99 = re.search(r"99%\s+([\d.]+)(us|ms|s)", output)
-    return rps, float(p99.group(1)) * {"us": 0.001, "ms": 1, "s": 1000}[p99.group(2)]
+from tests.bench.wrk import wrk
+from tests.servers import free_port, gunicorn, redis_server
 
 
 def run(budget: float) -> list[Row]:
@@ -55,16 +40,12 @@ def run(budget: float) -> list[Row]:
         port = free_port()
         env = {**os.environ, "INSTANCE_PATH": str(folder / "instance"), "ECOMMS_DATABASE_URL": database,
                "REDIS_URL": redis_url, "ISSUER": config["issuer"]}
-        server = subprocess.Popen([sys.executable, "-m", "gunicorn", "portals.ecomms:create_app()", "-w",
-                                   str(workers), "-k", "gthread", "--threads", "4", "-b", f"127.0.0.1:{port}",
-                                   "--log-level", "warning", "--no-control-socket"], cwd=REPO, env=env,
-                                  stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        server = gunicorn("portals.ecomms:create_app()", port, env, workers)
         try:
-            wait_for_port(port, 30)
             base = f"http://127.0.0.1:{port}"
-            wrk_get(base + "/", 2, cookie)  # warm-up
-            page_rps, page_p99 = wrk_get(base + "/", budget / 2, cookie)
-            static_rps, _ = wrk_get(base + "/static/ecomms.css", budget / 2)
+            wrk(base + "/", 2, headers={"Cookie": cookie})  # warm-up
+            page_rps, page_p99 = wrk(base + "/", budget / 2, headers={"Cookie": cookie})
+            static_rps, _ = wrk(base + "/static/ecomms.css", budget / 2)
         finally:
             server.terminate()
             server.wait(10)

@@ -6,27 +6,22 @@ instances sharing the databases, against one. Argon2id with the production param
 from __future__ import annotations
 
 import os
-import re
 import subprocess
 import sys
 import tempfile
 import time
 import uuid
 from concurrent.futures import ProcessPoolExecutor
-from html import unescape
 from pathlib import Path
 
 from tests.bench.bench_argon2 import argon2_bound
 from tests.bench.table import Row
-from tests.servers import create_database, free_port, postgres_server, redis_server, wait_for_port
+from tests.idp.helpers import csrf_token
+from tests.servers import create_database, free_port, gunicorn, postgres_server, redis_server
 
 REPO = Path(__file__).resolve().parents[2]
 USERS = 50
 PASSWORD = "Bench-Passw0rd-1"
-
-
-def _csrf(html: str) -> str:
-    return unescape(re.search(r'name="csrf_token" value="([^"]+)"', html).group(1))
 
 
 def _sign_ins(args: tuple[list[str], float, int]) -> int:
@@ -39,21 +34,12 @@ def _sign_ins(args: tuple[list[str], float, int]) -> int:
         base = bases[n % len(bases)]
         http = requests.Session()
         page = http.get(f"{base}/signin?next=/")
-        page = http.post(page.url, data={"csrf_token": _csrf(page.text), "identifier": f"user{n % USERS}@bench.example"})
-        answer = http.post(page.url, data={"csrf_token": _csrf(page.text), "password": PASSWORD})
+        page = http.post(page.url, data={"csrf_token": csrf_token(page.text), "identifier": f"user{n % USERS}@bench.example"})
+        answer = http.post(page.url, data={"csrf_token": csrf_token(page.text), "password": PASSWORD})
         if answer.url.rstrip("/") == base.rstrip("/") and answer.status_code == 200:
             done += 1
         n += 1
     return done
-
-
-def _start(env: dict, port: int, workers: int) -> subprocess.Popen:
-    process = subprocess.Popen([sys.executable, "-m", "gunicorn", "idp:create_app()", "-w", str(workers), "-k",
-                                "gthread", "--threads", "4", "-b", f"127.0.0.1:{port}", "--log-level", "warning",
-                                "--no-control-socket"], env=env, cwd=REPO,
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    wait_for_port(port, 30)
-    return process
 
 
 def _measure(bases: list[str], seconds: float, clients: int) -> float:
@@ -76,11 +62,11 @@ def run(budget: float) -> list[Row]:
                  "from idp.services import accounts; ctx = app.app_context(); ctx.push();"
                  f"[accounts.create(f'user{{i}}@bench.example', '{PASSWORD}') for i in range({USERS})]")
         subprocess.run([sys.executable, "-c", setup], env=env, cwd=REPO, check=True, capture_output=True)
-        first = _start(env, port_a, cores)
+        first = gunicorn("idp:create_app()", port_a, env, cores)
         try:
             _measure([f"http://127.0.0.1:{port_a}"], 2, cores)  # warm-up
             one = _measure([f"http://127.0.0.1:{port_a}"], budget / 3, cores)
-            second = _start(env, port_b, cores)
+            second = gunicorn("idp:create_app()", port_b, env, cores)
             try:
                 two = _measure([f"http://127.0.0.1:{port_a}", f"http://127.0.0.1:{port_b}"], budget / 3, cores)
             finally:

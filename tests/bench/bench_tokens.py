@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import base64
 import os
-import re
 import shutil
 import subprocess
 import sys
@@ -15,28 +14,12 @@ import time
 from pathlib import Path
 
 from tests.bench.table import Row
-from tests.servers import free_port, wait_for_port
+from tests.bench.wrk import wrk
+from tests.servers import free_port, gunicorn
 
 REPO = Path(__file__).resolve().parents[2]
 NODE_DIR = Path(__file__).parent / "node_token_op"
 SECRET = "bench-secret-0123456789"
-
-
-def wrk(url: str, seconds: float, body: str, auth: str) -> tuple[float, float]:
-    """(requests per second, p99 in ms) of POSTs with this body and basic auth."""
-    script = Path(tempfile.mkstemp(suffix=".lua")[1])
-    script.write_text(f'wrk.method = "POST"\nwrk.body = "{body}"\n'
-                      f'wrk.headers["Content-Type"] = "application/x-www-form-urlencoded"\n'
-                      f'wrk.headers["Authorization"] = "Basic {auth}"\n')
-    output = subprocess.run(["wrk", "-t2", "-c16", f"-d{max(2, int(seconds))}s", "--latency", "-s", str(script), url],
-                            capture_output=True, text=True, check=True).stdout
-    script.unlink()
-    if "Non-2xx" in output:
-        raise RuntimeError("errors under load:\n" + output)
-    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1))
-    p99 = re.search(r"99%\s+([\d.]+)(us|ms|s)", output)
-    factor = {"us": 0.001, "ms": 1, "s": 1000}[p99.group(2)]
-    return rps, float(p99.group(1)) * factor
 
 
 def start_ours(folder: Path, workers: int) -> tuple[subprocess.Popen, str]:
@@ -53,12 +36,7 @@ def start_ours(folder: Path, workers: int) -> tuple[subprocess.Popen, str]:
              f"clients.create('bench', [], client_id='bench', secret='{SECRET}', scope='court_feed',"
              "grant_types=['client_credentials'], first_party=True)")
     subprocess.run([sys.executable, "-c", setup], env=env, cwd=REPO, check=True, capture_output=True)
-    process = subprocess.Popen([sys.executable, "-m", "gunicorn", "idp:create_app()", "-w", str(workers), "-k",
-                                "gthread", "--threads", "4", "-b", f"127.0.0.1:{port}", "--log-level", "warning",
-                                "--no-control-socket"], env=env, cwd=REPO,
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    wait_for_port(port, 30)
-    return process, f"http://127.0.0.1:{port}/token"
+    return gunicorn("idp:create_app()", port, env, workers), f"http://127.0.0.1:{port}/token"
 
 
 def start_node(workers: int) -> tuple[subprocess.Popen, str]:
@@ -82,14 +60,15 @@ def run(budget: float) -> list[Row]:
     workers = os.cpu_count() or 1
     folder = Path(tempfile.mkdtemp(prefix="bench-tokens-"))
     auth = base64.b64encode(f"bench:{SECRET}".encode()).decode()
+    headers = {"Authorization": f"Basic {auth}", "Content-Type": "application/x-www-form-urlencoded"}
     ours_body, node_body = "grant_type=client_credentials&scope=court_feed", "grant_type=client_credentials&scope=api"
     ours, ours_url = start_ours(folder, workers)
     node, node_url = start_node(workers)
     try:
-        wrk(ours_url, 2, ours_body, auth)  # warm-up: keys loaded, caches filled
-        wrk(node_url, 2, node_body, auth)
-        ours_rps, ours_p99 = wrk(ours_url, budget / 2, ours_body, auth)
-        node_rps, node_p99 = wrk(node_url, budget / 2, node_body, auth)
+        wrk(ours_url, 2, body=ours_body, headers=headers)  # warm-up: keys loaded, caches filled
+        wrk(node_url, 2, body=node_body, headers=headers)
+        ours_rps, ours_p99 = wrk(ours_url, budget / 2, body=ours_body, headers=headers)
+        node_rps, node_p99 = wrk(node_url, budget / 2, body=node_body, headers=headers)
     finally:
         for process in (ours, node):
             process.terminate()

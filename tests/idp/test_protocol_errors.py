@@ -195,7 +195,7 @@ def test_identifier_step_does_not_tell_whether_an_account_exists(setup):
         pages.append((response.status_code, response.text.replace(identifier, "<id>")))
     assert pages[0][0] == pages[1][0] == 400
     assert "Identifiant ou mot de passe incorrect." in pages[0][1]
-    strip = lambda html: "\n".join(l for l in html.splitlines() if "csrf_token" not in l and "interaction" not in l)  # noqa: E731
+    strip = lambda html: "\n".join(line for line in html.splitlines() if "csrf_token" not in line and "interaction" not in line)  # noqa: E731
     assert strip(pages[0][1]) == strip(pages[1][1])
 
 

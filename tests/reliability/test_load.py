@@ -5,7 +5,6 @@ errors, every sign-in lands, and the figures are printed."""
 from __future__ import annotations
 
 import os
-import re
 import statistics
 import subprocess
 import sys
@@ -13,28 +12,20 @@ import threading
 import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
-from html import unescape
 from pathlib import Path
 
 import pytest
 import requests
 from urllib3.util.retry import Retry
 
-from tests.servers import create_database, free_port, wait_for_port
+from tests.idp.helpers import csrf_token
+from tests.servers import create_database, free_port, gunicorn
 
 pytestmark = pytest.mark.slow
 REPO = Path(__file__).resolve().parents[2]
 USERS = int(os.environ.get("LOAD_USERS", 200))
 SECONDS = float(os.environ.get("LOAD_SECONDS", 60))
 PASSWORD = "Load-Passw0rd-1"
-
-
-def gunicorn(target: str, port: int, env: dict) -> subprocess.Popen:
-    process = subprocess.Popen([sys.executable, "-m", "gunicorn", target, "-w", str(os.cpu_count() or 2), "-k",
-                                "gthread", "--threads", "16", "-b", f"127.0.0.1:{port}", "--log-level", "warning",
-                                "--no-control-socket", "--timeout", "60", "--keep-alive", "5"], cwd=REPO, env=env)
-    wait_for_port(port, 30)
-    return process
 
 
 def test_200_users_sign_in_and_browse_without_a_server_error(tmp_path, postgres_server_url, real_redis_url):
@@ -60,8 +51,9 @@ with app.app_context():
         accounts.create(f"user{{i}}@load.example", "{PASSWORD}")
 """
     subprocess.run([sys.executable, "-c", setup], cwd=REPO, env=env, check=True, capture_output=True)
-    idp = gunicorn("idp:create_app()", idp_port, env)
-    portal = gunicorn("portals.ecomms:create_app()", portal_port, env)
+    options = ("--timeout", "60", "--keep-alive", "5")
+    idp = gunicorn("idp:create_app()", idp_port, env, None, 16, *options, quiet=False)
+    portal = gunicorn("portals.ecomms:create_app()", portal_port, env, None, 16, *options, quiet=False)
     latencies: list[float] = []
     errors: list[str] = []
     signed_in = []
@@ -86,10 +78,9 @@ with app.app_context():
             total=3, connect=3, read=2, status=0, other=0, allowed_methods=None, raise_on_status=False)))
         try:
             page = timed(http, "GET", f"{portal_url}/login")
-            token = unescape(re.search(r'name="csrf_token" value="([^"]+)"', page.text).group(1))
-            page = timed(http, "POST", page.url, data={"csrf_token": token, "identifier": f"user{index}@load.example"})
-            token = unescape(re.search(r'name="csrf_token" value="([^"]+)"', page.text).group(1))
-            landed = timed(http, "POST", page.url, data={"csrf_token": token, "password": PASSWORD})
+            page = timed(http, "POST", page.url, data={"csrf_token": csrf_token(page.text),
+                                                       "identifier": f"user{index}@load.example"})
+            landed = timed(http, "POST", page.url, data={"csrf_token": csrf_token(page.text), "password": PASSWORD})
             if landed.url.rstrip("/") == portal_url and "logout" in landed.text:
                 with lock:
                     signed_in.append(index)
