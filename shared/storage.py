@@ -55,7 +55,10 @@ def make_engine(url: str) -> Engine:
         return engine
     if url.startswith("postgresql://"):
         url = "postgresql+psycopg://" + url[len("postgresql://"):]
-    return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
+    # No pre-ping: it costs a round trip on every checkout (several per request). After a database
+    # restart the first statement on a stale connection fails, that request answers 503, and
+    # SQLAlchemy invalidates the whole pool, so the next requests reconnect (tests/reliability).
+    return create_engine(url, pool_pre_ping=False, pool_size=10, max_overflow=20)
 
 
 _fake_servers: dict[str, object] = {}

@@ -91,15 +91,18 @@ def next_step_url(uid: str) -> str:
     if interaction is None or session is None:
         return interactions.resume_url(uid)
     account = accounts.get(session.account_id)
+    done_before = len(interaction.steps_done)
+    target = None
     for step in POST_LOGIN_STEPS:
         if step.__name__ in interaction.steps_done:
             continue
         target = step(interaction, account)
         if target:
-            return target
+            break
         interaction.steps_done.append(step.__name__)
+    if len(interaction.steps_done) != done_before:  # one write for all the steps passed through
         interactions.save(interaction)
-    return interactions.resume_url(uid)
+    return target or interactions.resume_url(uid)
 
 
 def mark_done(uid: str, step_name: str) -> None:

@@ -158,42 +158,46 @@ class S256CodeChallenge(CodeChallenge):
 
 
 class RefreshTokenGrant(grants.RefreshTokenGrant):
+    """Rotation happens in ``server.save_token``: the presented token is marked used and its
+    successor stored in one transaction, so no answer carries a token whose predecessor still works."""
+
     TOKEN_ENDPOINT_AUTH_METHODS = TOKEN_AUTH_METHODS
     INCLUDE_NEW_REFRESH_TOKEN = True
 
     def authenticate_refresh_token(self, refresh_token: str):
         with get_db().session() as session:
-            row = session.scalar(select(RefreshToken).where(RefreshToken.token_hash == digest(refresh_token)))
-        if row is None or row.revoked_at is not None:
+            found = session.execute(select(RefreshToken, Account).join(Account, Account.id == RefreshToken.account_id)
+                                    .where(RefreshToken.token_hash == digest(refresh_token))).first()
+        if found is None or found[0].revoked_at is not None:
             return None
+        row, account = found
         if row.used_at is not None:  # an already-rotated token: someone holds a stolen copy
             revoke_family(row.family_id, "refresh token reused")
             return None
         expires = row.expires_at if row.expires_at.tzinfo else row.expires_at.replace(tzinfo=utcnow().tzinfo)
         if expires < utcnow():
             return None
-        return RefreshRecord(row)
+        return RefreshRecord(row, account)
 
     def authenticate_user(self, refresh_token: RefreshRecord) -> AuthenticatedUser | None:
-        row = refresh_token.row
-        account = active_account(row.account_id)
-        if account is None:
+        row, account = refresh_token.row, refresh_token.account
+        if account.status != "active":
             return None
         return AuthenticatedUser(account, row.sid, row.auth_time, list(row.amr or []), row.acr,
                                  dict(row.claims or {}), gid=row.family_id)
 
     def revoke_old_credential(self, refresh_token: RefreshRecord) -> None:
-        with get_db().session() as session:
-            changed = session.execute(update(RefreshToken).where(RefreshToken.id == refresh_token.row.id,
-                                                                 RefreshToken.used_at.is_(None))
-                                      .values(used_at=utcnow())).rowcount
-        if not changed:  # a concurrent request rotated it first: treat as reuse
-            revoke_family(refresh_token.row.family_id, "refresh token raced")
+        """Already marked used in ``server.save_token``, with its successor."""
+
+
+class RefreshRaced(Exception):
+    """The presented refresh token was rotated by a concurrent request between lookup and rotation."""
 
 
 @dataclass
 class RefreshRecord:
     row: RefreshToken
+    account: Account
 
     def check_client(self, client) -> bool:
         return self.row.client_id == client.client_id

@@ -13,15 +13,17 @@ from urllib.parse import urlencode
 from authlib.integrations.flask_oauth2 import AuthorizationServer
 from authlib.oauth2 import OAuth2Error
 from authlib.oauth2.rfc6749 import OAuth2Request
-from authlib.oauth2.rfc6749.errors import InvalidRequestError
+from authlib.oauth2.rfc6749.errors import InvalidGrantError, InvalidRequestError
 from authlib.oauth2.rfc6749.requests import BasicOAuth2Payload
 from flask import Flask
+from sqlalchemy import update
 
 from idp.oidc import claims as claims_module
 from idp.oidc import grants, tokens
 from idp.services import clients
 from idp.storage.sql.models import RefreshToken
 from shared.appkit import get_db, get_redis, get_settings
+from shared.timeutil import utcnow
 
 SCOPES = ["openid", "profile", "email", "offline_access", "roles", "birth", "organisation",
           "provisioning", "management", "court_feed"]
@@ -46,15 +48,32 @@ def generate_token(grant_type, client, user=None, scope=None, expires_in=None, i
 
 
 def save_token(token: dict, request) -> None:
-    user = request.user
-    if "refresh_token" not in token or user is None:
-        return
-    with get_db().session() as session:
-        session.add(RefreshToken(
+    """Store the new refresh token, if any; on a refresh grant, mark the presented one used in the
+    same transaction. When a concurrent request rotated it first, nothing is stored, the family is
+    revoked (one of the two holders is not the client) and the grant is refused."""
+    user, presented = request.user, request.refresh_token
+    successor = None
+    if "refresh_token" in token and user is not None:
+        successor = RefreshToken(
             token_hash=grants.digest(token["refresh_token"]), family_id=user.gid, client_id=request.client.client_id,
             account_id=user.account.id, scope=token["scope"], sid=user.sid, auth_time=user.auth_time,
             acr=user.acr, amr=user.amr, claims=user.context, expires_at=grants.refresh_expiry(),
-        ))
+        )
+    if presented is None and successor is None:
+        return
+    try:
+        with get_db().session() as session:
+            if presented is not None:
+                rotated = session.execute(update(RefreshToken).where(RefreshToken.id == presented.row.id,
+                                                                     RefreshToken.used_at.is_(None))
+                                          .values(used_at=utcnow())).rowcount
+                if not rotated:
+                    raise grants.RefreshRaced()
+            if successor is not None:
+                session.add(successor)
+    except grants.RefreshRaced:
+        grants.revoke_family(presented.row.family_id, "refresh token raced")
+        raise InvalidGrantError() from None
 
 
 def init_server(app: Flask) -> None:

@@ -111,9 +111,9 @@ def run(budget: float) -> list[Row]:
     grants = {  # name: (our body, node's body, file holding the single-use values, or None)
         "client_credentials": ("grant_type=client_credentials&scope=court_feed",
                                "grant_type=client_credentials&scope=api", None),
+        "refresh_token": ("grant_type=refresh_token&refresh_token=",) * 2 + ("refresh",),
         "authorization_code": (f"grant_type=authorization_code&redirect_uri=http%3A%2F%2F127.0.0.1%2Fcb"
                                f"&code_verifier={VERIFIER}&code=",) * 2 + ("codes",),
-        "refresh_token": ("grant_type=refresh_token&refresh_token=",) * 2 + ("refresh",),
     }
     figures: dict[str, dict[str, tuple[float, float]]] = {"ours": {}, "node": {}}
     try:
