@@ -18,8 +18,10 @@ from flask_babel import gettext as _
 from idp.flows.steps import POST_LOGIN_STEPS
 from idp.oidc import interaction as interactions
 from idp.services import accounts, audit, sessions, throttle
+from shared.web import safe_local_path
 
 THROTTLE_SCOPE = "password"
+INTERNAL = ""  # the client id of interactions started at the IdP itself (account page), not by a client
 
 
 class LoginRefused(Exception):
@@ -61,48 +63,52 @@ def submit_password(uid: str, identifier: str, password: str):
 
 def complete_authentication(uid: str, account_id: str, amr: list[str], acr: str | None = None,
                             context: dict | None = None):
-    """Open a fresh IdP session for this account and continue the interaction."""
+    """Open a fresh IdP session for this account and go straight to what comes next (a post-login
+    step, the page the sign-in started from, or the authorization): no intermediate hop."""
     session = open_session(account_id, amr, acr, context)
     interaction = interactions.load(uid)
     if interaction is not None:
         interaction.authenticated_at = session.auth_time
-        interactions.save(interaction)
-    response = redirect(url_for("login.resume_login", uid=uid))
+    response = redirect(continue_url(uid, interaction, session))
     sessions.set_cookie(response, session)
     return response
 
 
 def open_session(account_id: str, amr: list[str], acr: str | None = None, context: dict | None = None,
                  **audit_detail) -> sessions.IdpSession:
-    """A new session id at every sign-in (no fixation); another account's session in this browser ends."""
+    """A new session id at every sign-in (no fixation); another account's session in this browser ends.
+    From here on, this request acts for the new session."""
     old = sessions.current_session()
     if old is not None and old.account_id != account_id:
         sessions.end_session(old.sid)
     session = sessions.create(account_id, amr, acr, context)
-    accounts.touch_sign_in(account_id)
-    audit.record("sign_in", account_id, amr=amr, acr=acr, **audit_detail)
+    accounts.record_sign_in(account_id, amr=amr, acr=acr, **audit_detail)
     return session
 
 
-def next_step_url(uid: str) -> str:
-    """The next post-login step's URL, or the protocol's resume URL when none is left."""
-    interaction = interactions.load(uid)
-    session = sessions.current_session()
+def continue_url(uid: str, interaction: interactions.Interaction | None = None,
+                 session: sessions.IdpSession | None = None) -> str:
+    """Where the browser goes once signed in: the next post-login step; when none is left, the page
+    an interaction started at the IdP itself returns to (the interaction ends), or the protocol's
+    resume URL. The interaction is saved once, with every step passed through."""
+    interaction = interaction or interactions.load(uid)
+    session = session or sessions.current_session()
     if interaction is None or session is None:
         return interactions.resume_url(uid)
     account = accounts.get(session.account_id)
-    done_before = len(interaction.steps_done)
-    target = None
     for step in POST_LOGIN_STEPS:
         if step.__name__ in interaction.steps_done:
             continue
         target = step(interaction, account)
         if target:
-            break
+            interactions.save(interaction)
+            return target
         interaction.steps_done.append(step.__name__)
-    if len(interaction.steps_done) != done_before:  # one write for all the steps passed through
-        interactions.save(interaction)
-    return target or interactions.resume_url(uid)
+    if interaction.client_id == INTERNAL:
+        interactions.delete(uid)
+        return safe_local_path(interaction.params.get("return_to"), "/")
+    interactions.save(interaction)
+    return interactions.resume_url(uid)
 
 
 def mark_done(uid: str, step_name: str) -> None:

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 
+from idp.services import audit
 from idp.services.passwords import hash_password, unmet_rules, verify_password
 from idp.storage.sql.models import Account
 from shared.appkit import get_db
@@ -74,6 +75,8 @@ def check_password(account: Account | None, password: str) -> bool:
     return result.ok
 
 
-def touch_sign_in(account_id: str) -> None:
+def record_sign_in(account_id: str, **audit_detail) -> None:
+    """The last sign-in date (dormancy rule) and the audit event, in one transaction."""
     with get_db().session() as session:
-        session.get(Account, account_id).last_login_at = utcnow()
+        session.execute(update(Account).where(Account.id == account_id).values(last_login_at=utcnow()))
+        audit.record("sign_in", account_id, within=session, **audit_detail)

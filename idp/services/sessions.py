@@ -61,6 +61,7 @@ def create(account_id: str, amr: list[str], acr: str | None = None, context: dic
                          amr=list(amr), acr=acr, context=dict(context or {}),
                          user_agent=request.headers.get("User-Agent", "")[:200], ip=request.remote_addr or "")
     save(session)
+    g.idp_session = session  # its cookie goes out with this response: the rest of the request acts for it
     return session
 
 

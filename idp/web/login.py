@@ -12,7 +12,6 @@ from idp.services import accounts, clients, consents, sessions
 from shared.web import safe_local_path
 
 bp = Blueprint("login", __name__)
-INTERNAL = ""  # interactions started at the IdP itself (account page), not by a client
 
 
 def _interaction_or_404(uid: str) -> interactions.Interaction:
@@ -33,7 +32,7 @@ def signin():
     target = safe_local_path(request.args.get("next"), "/")
     if is_complete(sessions.current_session()):
         return redirect(target)
-    interaction = interactions.create(INTERNAL, {"return_to": target})
+    interaction = interactions.create(flow.INTERNAL, {"return_to": target})
     return redirect(url_for("login.identifier", uid=interaction.uid))
 
 
@@ -82,14 +81,7 @@ def password(uid: str):
 
 @bp.get("/interaction/<uid>/resume")
 def resume_login(uid: str):
-    interaction = interactions.load(uid)
-    if interaction is not None and interaction.client_id == INTERNAL:
-        target = flow.next_step_url(uid)
-        if target == interactions.resume_url(uid):
-            interactions.delete(uid)
-            return redirect(safe_local_path(interaction.params.get("return_to"), "/"))
-        return redirect(target)
-    return redirect(flow.next_step_url(uid))
+    return redirect(flow.continue_url(uid))
 
 
 @bp.route("/interaction/<uid>/consent", methods=["GET", "POST"])
