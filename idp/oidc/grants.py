@@ -19,7 +19,7 @@ from typing import Any
 from authlib.oauth2.rfc6749 import grants
 from authlib.oauth2.rfc7636 import CodeChallenge
 from authlib.oidc.core import grants as oidc_grants
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 
 from idp.oidc import claims as claims_module
 from idp.oidc import tokens
@@ -157,6 +157,10 @@ class S256CodeChallenge(CodeChallenge):
         return authorization_code.code_challenge_method
 
 
+FIND_REFRESH = (select(RefreshToken, Account).join(Account, Account.id == RefreshToken.account_id)
+                .where(RefreshToken.token_hash == bindparam("token_hash")))  # built once: every refresh runs it
+
+
 class RefreshTokenGrant(grants.RefreshTokenGrant):
     """Rotation happens in ``server.save_token``: the presented token is marked used and its
     successor stored in one transaction, so no answer carries a token whose predecessor still works."""
@@ -166,8 +170,7 @@ class RefreshTokenGrant(grants.RefreshTokenGrant):
 
     def authenticate_refresh_token(self, refresh_token: str):
         with get_db().session() as session:
-            found = session.execute(select(RefreshToken, Account).join(Account, Account.id == RefreshToken.account_id)
-                                    .where(RefreshToken.token_hash == digest(refresh_token))).first()
+            found = session.execute(FIND_REFRESH, {"token_hash": digest(refresh_token)}).first()
         if found is None or found[0].revoked_at is not None:
             return None
         row, account = found

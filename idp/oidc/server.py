@@ -16,12 +16,12 @@ from authlib.oauth2.rfc6749 import OAuth2Request
 from authlib.oauth2.rfc6749.errors import InvalidGrantError, InvalidRequestError
 from authlib.oauth2.rfc6749.requests import BasicOAuth2Payload
 from flask import Flask
-from sqlalchemy import update
+from sqlalchemy import bindparam, insert, update
 
 from idp.oidc import claims as claims_module
 from idp.oidc import grants, tokens
 from idp.services import clients
-from idp.storage.sql.models import RefreshToken
+from idp.storage.sql.models import RefreshToken, new_id
 from shared.appkit import get_db, get_redis, get_settings
 from shared.timeutil import utcnow
 
@@ -47,6 +47,14 @@ def generate_token(grant_type, client, user=None, scope=None, expires_in=None, i
     return token
 
 
+# Built once, executed with parameters: these run on every code exchange and refresh, and a plain
+# statement skips the ORM's unit of work and the per-call statement building.
+INSERT_REFRESH = insert(RefreshToken)
+ROTATE_REFRESH = (update(RefreshToken)
+                  .where(RefreshToken.id == bindparam("presented"), RefreshToken.used_at.is_(None))
+                  .values(used_at=bindparam("now")))
+
+
 def save_token(token: dict, request) -> None:
     """Store the new refresh token, if any; on a refresh grant, mark the presented one used in the
     same transaction. When a concurrent request rotated it first, nothing is stored, the family is
@@ -54,23 +62,22 @@ def save_token(token: dict, request) -> None:
     user, presented = request.user, request.refresh_token
     successor = None
     if "refresh_token" in token and user is not None:
-        successor = RefreshToken(
-            token_hash=grants.digest(token["refresh_token"]), family_id=user.gid, client_id=request.client.client_id,
-            account_id=user.account.id, scope=token["scope"], sid=user.sid, auth_time=user.auth_time,
-            acr=user.acr, amr=user.amr, claims=user.context, expires_at=grants.refresh_expiry(),
+        successor = dict(
+            id=new_id(), token_hash=grants.digest(token["refresh_token"]), family_id=user.gid,
+            client_id=request.client.client_id, account_id=user.account.id, scope=token["scope"], sid=user.sid,
+            auth_time=user.auth_time, acr=user.acr, amr=list(user.amr or []), claims=dict(user.context or {}),
+            issued_at=utcnow(), expires_at=grants.refresh_expiry(),
         )
     if presented is None and successor is None:
         return
     try:
         with get_db().session() as session:
             if presented is not None:
-                rotated = session.execute(update(RefreshToken).where(RefreshToken.id == presented.row.id,
-                                                                     RefreshToken.used_at.is_(None))
-                                          .values(used_at=utcnow())).rowcount
+                rotated = session.execute(ROTATE_REFRESH, {"presented": presented.row.id, "now": utcnow()}).rowcount
                 if not rotated:
                     raise grants.RefreshRaced()
             if successor is not None:
-                session.add(successor)
+                session.execute(INSERT_REFRESH, successor)
     except grants.RefreshRaced:
         grants.revoke_family(presented.row.family_id, "refresh token raced")
         raise InvalidGrantError() from None
