@@ -24,6 +24,8 @@ from urllib.parse import urlsplit
 
 import requests
 from flask import Flask, current_app
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
 from sqlalchemy import select, update
 
 from idp.oidc import claims as claims_module
@@ -156,6 +158,9 @@ def start_worker(app: Flask) -> None:
             try:
                 with app.app_context():
                     drain_once()
+            except (RedisConnectionError, RedisTimeoutError) as error:  # an outage: one line, not a trace per round
+                log.warning("back-channel logout worker: Redis unavailable (%s)", error.__class__.__name__)
+                time.sleep(1)
             except Exception:  # keep the worker alive; the item stays queued
                 log.exception("back-channel logout worker")
                 time.sleep(1)
