@@ -22,7 +22,7 @@ from shared.timeutil import utcnow
 
 log = logging.getLogger(__name__)
 MAX_ATTEMPTS = 20
-LEASE = timedelta(minutes=2)  # a claimed row whose worker died is retried after this
+LEASE = timedelta(minutes=2)  # a claimed row whose worker died is retried after this ([outbox] lease_seconds)
 SENDER = "ECHR Services <no-reply@civic-idp.invalid>"
 _wake = threading.Event()
 
@@ -98,16 +98,25 @@ def deliver(row, settings: Settings) -> None:
         raise ValueError(f"unknown channel {row.channel}")
 
 
-def _claim(db: Database, model, row_id: str) -> bool:
-    """Take a due row for this worker: only one worker wins (conditional UPDATE)."""
+def _claim(db: Database, model, row_id: str, lease: timedelta = LEASE) -> bool:
+    """Take a due row for this worker: only one worker wins (conditional UPDATE). The attempt is
+    counted here, so a message whose delivery kills the worker every time still reaches the limit."""
     now = utcnow()
     with db.session() as session:
         claimed = session.execute(
-            update(model).where(model.id == row_id, model.next_attempt_at <= now,
+            update(model).where(model.id == row_id, model.next_attempt_at <= now, model.attempts < MAX_ATTEMPTS,
                                 or_(model.status == "pending", model.status == "sending"))
-            .values(status="sending", next_attempt_at=now + LEASE)
+            .values(status="sending", next_attempt_at=now + lease, attempts=model.attempts + 1)
         ).rowcount
     return bool(claimed)
+
+
+def _give_up_abandoned(db: Database, model, now) -> None:
+    """Rows whose worker died during the last allowed attempt: failed, not retried for ever."""
+    with db.session() as session:
+        session.execute(update(model).where(model.status == "sending", model.next_attempt_at <= now,
+                                            model.attempts >= MAX_ATTEMPTS)
+                        .values(status="failed", last_error="the worker stopped during every attempt"))
 
 
 def deliver_pending(db: Database, model, settings: Settings, limit: int = 50) -> int:
@@ -117,22 +126,24 @@ def deliver_pending(db: Database, model, settings: Settings, limit: int = 50) ->
         due = list(session.scalars(select(model.id).where(
             or_(model.status == "pending", model.status == "sending"), model.next_attempt_at <= now)
             .order_by(model.created_at).limit(limit)))
+    if due:
+        _give_up_abandoned(db, model, now)
     sent = 0
+    lease = timedelta(seconds=float(settings.section("outbox").get("lease_seconds", LEASE.total_seconds())))
     for row_id in due:
-        if not _claim(db, model, row_id):
+        if not _claim(db, model, row_id, lease):
             continue
         with db.session() as session:
             row = session.get(model, row_id)
             try:
                 deliver(row, settings)
-            except Exception as error:  # SMTP down, gateway down: keep it, retry later
-                row.attempts += 1
+            except Exception as error:  # SMTP down, gateway down: keep it, retry later (attempt counted at claim)
                 row.last_error = f"{error.__class__.__name__}: {error}"[:500]
                 row.status = "failed" if row.attempts >= MAX_ATTEMPTS else "pending"
                 row.next_attempt_at = utcnow() + _backoff(row.attempts)
                 log.warning("outbox: %s to %s not delivered yet (%s)", row.channel, row.recipient, row.last_error)
             else:
-                row.status, row.sent_at, row.attempts = "sent", utcnow(), row.attempts + 1
+                row.status, row.sent_at = "sent", utcnow()
                 sent += 1
     return sent
 

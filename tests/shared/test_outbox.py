@@ -69,6 +69,24 @@ def test_smtp_down_keeps_the_message_and_delivers_it_later_exactly_once(db, devi
     assert len(devinbox.messages("bob@example.org")) == 1
 
 
+def test_a_message_whose_worker_dies_at_every_attempt_ends_failed(db, devinbox):
+    """Each claim counts as an attempt, even when the worker is killed before it records anything:
+    a message that crashes every worker is given up at the limit instead of being retried for ever."""
+    from shared.outbox.delivery import MAX_ATTEMPTS
+
+    with db.session() as session:
+        queue_email(session, Outbox, "carol@example.org", "Avis", "Texte")
+        # the state a worker killed during its last allowed attempt leaves behind: claimed, lease expired
+        session.flush()
+        session.execute(update(Outbox).values(status="sending", attempts=MAX_ATTEMPTS,
+                                              next_attempt_at=utcnow() - timedelta(seconds=1)))
+    assert deliver_pending(db, Outbox, settings_for(devinbox)) == 0
+    with db.session() as session:
+        row = session.scalars(select(Outbox)).one()
+        assert (row.status, row.attempts) == ("failed", MAX_ATTEMPTS)
+    assert devinbox.messages("carol@example.org") == []
+
+
 def test_a_delivery_repeated_after_a_crash_is_received_once(db, devinbox):
     """The worker sent the SMS, then died before recording it: the lease expires, it is sent again,
     and the gateway recognises the idempotency key."""
