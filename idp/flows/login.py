@@ -6,11 +6,26 @@ States::
         ^                          |
         +------(Modifier)----------+      (wrong password: same page, same message as unknown id)
 
-``complete_authentication`` is the single exit of every primary authentication (password,
-federation): it opens a new IdP session (new id: no fixation), then runs the post-login steps.
+    stateDiagram-v2
+        [*] --> IDENTIFIER: /authorize or /signin creates the Interaction
+        IDENTIFIER --> PASSWORD: submit_identifier()
+        IDENTIFIER --> STEPS: federation (complete_authentication)
+        PASSWORD --> IDENTIFIER: Modifier
+        PASSWORD --> PASSWORD: submit_password() refused
+        PASSWORD --> STEPS: submit_password() ok → complete_authentication()
+        STEPS --> STEPS: a sub-flow (TOTP, organisation) marks its step done
+        STEPS --> RESUMED: continue_url() finds no step left
+        RESUMED --> [*]
+
+The state is not stored apart: it is read off the Interaction (``state_of``), which lives in Redis
+with its TTL (``idp.oidc.interaction``). ``complete_authentication`` is the single exit of every
+primary authentication (password, federation): it opens a new IdP session (new id: no fixation),
+then runs the post-login steps.
 """
 
 from __future__ import annotations
+
+from enum import Enum
 
 from flask import redirect, request, url_for
 from flask_babel import gettext as _
@@ -22,6 +37,39 @@ from shared.web import safe_local_path
 
 THROTTLE_SCOPE = "password"
 INTERNAL = ""  # the client id of interactions started at the IdP itself (account page), not by a client
+IDENTIFIER_MAX_LENGTH = 320
+
+
+class State(str, Enum):
+    IDENTIFIER = "identifier"  # waiting for the email address or seed-002 identifier
+    PASSWORD = "password"  # noqa: S105 - a state name: identifier typed, waiting for the password
+    STEPS = "steps"            # authenticated; post-login steps (second factor, organisation) under way
+    RESUMED = "resumed"        # handed back to the protocol, or to the IdP page the sign-in started from
+
+
+TRANSITIONS: dict[State, set[State]] = {
+    State.IDENTIFIER: {State.PASSWORD, State.STEPS},
+    State.PASSWORD: {State.IDENTIFIER, State.PASSWORD, State.STEPS},
+    State.STEPS: {State.STEPS, State.RESUMED},
+    State.RESUMED: set(),
+}
+
+
+def state_of(interaction: interactions.Interaction) -> State:
+    if interaction.authenticated_at is not None:
+        return State.STEPS
+    return State.PASSWORD if interaction.identifier else State.IDENTIFIER
+
+
+def submit_identifier(interaction: interactions.Interaction, value: str) -> str | None:
+    """Continuer on the identifier page: remember what was typed (never whether it exists) and
+    return None, or return the message to show."""
+    value = value.strip()
+    if not value:
+        return _("Saisissez votre adresse e-mail ou votre identifiant.")
+    interaction.identifier = value[:IDENTIFIER_MAX_LENGTH]
+    interactions.save(interaction)
+    return None
 
 
 class LoginRefused(Exception):

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from flask import Blueprint, abort, redirect, render_template, request, url_for
-from flask_babel import gettext as _
 
 from idp.flows import login as flow
 from idp.flows.mfa import is_complete
@@ -41,13 +40,10 @@ def identifier(uid: str):
     interaction = _interaction_or_404(uid)
     errors = {}
     if request.method == "POST":
-        value = request.form.get("identifier", "").strip()
-        if not value:
-            errors["identifier"] = _("Saisissez votre adresse e-mail ou votre identifiant.")
-        else:
-            interaction.identifier = value[:320]
-            interactions.save(interaction)
+        error = flow.submit_identifier(interaction, request.form.get("identifier", ""))
+        if error is None:
             return redirect(url_for("login.password", uid=uid))
+        errors["identifier"] = error
     prefill = interaction.identifier if request.args.get("change") else interaction.params.get("login_hint", "")
     return render_template("idp/login_identifier.html", uid=uid, client_name=_client_name(interaction),
                            value=prefill or "", errors=errors, federation_offered=_federation_offered()), \
@@ -65,7 +61,7 @@ def _federation_offered() -> bool:
 @bp.route("/interaction/<uid>/password", methods=["GET", "POST"])
 def password(uid: str):
     interaction = _interaction_or_404(uid)
-    if not interaction.identifier:
+    if flow.state_of(interaction) is flow.State.IDENTIFIER:
         return redirect(url_for("login.identifier", uid=uid))
     errors, status = {}, 200
     if request.method == "POST":
