@@ -99,6 +99,30 @@ def test_production_adds_hsts_and_secure_cookies(tmp_path):
     assert answer.headers["Strict-Transport-Security"].startswith("max-age=31536000")
     cookie = next(h for h in answer.headers.getlist("Set-Cookie") if h.startswith("idp_session="))
     assert "Secure" in cookie and "HttpOnly" in cookie and "SameSite=Lax" in cookie
+    from idp.services import accounts
+
+    with app.app_context():
+        accounts.create("secure@example.org", "Bonne-Passe-2026")
+    signed_in = sign_in(client, "secure@example.org", "Bonne-Passe-2026", base_url="https://localhost",
+                        headers={"Referer": "https://localhost/signin"})  # strict CSRF referer check over HTTPS
+    session_cookie = next(h for h in signed_in.headers.getlist("Set-Cookie") if h.startswith("idp_sid="))
+    assert "Secure" in session_cookie and "HttpOnly" in session_cookie and "SameSite=Lax" in session_cookie
+
+
+def sign_in(client, email: str, password: str, before_submitting=None, **request_options):
+    """Identifier, then password, from /signin; the answer to the password (not followed)."""
+    page = client.get("/signin?next=/account", follow_redirects=True, **request_options)
+    if before_submitting:
+        before_submitting()
+    token = unescape(re.search(r'name="csrf_token" value="([^"]+)"', page.get_data(as_text=True)).group(1))
+    page = client.post(page.request.path, data={"csrf_token": token, "identifier": email},
+                       follow_redirects=True, **request_options)
+    return client.post(page.request.path, data={"csrf_token": token, "password": password}, **request_options)
+
+
+def session_id(answer) -> str:
+    cookie = next(h for h in answer.headers.getlist("Set-Cookie") if h.startswith("idp_sid="))
+    return cookie.split(";", 1)[0].split("=", 1)[1]
 
 
 def test_cookie_flags_and_no_session_fixation(all_apps):
@@ -109,14 +133,32 @@ def test_cookie_flags_and_no_session_fixation(all_apps):
         accounts.create("fixation@example.org", "Bonne-Passe-2026")
     client = app.test_client()
     client.set_cookie("idp_sid", "attacker-chosen-session-id")
-    page = client.get("/signin?next=/account", follow_redirects=True)
-    token = unescape(re.search(r'name="csrf_token" value="([^"]+)"', page.get_data(as_text=True)).group(1))
-    page = client.post(page.request.path, data={"csrf_token": token, "identifier": "fixation@example.org"},
-                       follow_redirects=True)
-    answer = client.post(page.request.path, data={"csrf_token": token, "password": "Bonne-Passe-2026"})
+    answer = sign_in(client, "fixation@example.org", "Bonne-Passe-2026")
     cookie = next(h for h in answer.headers.getlist("Set-Cookie") if h.startswith("idp_sid="))
     assert "attacker-chosen-session-id" not in cookie
     assert "HttpOnly" in cookie and "SameSite=Lax" in cookie
+
+
+def test_a_planted_live_session_id_does_not_carry_the_victims_sign_in(all_apps):
+    """The attacker signs in with their own account and plants that live session id in the victim's
+    browser while the victim is on the sign-in page; the victim signs in: the victim gets a new id,
+    and the attacker's id opens nothing of theirs."""
+    from idp.services import accounts
+
+    app = all_apps["idp"]
+    with app.app_context():
+        accounts.create("attacker@example.org", "Bonne-Passe-2026")
+        accounts.create("victim@example.org", "Autre-Passe-2026")
+    attacker = app.test_client()
+    planted = session_id(sign_in(attacker, "attacker@example.org", "Bonne-Passe-2026"))
+    assert attacker.get("/account").status_code == 200
+    victim = app.test_client()
+    victims_id = session_id(sign_in(victim, "victim@example.org", "Autre-Passe-2026",
+                                    before_submitting=lambda: victim.set_cookie("idp_sid", planted)))
+    assert victims_id != planted
+    assert "victim@example.org" in victim.get("/account").get_data(as_text=True)
+    seen_by_attacker = attacker.get("/account")
+    assert "victim@example.org" not in seen_by_attacker.get_data(as_text=True)
 
 
 @pytest.mark.parametrize("target", ["https://evil.example/", "//evil.example/", "/\\evil.example",
