@@ -1,8 +1,8 @@
 """Authlib grants for our provider: only storage hooks, each delegating to a store.
 
 - Authorization codes live in Redis (``idp:code:<sha256>``, TTL = code lifetime) and are consumed
-  atomically (GETDEL): a second presentation finds a "used" marker instead, and the grant the
-  first one produced is revoked (RFC 6749 §4.1.2, RFC 9700 §4.2.4).
+  atomically (SET … GET swaps the code for a "used" marker): a second presentation finds the
+  marker instead, and the grant the first one produced is revoked (RFC 6749 §4.1.2, RFC 9700 §4.2.4).
 - Refresh tokens live in SQL, hashed; each use rotates them within one family; presenting an
   already-rotated token revokes the whole family (RFC 9700 §4.14.2).
 """
@@ -30,6 +30,7 @@ from shared.timeutil import utcnow
 
 TOKEN_AUTH_METHODS = ["client_secret_basic", "client_secret_post"]
 USED_CODE_MEMORY = 3600  # how long a consumed code is remembered, to detect replays
+USED_MARKER = "used:"  # what a consumed code's key holds, followed by the grant id it produced
 
 
 def digest(value: str) -> str:
@@ -93,10 +94,13 @@ def active_account(account_id: str) -> Account | None:
 
 
 def revoke_family(family_id: str, reason: str) -> None:
+    """Revoke a grant: its access tokens (Redis mark) first, then its refresh tokens. In that order,
+    a refresh token the grant is issuing at this very moment is caught either here or by the
+    issuer's own check after it stored it (``server.save_token``)."""
+    tokens.revoke_grant(family_id)
     with get_db().session() as session:
         session.execute(update(RefreshToken).where(RefreshToken.family_id == family_id,
                                                    RefreshToken.revoked_at.is_(None)).values(revoked_at=utcnow()))
-    tokens.revoke_grant(family_id)
     audit.record("grant_revoked", family_id=family_id, reason=reason)
 
 
@@ -118,19 +122,22 @@ class AuthorizationCodeGrant(grants.AuthorizationCodeGrant):
                         ex=tokens.lifetime("authorization_code", 60))
 
     def query_authorization_code(self, code: str, client) -> StoredCode | None:
+        """Consume the code and leave the "used" marker in its place in one atomic swap (SET … GET):
+        every later presentation, however close, finds the marker and revokes the grant."""
         redis = get_redis()
-        key = digest(code)
-        raw = redis.getdel(f"idp:code:{key}")
-        if raw is None:
-            replayed_gid = redis.get(f"idp:code-used:{key}")
-            if replayed_gid:
-                revoke_family(replayed_gid, "authorization code replayed")
+        key = f"idp:code:{digest(code)}"
+        gid = secrets.token_urlsafe(16)
+        raw = redis.set(key, USED_MARKER + gid, ex=USED_CODE_MEMORY, get=True)
+        if raw is None:  # never issued, or expired: keep no marker for it
+            redis.delete(key)
+            return None
+        if raw.startswith(USED_MARKER):
+            revoke_family(raw[len(USED_MARKER):], "authorization code replayed")
             return None
         record = StoredCode(**json.loads(raw))
         if record.client_id != client.client_id:
             return None
-        record.gid = secrets.token_urlsafe(16)
-        redis.set(f"idp:code-used:{key}", record.gid, ex=USED_CODE_MEMORY)
+        record.gid = gid
         return record
 
     def delete_authorization_code(self, authorization_code: StoredCode) -> None:

@@ -81,6 +81,11 @@ def save_token(token: dict, request) -> None:
     except grants.RefreshRaced:
         grants.revoke_family(presented.row.family_id, "refresh token raced")
         raise InvalidGrantError() from None
+    if successor is not None and tokens.grant_revoked(user.gid):
+        # a replay of this grant's code or refresh token revoked it while these tokens were being
+        # made (revoke_family marks the grant before touching its refresh tokens): none goes out
+        grants.revoke_family(user.gid, "grant revoked while issuing")
+        raise InvalidGrantError()
 
 
 def init_server(app: Flask) -> None:
