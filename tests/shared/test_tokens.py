@@ -55,7 +55,7 @@ def id_claims(signer, **overrides):
     now = int(time.time())
     claims = {"iss": signer["issuer"], "aud": CLIENT, "sub": "s-1", "iat": now, "exp": now + 300, "nonce": "n-1"}
     claims.update(overrides)
-    return claims
+    return {name: value for name, value in claims.items() if value is not None}  # None: the claim is left out
 
 
 def test_valid_rs256_and_es256_id_tokens_pass(signer):
@@ -100,6 +100,9 @@ def test_key_not_published_by_the_issuer_is_refused(signer):
     ({"aud": "another-portal"}, "wrong audience"),
     ({"iss": "http://evil.example"}, "wrong issuer"),
     ({"exp": int(time.time()) - 3600}, "expired"),
+    ({"exp": None}, "missing exp"),
+    ({"exp": "9999999999"}, "missing exp"),
+    ({"sub": None}, "missing sub"),
     ({"nonce": "n-2"}, "nonce mismatch"),
     ({"iat": int(time.time()) + 3600}, "issued in the future"),
     ({"nbf": int(time.time()) + 3600}, "not yet valid"),
