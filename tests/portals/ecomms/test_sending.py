@@ -201,3 +201,25 @@ def test_cleanup_removes_crash_leftovers_but_not_documents(app):
             removed = services.cleanup_storage(session)
     assert sorted(removed) == [".upload-crashed", "orphan0key"]
     assert len(stored_files(app)) == 1
+
+
+def test_a_disk_failure_on_the_second_file_keeps_neither(app, monkeypatch):
+    """All or nothing: the first file was already in place when the disk refused the second; the
+    answer is an error, no document is recorded, and no stored file is left behind."""
+    from portals.ecomms import storage
+
+    real_replace, calls = storage.os.replace, []
+
+    def replace_then_fail(source, target):  # the disk, the true edge: full on the second rename
+        calls.append(target)
+        if len(calls) == 2:
+            raise OSError(28, "No space left on device")
+        return real_replace(source, target)
+
+    monkeypatch.setattr(storage.os, "replace", replace_then_fail)
+    client = signed_in_client(app)
+    app.config["PROPAGATE_EXCEPTIONS"] = False
+    answer = post_files(client, [(make_pdf("one"), "Un.pdf", "letter"), (make_pdf("two"), "Deux.pdf", "letter")])
+    assert answer.status_code >= 500
+    assert len(calls) == 2
+    assert documents(app) == [] and stored_files(app) == []
