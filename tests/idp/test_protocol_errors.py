@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import time
 import uuid
 from urllib.parse import parse_qs, urlencode, urlsplit
@@ -162,7 +163,7 @@ def test_expired_code_is_refused(tmp_path):
 
 def test_pairwise_subjects_differ_per_client(live_idp):
     email = f"{uuid.uuid4().hex[:8]}@example.org"
-    make_user(live_idp.app, email, PASSWORD)
+    account_id = make_user(live_idp.app, email, PASSWORD).id
     subs = []
     http = requests.Session()  # one browser: the second client is reached by single sign-on
     for _ in range(2):
@@ -171,7 +172,12 @@ def test_pairwise_subjects_differ_per_client(live_idp):
         query = sign_in_with_requests(http, auth_url(live_idp, client_id, challenge), email, PASSWORD,
                                       "http://rp.example/")
         access = exchange(live_idp, client_id, secret, query["code"][0], verifier).json()["access_token"]
-        subs.append(requests.get(f"{live_idp.url}/userinfo", headers={"Authorization": f"Bearer {access}"}).json()["sub"])
+        sub = requests.get(f"{live_idp.url}/userinfo", headers={"Authorization": f"Bearer {access}"}).json()["sub"]
+        # colluding portals cannot link or recompute it: keyed with the IdP's secret, not a bare hash
+        guessable = {account_id, hashlib.sha256(f"{client_id}|{account_id}".encode()).hexdigest(),
+                     hashlib.sha256(f"{account_id}|{client_id}".encode()).hexdigest()}
+        assert sub not in guessable
+        subs.append(sub)
     assert subs[0] != subs[1]
 
 
