@@ -72,3 +72,17 @@ def test_round_trip_is_single_use(db):
         with pytest.raises(flow.FederationFailed) as replay:
             flow.submit(redis, db, upstreams, params)
         assert replay.value.code == "expired"
+
+
+def test_each_round_trip_has_its_own_state_nonce_and_pkce_challenge():
+    """What binds an upstream answer to one round trip (code injection, RFC 9700 §4.5) is fresh
+    each time: two round trips for the same interaction share neither state, nonce nor challenge."""
+    redis = make_redis(None, namespace="federation-fresh-test")
+    with live_sandbox("ameli", redirect_uris=[REDIRECT], client_secret="s") as (_app, url):
+        configs = parse_providers({"ameli": {"issuer": url, "client_id": "civic-idp", "display_name": "ameli.fr",
+                                             "client_secret_env": "NOPE_UNSET", "scopes": ["openid"]}})
+        upstream = OIDCUpstream(replace(configs["ameli"], client_secret="s"))
+        first, second = (query(flow.start(redis, upstream, "uid-1", "eidas1", REDIRECT)) for _ in range(2))
+    for name in ("state", "nonce", "code_challenge"):
+        assert first[name] and second[name] and first[name] != second[name], name
+    assert first["code_challenge_method"] == second["code_challenge_method"] == "S256"
