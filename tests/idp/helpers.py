@@ -13,7 +13,7 @@ import hashlib
 import re
 import secrets
 from html import unescape
-from urllib.parse import parse_qs, urljoin, urlsplit
+from urllib.parse import parse_qs, urlencode, urljoin, urlsplit
 
 import requests
 
@@ -99,3 +99,12 @@ def exchange_code_for_tests(issuer: str, client_id: str, secret: str, code: str,
                            auth=(client_id, secret), timeout=10)
     assert answer.status_code == 200, answer.text
     return answer.json()
+
+
+def code_after_sign_in(idp, client_id: str, redirect_uri: str, email: str, password: str, scope: str) -> tuple[str, str]:
+    """(code, PKCE verifier): a fresh browser signs in through the HTML pages from /authorize."""
+    verifier, challenge = pkce()
+    callback = sign_in_with_requests(requests.Session(), f"{idp.url}/authorize?" + urlencode({
+        "response_type": "code", "client_id": client_id, "redirect_uri": redirect_uri, "state": "s",
+        "scope": scope, "code_challenge": challenge, "code_challenge_method": "S256"}), email, password, redirect_uri)
+    return callback["code"][0], verifier

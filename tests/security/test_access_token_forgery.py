@@ -10,18 +10,16 @@ import hashlib
 import hmac
 import json
 import time
-from urllib.parse import urlencode
 
 import pytest
 import requests
 from joserfc.jwk import RSAKey
 
 from tests.idp.helpers import (
+    code_after_sign_in,
     exchange_code_for_tests,
     make_client,
     make_user,
-    pkce,
-    sign_in_with_requests,
     start_idp,
 )
 
@@ -43,12 +41,9 @@ def issued(tmp_path_factory):
     idp = start_idp(f"sqlite:///{folder / 'idp.db'}", raw={"outbox": {"manual": True}})
     make_user(idp.app, "holder@example.org", "Bonne-Passe-2026")
     client_id, secret = make_client(idp.app, [REDIRECT], first_party=True, scope="openid email")
-    verifier, challenge = pkce()
-    callback = sign_in_with_requests(requests.Session(), f"{idp.url}/authorize?" + urlencode({
-        "response_type": "code", "client_id": client_id, "redirect_uri": REDIRECT, "state": "s",
-        "scope": "openid email", "code_challenge": challenge, "code_challenge_method": "S256"}),
-        "holder@example.org", "Bonne-Passe-2026", REDIRECT)
-    token = exchange_code_for_tests(idp.url, client_id, secret, callback["code"][0], verifier, REDIRECT)["access_token"]
+    code, verifier = code_after_sign_in(idp, client_id, REDIRECT, "holder@example.org", "Bonne-Passe-2026",
+                                        "openid email")
+    token = exchange_code_for_tests(idp.url, client_id, secret, code, verifier, REDIRECT)["access_token"]
     yield idp, token
     idp.stop()
 

@@ -10,16 +10,14 @@ from __future__ import annotations
 
 import threading
 import uuid
-from urllib.parse import urlencode
 
 import requests
 
 from tests.idp.helpers import (
+    code_after_sign_in,
     exchange_code_for_tests,
     make_client,
     make_user,
-    pkce,
-    sign_in_with_requests,
     start_idp,
 )
 from tests.servers import create_database
@@ -50,12 +48,8 @@ def signed_in_code(idp, email: str) -> tuple[str, str, str, str]:
     """(client_id, secret, code, verifier) after a real sign-in."""
     make_user(idp.app, email, "Bonne-Passe-2026")
     client_id, secret = make_client(idp.app, [REDIRECT], first_party=True, scope="openid offline_access")
-    verifier, challenge = pkce()
-    callback = sign_in_with_requests(requests.Session(), f"{idp.url}/authorize?" + urlencode({
-        "response_type": "code", "client_id": client_id, "redirect_uri": REDIRECT, "state": "s",
-        "scope": "openid offline_access", "code_challenge": challenge, "code_challenge_method": "S256"}),
-        email, "Bonne-Passe-2026", REDIRECT)
-    return client_id, secret, callback["code"][0], verifier
+    code, verifier = code_after_sign_in(idp, client_id, REDIRECT, email, "Bonne-Passe-2026", "openid offline_access")
+    return client_id, secret, code, verifier
 
 
 def test_a_refresh_token_raced_by_several_requests_is_spent_at_most_once(postgres_server_url, real_redis_url):
