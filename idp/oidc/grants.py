@@ -19,7 +19,7 @@ from typing import Any
 from authlib.oauth2.rfc6749 import grants
 from authlib.oauth2.rfc7636 import CodeChallenge
 from authlib.oidc.core import grants as oidc_grants
-from sqlalchemy import bindparam, select, update
+from sqlalchemy import bindparam, insert, select, update
 
 from idp.oidc import claims as claims_module
 from idp.oidc import tokens
@@ -200,8 +200,25 @@ class RefreshTokenGrant(grants.RefreshTokenGrant):
         """Already marked used in ``server.save_token``, with its successor."""
 
 
-class RefreshRaced(Exception):
-    """The presented refresh token was rotated by a concurrent request between lookup and rotation."""
+# Built once, executed with parameters: these run on every code exchange and refresh, and a plain
+# statement skips the ORM's unit of work and the per-call statement building.
+INSERT_REFRESH = insert(RefreshToken)
+ROTATE_REFRESH = (update(RefreshToken)
+                  .where(RefreshToken.id == bindparam("presented"), RefreshToken.used_at.is_(None))
+                  .values(used_at=bindparam("now")))
+
+
+def rotate_refresh_token(presented_id: str | None, successor: dict[str, Any] | None) -> bool:
+    """In one transaction: mark the presented refresh token used (if any) and store its successor
+    (if any). False, with nothing written, when a concurrent request rotated it between its lookup
+    and here."""
+    with get_db().session() as session:
+        if presented_id is not None:
+            if not session.execute(ROTATE_REFRESH, {"presented": presented_id, "now": utcnow()}).rowcount:
+                return False
+        if successor is not None:
+            session.execute(INSERT_REFRESH, successor)
+    return True
 
 
 @dataclass

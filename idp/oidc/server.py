@@ -16,13 +16,12 @@ from authlib.oauth2.rfc6749 import OAuth2Request
 from authlib.oauth2.rfc6749.errors import InvalidGrantError, InvalidRequestError
 from authlib.oauth2.rfc6749.requests import BasicOAuth2Payload
 from flask import Flask
-from sqlalchemy import bindparam, insert, update
 
 from idp.oidc import claims as claims_module
 from idp.oidc import grants, tokens
 from idp.services import clients
-from idp.storage.sql.models import RefreshToken, new_id
-from shared.appkit import get_db, get_redis, get_settings
+from idp.storage.sql.models import new_id
+from shared.appkit import get_redis, get_settings
 from shared.timeutil import utcnow
 
 SCOPES = ["openid", "profile", "email", "offline_access", "roles", "birth", "organisation",
@@ -47,14 +46,6 @@ def generate_token(grant_type, client, user=None, scope=None, expires_in=None, i
     return token
 
 
-# Built once, executed with parameters: these run on every code exchange and refresh, and a plain
-# statement skips the ORM's unit of work and the per-call statement building.
-INSERT_REFRESH = insert(RefreshToken)
-ROTATE_REFRESH = (update(RefreshToken)
-                  .where(RefreshToken.id == bindparam("presented"), RefreshToken.used_at.is_(None))
-                  .values(used_at=bindparam("now")))
-
-
 def save_token(token: dict, request) -> None:
     """Store the new refresh token, if any; on a refresh grant, mark the presented one used in the
     same transaction. When a concurrent request rotated it first, nothing is stored, the family is
@@ -70,17 +61,9 @@ def save_token(token: dict, request) -> None:
         )
     if presented is None and successor is None:
         return
-    try:
-        with get_db().session() as session:
-            if presented is not None:
-                rotated = session.execute(ROTATE_REFRESH, {"presented": presented.row.id, "now": utcnow()}).rowcount
-                if not rotated:
-                    raise grants.RefreshRaced()
-            if successor is not None:
-                session.execute(INSERT_REFRESH, successor)
-    except grants.RefreshRaced:
+    if not grants.rotate_refresh_token(presented.row.id if presented else None, successor):
         grants.revoke_family(presented.row.family_id, "refresh token raced")
-        raise InvalidGrantError() from None
+        raise InvalidGrantError()
     if successor is not None and tokens.grant_revoked(user.gid):
         # a replay of this grant's code or refresh token revoked it while these tokens were being
         # made (revoke_family marks the grant before touching its refresh tokens): none goes out
