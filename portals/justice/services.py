@@ -19,6 +19,7 @@ from flask_babel import gettext as _
 from icalendar import Calendar
 from icalendar import Event as IcsEvent
 from sqlalchemy import and_, exists, func, or_, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, joinedload
 
 from portals.justice.models import (
@@ -390,11 +391,17 @@ def export_csv(hearings: list[Event]) -> bytes:
 # -- settings and support --------------------------------------------------------------------------
 
 def settings_of(session: Session, sub: str) -> PersonSettings:
+    """The person's settings, created at the first visit; two first visits at once (two tabs)
+    create one row: the second finds the first's."""
     settings = session.get(PersonSettings, sub)
-    if settings is None:
-        settings = PersonSettings(sub=sub, alerts=True)
-        session.add(settings)
-        session.flush()
+    if settings is not None:
+        return settings
+    try:
+        with session.begin_nested():
+            settings = PersonSettings(sub=sub, alerts=True)
+            session.add(settings)
+    except IntegrityError:
+        settings = session.get(PersonSettings, sub, populate_existing=True)
     return settings
 
 
