@@ -1,0 +1,48 @@
+"""Two first visits at once (two tabs) to the settings page, on PostgreSQL: the second waits on the
+first's row, then finds it — one row, no server error (the 500 the load test on every portal found)."""
+
+from __future__ import annotations
+
+import threading
+import time
+import uuid
+
+from sqlalchemy import func, select, text
+
+from portals.justice import services, upgrade_database
+from portals.justice.models import PersonSettings
+from shared.storage import Database
+from tests.servers import create_database
+
+
+def test_two_first_visits_at_once_make_one_settings_row(postgres_server_url):
+    url = create_database(postgres_server_url, f"justice_{uuid.uuid4().hex[:8]}")
+    upgrade_database(url)
+    db = Database(url)
+    first = db.sessions()
+    first.add(PersonSettings(sub="citizen-1", alerts=False))
+    first.flush()  # the first visit's row, written but not committed yet
+    seen: dict[str, object] = {}
+
+    def second_visit() -> None:
+        try:
+            with db.session() as session:
+                seen["alerts"] = services.settings_of(session, "citizen-1").alerts
+        except Exception as error:  # what would have been the 500
+            seen["error"] = error
+
+    visit = threading.Thread(target=second_visit)
+    visit.start()
+    deadline = time.monotonic() + 10
+    with db.engine.connect() as watcher:  # wait until the second visit waits on the first's row
+        while not watcher.execute(text("SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock'")).scalar():
+            assert time.monotonic() < deadline, "the second visit never reached the first's row"
+            time.sleep(0.02)
+    first.commit()
+    first.close()
+    visit.join(10)
+    assert "error" not in seen, seen.get("error")
+    assert seen["alerts"] is False, "the second visit reads the first's settings"
+    with db.session() as session:
+        assert session.scalar(select(func.count()).select_from(PersonSettings)) == 1
+    db.dispose()
