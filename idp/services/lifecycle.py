@@ -361,7 +361,8 @@ def invite(email: str, client, locale: str = "fr", given_name: str | None = None
 # ---------------------------------------------------------------------------------------------
 # Password reset ("Mot de passe oublié ?")
 
-_executor = ThreadPoolExecutor(max_workers=2, thread_name_prefix="recovery")
+RECOVERY_WORKERS = 2
+_executor = ThreadPoolExecutor(max_workers=RECOVERY_WORKERS, thread_name_prefix="recovery")
 
 
 def request_recovery(email: str, locale: str) -> None:

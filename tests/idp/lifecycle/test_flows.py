@@ -242,6 +242,35 @@ def test_recovery_takes_the_same_time_for_known_and_unknown_addresses(idp):
     assert abs(known_median - unknown_median) < max(0.02, 0.5 * unknown_median), timings
 
 
+def test_recovery_answers_before_looking_the_address_up(idp):
+    """Deterministic twin of the timing test: with the recovery workers held busy, the answer still
+    comes and nothing has been looked up or sent yet; the link is made once the workers are free."""
+    import threading
+
+    known = unique_email("after")
+    account_id = make_user(idp.app, known, GOOD).id
+
+    def reset_links() -> int:
+        with idp.app.app_context(), get_db().session() as session:
+            return len(session.scalars(select(AccountLink).where(AccountLink.account_id == account_id,
+                                                                 AccountLink.purpose == "reset")).all())
+
+    gate = threading.Event()
+    held = [lifecycle._executor.submit(gate.wait, 30) for _ in range(lifecycle.RECOVERY_WORKERS)]
+    try:
+        answer = post_form(requests.Session(), f"{idp.url}/recovery", email=known)
+        assert answer.status_code == 200
+        assert reset_links() == 0, "the answer waited for the lookup and the link"
+    finally:
+        gate.set()
+    for worker in held:
+        worker.result(10)
+    deadline = time.monotonic() + 10
+    while reset_links() == 0:
+        assert time.monotonic() < deadline, "the recovery job never ran"
+        time.sleep(0.02)
+
+
 def test_reset_link_single_use_expiry_and_everything_revoked(idp, devinbox, portal_client):
     email = unique_email("reset")
     make_user(idp.app, email, GOOD)
