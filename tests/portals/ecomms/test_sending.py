@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 from datetime import timedelta
+from pathlib import Path
 
 from sqlalchemy import func, select
 
@@ -223,3 +224,39 @@ def test_a_disk_failure_on_the_second_file_keeps_neither(app, monkeypatch):
     assert answer.status_code >= 500
     assert len(calls) == 2
     assert documents(app) == [] and stored_files(app) == []
+
+
+def test_a_sent_file_and_its_name_reach_the_disk_before_the_row(app, monkeypatch):
+    """A kill -9 keeps the page cache; a power cut does not: the file's content is synced before its
+    rename, and the folder (the rename itself) after it, both before the document row exists."""
+    import os
+
+    from portals.ecomms import storage
+
+    events: list[tuple[str, str]] = []
+    real_fsync, real_replace = os.fsync, storage.os.replace
+
+    rows_at_sync: list[int] = []
+
+    def fsync(fd: int) -> None:  # the disk, the true edge: watched, then done for real
+        events.append(("fsync", os.readlink(f"/proc/self/fd/{fd}")))
+        rows_at_sync.append(len(documents(app)))
+        real_fsync(fd)
+
+    def replace(source, target) -> None:
+        events.append(("rename", str(target)))
+        real_replace(source, target)
+
+    monkeypatch.setattr(os, "fsync", fsync)
+    monkeypatch.setattr(storage.os, "replace", replace)
+    client = signed_in_client(app)
+    assert post_files(client, [(make_pdf("durable"), "Durable.pdf", "letter")]).status_code == 302
+    [document] = documents(app)
+    with app.app_context():
+        folder = services.storage_folder().resolve()
+    final = str(folder / document.storage_key)
+    rename = events.index(("rename", final))
+    synced_before = [path for kind, path in events[:rename] if kind == "fsync"]
+    assert any(Path(path).parent == folder and Path(path).name.startswith(".upload-") for path in synced_before), events
+    assert ("fsync", str(folder)) in events[rename:], events
+    assert rows_at_sync and set(rows_at_sync) == {0}, "no row before the file and its name are on disk"
