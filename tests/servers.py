@@ -157,3 +157,39 @@ def gunicorn(target: str, port: int, env: dict, workers: int | None = None, thre
         stdout=subprocess.DEVNULL if quiet else None, stderr=subprocess.DEVNULL if quiet else None)
     wait_for_port(port, 30)
     return process
+
+
+DEMO_PORTS = (8000, 8001, 8002, 8003, 8011, 8012, 8013, 8025)  # the apps, sandbox providers, dev inbox
+
+
+def port_busy(port: int) -> bool:
+    with socket.socket() as sock:
+        return sock.connect_ex(("127.0.0.1", port)) == 0
+
+
+@contextmanager
+def demo(env: dict[str, str]):
+    """``scripts/demo.py`` as `make demo` runs it (every app under gunicorn on its real port), with
+    ``env``; yields what it printed once everything answers, and stops every process after."""
+    import signal
+    import sys
+
+    busy = [port for port in DEMO_PORTS if port_busy(port)]
+    if busy:
+        missing(f"free demo ports (busy: {busy}; stop a running `make demo`)")
+    process = subprocess.Popen([sys.executable, "scripts/demo.py"], cwd=Path(__file__).resolve().parents[1],
+                               env={**env, "PYTHONUNBUFFERED": "1"}, stdout=subprocess.PIPE,
+                               stderr=subprocess.STDOUT, text=True, start_new_session=True)
+    output = []
+    try:
+        for line in process.stdout:  # the runner prints this line once every app answers
+            output.append(line)
+            if "Press Ctrl-C to stop everything" in line:
+                break
+        else:
+            raise AssertionError("the demo did not start:\n" + "".join(output[-40:]))
+        threading.Thread(target=lambda: [None for _ in process.stdout], daemon=True).start()  # keep the pipe drained
+        yield "".join(output)
+    finally:
+        os.killpg(process.pid, signal.SIGTERM)
+        process.wait(30)

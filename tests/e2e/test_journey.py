@@ -8,54 +8,25 @@ from __future__ import annotations
 
 import os
 import re
-import signal
-import subprocess
-import sys
-from pathlib import Path
 
 import pytest
 
+from tests import servers
 from tests.a11y.axe import describe, violations
-from tests.servers import missing
 
 pytestmark = pytest.mark.browser
-REPO = Path(__file__).resolve().parents[2]
 ECOMMS, JUSTICE, ESERVICES, IDP = ("http://localhost:8001", "http://localhost:8002", "http://localhost:8003",
                                    "http://localhost:8000")
-PORTS = (8000, 8001, 8002, 8003, 8011, 8012, 8013, 8025)
-
-
-def port_busy(port: int) -> bool:
-    import socket
-
-    with socket.socket() as sock:
-        return sock.connect_ex(("127.0.0.1", port)) == 0
 
 
 @pytest.fixture(scope="module")
 def demo(tmp_path_factory):
-    busy = [p for p in PORTS if port_busy(p)]
-    if busy:
-        missing(f"free demo ports (busy: {busy}; stop a running `make demo`)")
     folder = tmp_path_factory.mktemp("demo")
     env = {**os.environ, "INSTANCE_PATH": str(folder / "instance"), "KEYS_DIR": str(folder / "keys"),
-           "DEVINBOX_SMTP_PORT": "1025", "PYTHONUNBUFFERED": "1"}
+           "DEVINBOX_SMTP_PORT": "1025"}
     env.pop("ARGON2_PROFILE", None)  # the demo as shipped
-    process = subprocess.Popen([sys.executable, "scripts/demo.py"], cwd=REPO, env=env, stdout=subprocess.PIPE,
-                               stderr=subprocess.STDOUT, text=True, start_new_session=True)
-    output = []
-    for line in process.stdout:  # the runner prints this line once every app answers
-        output.append(line)
-        if "Press Ctrl-C to stop everything" in line:
-            break
-    else:
-        raise AssertionError("the demo did not start:\n" + "".join(output[-40:]))
-    import threading
-
-    threading.Thread(target=lambda: [None for _ in process.stdout], daemon=True).start()  # keep the pipe drained
-    yield "".join(output)
-    os.killpg(process.pid, signal.SIGTERM)
-    process.wait(30)
+    with servers.demo(env) as output:
+        yield output
 
 
 

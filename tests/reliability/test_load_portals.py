@@ -9,42 +9,29 @@ from __future__ import annotations
 
 import os
 import re
-import signal
 import statistics
-import subprocess
-import sys
 import threading
 import time
 import uuid
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
 
 import pytest
 import requests
 from urllib3.util.retry import Retry
 
 from tests.idp.federation.helpers import forms
-from tests.servers import create_database, missing
+from tests.servers import create_database, demo
 
 pytestmark = pytest.mark.slow
-REPO = Path(__file__).resolve().parents[2]
 USERS = int(os.environ.get("LOAD_USERS", 200))
 SECONDS = float(os.environ.get("LOAD_SECONDS", 60))
-DEMO_PORTS = (8000, 8001, 8002, 8003, 8011, 8012, 8013, 8025)
 PORTALS = {  # name: (home, how its users sign in, the pages they browse)
     "ecomms": ("http://localhost:8001", ("password", "requerant@example.org", "Demo-Passw0rd"), ("/", "/help", "/terms")),
     "eservices": ("http://localhost:8003", ("password", "claire.martin@example.org", "Demo-Passw0rd"),
                   ("/", "/catalogue", "/aide")),
     "justice": ("http://localhost:8002", ("federation", "1234567890123", "Sandbox-Impots-1"), ("/", "/help", "/settings")),
 }
-
-
-def port_busy(port: int) -> bool:
-    import socket
-
-    with socket.socket() as sock:
-        return sock.connect_ex(("127.0.0.1", port)) == 0
 
 
 def submit_first_form(http: requests.Session, page: requests.Response, data: dict[str, str],
@@ -78,27 +65,13 @@ def sign_in(http: requests.Session, home: str, how: tuple[str, str, str]) -> req
 
 @pytest.fixture
 def demo_on_real_servers(tmp_path, postgres_server_url, real_redis_url):
-    busy = [port for port in DEMO_PORTS if port_busy(port)]
-    if busy:
-        missing(f"free demo ports (busy: {busy}; stop a running `make demo`)")
     env = {**os.environ, "INSTANCE_PATH": str(tmp_path / "instance"), "KEYS_DIR": str(tmp_path / "keys"),
-           "REDIS_URL": real_redis_url, "PYTHONUNBUFFERED": "1"}
+           "REDIS_URL": real_redis_url}
     for variable in ("DATABASE_URL", "ECOMMS_DATABASE_URL", "JUSTICE_DATABASE_URL", "ESERVICES_DATABASE_URL"):
         env[variable] = create_database(postgres_server_url, f"{variable.lower()}_{uuid.uuid4().hex[:6]}")
     env.pop("ARGON2_PROFILE", None)  # the demo as shipped
-    process = subprocess.Popen([sys.executable, "scripts/demo.py"], cwd=REPO, env=env, stdout=subprocess.PIPE,
-                               stderr=subprocess.STDOUT, text=True, start_new_session=True)
-    output = []
-    for line in process.stdout:
-        output.append(line)
-        if "Press Ctrl-C to stop everything" in line:
-            break
-    else:
-        raise AssertionError("the demo did not start:\n" + "".join(output[-40:]))
-    threading.Thread(target=lambda: [None for _ in process.stdout], daemon=True).start()  # keep the pipe drained
-    yield
-    os.killpg(process.pid, signal.SIGTERM)
-    process.wait(30)
+    with demo(env):
+        yield
 
 
 def test_200_users_sign_in_and_browse_every_portal_without_a_server_error(demo_on_real_servers):
