@@ -47,15 +47,8 @@ class State(str, Enum):
     RESUMED = "resumed"        # handed back to the protocol, or to the IdP page the sign-in started from
 
 
-TRANSITIONS: dict[State, set[State]] = {
-    State.IDENTIFIER: {State.PASSWORD, State.STEPS},
-    State.PASSWORD: {State.IDENTIFIER, State.PASSWORD, State.STEPS},
-    State.STEPS: {State.STEPS, State.RESUMED},
-    State.RESUMED: set(),
-}
-
-
 def state_of(interaction: interactions.Interaction) -> State:
+    """Read off the Interaction, never stored apart, so it cannot disagree with it (moves: the diagram above)."""
     if interaction.authenticated_at is not None:
         return State.STEPS
     return State.PASSWORD if interaction.identifier else State.IDENTIFIER

@@ -169,8 +169,9 @@ FIND_REFRESH = (select(RefreshToken, Account).join(Account, Account.id == Refres
 
 
 class RefreshTokenGrant(grants.RefreshTokenGrant):
-    """Rotation happens in ``server.save_token``: the presented token is marked used and its
-    successor stored in one transaction, so no answer carries a token whose predecessor still works."""
+    """Rotation happens when ``server.save_token`` stores the successor (``rotate_refresh_token``): the
+    presented token is marked used in the same transaction, so no answer carries a token whose
+    predecessor still works."""
 
     TOKEN_ENDPOINT_AUTH_METHODS = TOKEN_AUTH_METHODS
     INCLUDE_NEW_REFRESH_TOKEN = True
@@ -197,7 +198,7 @@ class RefreshTokenGrant(grants.RefreshTokenGrant):
                                  dict(row.claims or {}), gid=row.family_id)
 
     def revoke_old_credential(self, refresh_token: RefreshRecord) -> None:
-        """Already marked used in ``server.save_token``, with its successor."""
+        """Already marked used by ``rotate_refresh_token``, with its successor."""
 
 
 # Built once, executed with parameters: these run on every code exchange and refresh, and a plain
