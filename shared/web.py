@@ -27,9 +27,14 @@ csrf = CSRFProtect()
 frame = Blueprint("frame", __name__, static_folder="static", static_url_path="/shared-static")
 
 
+MAX_LOCAL_PATH = 2048
+
+
 def safe_local_path(target: str | None, fallback: str = "/") -> str:
-    """Only same-site paths: anything with a scheme, a host or a backslash trick falls back."""
-    if not target:
+    """Only same-site paths: anything with a scheme, a host or a backslash trick falls back, and so
+    does anything a ``Location`` header cannot carry as is (CR, LF and every other control or
+    invisible format character, which would otherwise end in a server error) or that is too long."""
+    if not target or len(target) > MAX_LOCAL_PATH or not target.isprintable():
         return fallback
     parts = urlsplit(target)
     if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//") or "\\" in target:

@@ -3,13 +3,13 @@ the registry's actions, Help and terms. Flows live in ``services``; files in ``s
 
 from __future__ import annotations
 
+import io
 import json
 import secrets
 from urllib.parse import unquote
 
 from flask import (
     Blueprint,
-    Response,
     abort,
     current_app,
     flash,
@@ -212,8 +212,10 @@ def receipt(document_id: str):
             abort(404)
         signed = services.receipt_for(found, found.application)
         name = found.stored_name.rsplit(".", 1)[0]
-    return Response(signed + "\n", mimetype="application/jose",
-                    headers={"Content-Disposition": f'attachment; filename="receipt-{name}.jws"'})
+    # send_file quotes the name (RFC 6266; filename* when it is not ASCII): a quote or a semicolon
+    # in what the applicant called the file stays part of the name
+    return send_file(io.BytesIO(signed.encode() + b"\n"), mimetype="application/jose", as_attachment=True,
+                     download_name=f"receipt-{name}.jws", max_age=0)
 
 
 @bp.route("/receipts/verify", methods=["GET", "POST"])

@@ -10,12 +10,13 @@ from __future__ import annotations
 import base64
 import email
 import email.policy
+import io
 import os
 import re
 from datetime import datetime
 from typing import Any
 
-from flask import Flask, Response, abort, jsonify, render_template, request
+from flask import Flask, abort, jsonify, render_template, request, send_file
 from markupsafe import Markup, escape
 from sqlalchemy import DateTime, Integer, LargeBinary, String, Text, select
 from sqlalchemy.exc import IntegrityError
@@ -134,8 +135,8 @@ def create_app(test_config: dict[str, Any] | None = None, smtp_port: int | None 
             message = session.get(ReceivedMessage, message_id)
         if message is None or message.attachment is None:
             abort(404)
-        return Response(message.attachment, mimetype="application/pdf", headers={
-            "Content-Disposition": f'inline; filename="{message.attachment_name or "letter.pdf"}"'})
+        return send_file(io.BytesIO(message.attachment), mimetype="application/pdf", max_age=0,
+                         download_name=message.attachment_name or "letter.pdf")  # quoted per RFC 6266
 
     @app.get("/api/messages")
     def api_messages():
