@@ -11,9 +11,11 @@ import logging
 import os
 import secrets
 import tomllib
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 log = logging.getLogger(__name__)
 
@@ -127,16 +129,78 @@ def load_settings(app_name: str, overrides: dict[str, Any] | None = None) -> Set
     return Settings(**values)
 
 
-def check_production(values: dict[str, Any]) -> None:
-    """Refuse every embedded default in production mode, naming what to set."""
+# OWASP Password Storage Cheat Sheet: argon2id with one of these (memory KiB, passes) or more, p=1
+ARGON2_MINIMUMS = ((47104, 1), (19456, 2), (12288, 3), (9216, 4), (7168, 5))
+MIN_SECRET_KEY_LENGTH = 32
+
+
+@dataclass(frozen=True)
+class Argon2Parameters:
+    time_cost: int
+    memory_kib: int
+    parallelism: int
+
+    @property
+    def meets_owasp_minimum(self) -> bool:
+        return self.parallelism >= 1 and any(self.memory_kib >= m and self.time_cost >= t for m, t in ARGON2_MINIMUMS)
+
+
+def argon2_parameters(env: Mapping[str, str] | None = None) -> Argon2Parameters:
+    """The argon2id parameters of password hashing: at least OWASP's minimum (19 MiB, t=2, p=1)
+    unless ARGON2_MEMORY_KIB / ARGON2_TIME_COST / ARGON2_PARALLELISM say otherwise."""
+    env = os.environ if env is None else env
+    return Argon2Parameters(time_cost=int(env.get("ARGON2_TIME_COST", 2)),
+                            memory_kib=int(env.get("ARGON2_MEMORY_KIB", 19 * 1024)),
+                            parallelism=int(env.get("ARGON2_PARALLELISM", 1)))
+
+
+def _is_loopback(url: str) -> bool:
+    return (urlsplit(url).hostname or "") in ("localhost", "127.0.0.1", "::1")
+
+
+def check_production(values: dict[str, Any], env: Mapping[str, str] | None = None) -> None:
+    """Refuse every embedded or development default in production mode, one line per problem,
+    each naming what to set."""
+    env = os.environ if env is None else env
+    prefix = _env_prefix(values["app_name"])
     problems = []
     if values["database_url"].startswith("sqlite"):
-        problems.append("set DATABASE_URL to a PostgreSQL URL (SQLite is for development)")
+        problems.append(f"set {prefix}DATABASE_URL to a PostgreSQL URL (SQLite is for development)")
     if not values["redis_url"]:
         problems.append("set REDIS_URL (in-process fakeredis serves one process only)")
-    if not values["secret_key"]:
-        problems.append("set the SECRET_KEY environment variable")
+    secret = values["secret_key"]
+    if not secret:
+        problems.append(f"set the {prefix}SECRET_KEY environment variable (at least {MIN_SECRET_KEY_LENGTH} "
+                        "random characters, e.g. python -c 'import secrets; print(secrets.token_urlsafe(48))')")
+    elif len(secret) < MIN_SECRET_KEY_LENGTH or len(set(secret)) < 10:
+        problems.append(f"{prefix}SECRET_KEY is too weak ({len(secret)} characters, {len(set(secret))} different): "
+                        f"use at least {MIN_SECRET_KEY_LENGTH} random characters")
     if not str(values["issuer"]).startswith("https://"):
         problems.append("set ISSUER to an https:// URL")
+    if values["app_name"] != "idp" and not str(values["public_url"]).startswith("https://"):
+        problems.append(f"set {values['app_name'].upper()}_PUBLIC_URL to the portal's https:// address "
+                        f"(links in emails and redirect URIs; now {values['public_url']})")
+    smtp = urlsplit(str(values["smtp_url"]))
+    devinbox_smtp_port = int(env.get("DEVINBOX_SMTP_PORT", 1025))
+    if "SMTP_URL" not in env or (_is_loopback(values["smtp_url"]) and smtp.port == devinbox_smtp_port):
+        problems.append("set SMTP_URL to the mail server (the default, smtp://localhost:1025, is the dev inbox's sink)")
+    for variable, key in (("SMS_GATEWAY_URL", "sms_gateway_url"), ("LETTER_GATEWAY_URL", "letter_gateway_url")):
+        url = str(values[key])
+        if variable not in env or url.startswith(str(values["devinbox_url"])):
+            problems.append(f"set {variable} to the provider's https:// URL (the default is the dev inbox's gateway)")
+        elif not url.startswith("https://"):
+            problems.append(f"set {variable} to an https:// URL (now {url})")
+    if values["app_name"] == "idp":
+        if env.get("ARGON2_PROFILE") == "test":
+            problems.append("unset ARGON2_PROFILE (its cheap password hashing is for the test suite)")
+        try:
+            argon2 = argon2_parameters(env)
+        except ValueError:
+            problems.append("set ARGON2_TIME_COST, ARGON2_MEMORY_KIB and ARGON2_PARALLELISM to whole numbers")
+        else:
+            if not argon2.meets_owasp_minimum:
+                problems.append(f"raise the argon2id parameters (now {argon2.memory_kib} KiB, t={argon2.time_cost}, "
+                                f"p={argon2.parallelism}) to at least OWASP's minimum: ARGON2_MEMORY_KIB=19456 with "
+                                "ARGON2_TIME_COST=2, or one of 47104/1, 12288/3, 9216/4, 7168/5")
     if problems:
-        raise ConfigError("production mode refuses embedded defaults: " + "; ".join(problems))
+        raise ConfigError("production mode refuses development defaults:\n" + "\n".join(f"- {p}" for p in problems))

@@ -17,6 +17,8 @@ from pathlib import Path
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 
+from shared.config import argon2_parameters
+
 COMMON_PASSWORDS_FILE = Path(__file__).with_name("common_passwords.txt")
 
 
@@ -24,11 +26,9 @@ COMMON_PASSWORDS_FILE = Path(__file__).with_name("common_passwords.txt")
 def hasher() -> PasswordHasher:
     if os.environ.get("ARGON2_PROFILE") == "test" and os.environ.get("APP_ENV") != "production":
         return PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
-    return PasswordHasher(
-        time_cost=int(os.environ.get("ARGON2_TIME_COST", 2)),
-        memory_cost=int(os.environ.get("ARGON2_MEMORY_KIB", 19 * 1024)),
-        parallelism=int(os.environ.get("ARGON2_PARALLELISM", 1)),
-    )
+    parameters = argon2_parameters()  # the production guard refuses less than OWASP's minimum
+    return PasswordHasher(time_cost=parameters.time_cost, memory_cost=parameters.memory_kib,
+                          parallelism=parameters.parallelism)
 
 
 def hash_password(password: str) -> str:
