@@ -56,27 +56,34 @@ def clients() -> None:
 
 @clients.command("add")
 @click.option("--name", required=True)
-@click.option("--redirect-uri", "redirect_uris", multiple=True, required=True)
+@click.option("--redirect-uri", "redirect_uris", multiple=True)
 @click.option("--post-logout-redirect-uri", "post_logout_uris", multiple=True)
 @click.option("--backchannel-logout-uri")
 @click.option("--no-pkce", is_flag=True, help="Allow code flow without PKCE (OpenID conformance Basic profile).")
 @click.option("--id-token-alg", type=click.Choice(["RS256", "ES256"]), default="RS256")
 @click.option("--scope", default="openid profile email offline_access")
 @click.option("--first-party", is_flag=True, help="Implicit consent (our own portals).")
+@click.option("--grant-type", "grant_types", multiple=True,
+              type=click.Choice(["authorization_code", "refresh_token", "client_credentials"]),
+              help="Default: authorization_code and refresh_token. client_credentials is off unless given, "
+                   "and only the API scopes config/authorization.toml grants this client come with it.")
 def clients_add(name, redirect_uris, post_logout_uris, backchannel_logout_uri, no_pkce, id_token_alg, scope,
-                first_party) -> None:
-    """Register a client; prints its id and secret (the secret is shown only once)."""
+                first_party, grant_types) -> None:
+    """Register a client; prints its id and secret (the secret is shown only once).
+
+    A client gets at most the scopes given here, and only those config/authorization.toml allows it."""
     from idp.services import clients as service
 
     with _app().app_context():
         try:
             client, secret = service.create(name, list(redirect_uris), list(post_logout_uris), backchannel_logout_uri,
                                             require_pkce=not no_pkce, id_token_alg=id_token_alg, scope=scope,
-                                            first_party=first_party)
+                                            first_party=first_party, grant_types=list(grant_types) or None)
         except ValueError as error:
             raise click.ClickException(str(error)) from error
     _print({"client_id": client.client_id, "client_secret": secret, "name": client.name,
             "redirect_uris": list(client.redirect_uris), "require_pkce": client.require_pkce,
+            "grant_types": list(client.grant_types), "scope": client.scope,
             "id_token_signed_response_alg": client.id_token_signed_response_alg})
 
 

@@ -2,7 +2,8 @@
 the permission check portals make on every e-service request. Described in management.yaml.
 
 Authentication: an OAuth 2.0 bearer access token from this IdP with scope ``management``
-(``idp.oidc.resource.require_token``).
+made for this API (its audience, issued to a client config/authorization.toml names for it:
+``idp.oidc.resource.require_api``).
 - A *user-bound* token (issued to a person through a portal, ``sub`` names them) acts as that
   person: the organisation endpoints answer only for an organisation where that person is an
   active administrator (403 otherwise, 404 for records of another organisation).
@@ -47,13 +48,13 @@ def problem(status: int, error: str, description: str):
 
 
 def require_management(view):
-    from idp.oidc.resource import require_token
+    from idp.oidc.resource import require_api
 
-    return require_token(SCOPE)(view)
+    return require_api("management")(view)
 
 
 def token_claims() -> dict:
-    return g.token  # set by require_token
+    return g.token  # set by require_api
 
 
 def acting_account_id() -> str | None:

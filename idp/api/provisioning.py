@@ -1,6 +1,7 @@
 """The provisioning API (seed 000 §1): a portal invites a person by email. Described in provisioning.yaml.
 
-Authentication: a client-credentials access token with scope ``provisioning``. The answer names
+Authentication: a client-credentials access token made for this API (audience, scope
+``provisioning``, a client named for it in config/authorization.toml). The answer names
 the person by the subject *this* client will see in its ID tokens (pairwise), so a portal can
 attach its records before the person's first sign-in.
 """
@@ -12,7 +13,7 @@ from pathlib import Path
 from flask import Blueprint, Response, g, jsonify, request
 
 from idp.oidc.claims import pairwise_sub
-from idp.oidc.resource import require_token
+from idp.oidc.resource import require_api
 from idp.services import clients, lifecycle
 from shared.web import csrf
 
@@ -22,7 +23,7 @@ SPEC = Path(__file__).with_name("provisioning.yaml")
 
 
 @bp.post("/invitations")
-@require_token("provisioning")
+@require_api("provisioning")
 def invite():
     if g.token.get("sub") != g.token.get("client_id"):  # a person's token: provisioning is a portal's act
         return jsonify(error="invalid_token", error_description="a client-credentials token is required"), 403

@@ -10,8 +10,9 @@ States of one registration (what the person waits for), written down as in the o
                          role admin: AWAITING_LEGAL_REPRESENTATIVE ──(codes entered)─────► ACTIVE
 
 The form: required fields marked ``*``, the terms checkbox, the "Valider" button. A person who is
-not signed in gives names, email and password (the identifier is built from the names); a
-signed-in person only chooses the organisation and the role. An address that already has an
+not signed in gives names and email (the identifier is built from the names) and chooses the
+password on the activation link's page, once the address is proven (no account holds a password
+before: account pre-hijacking); a signed-in person only chooses the organisation and the role. An address that already has an
 account gets the same answer as a new one (no enumeration) and an email telling its owner to
 sign in and register from "Mes organisations".
 """
@@ -22,7 +23,6 @@ from dataclasses import dataclass, field
 from enum import Enum
 
 from idp.services import organisations as orgs
-from idp.services.passwords import hash_password, unmet_rules
 from idp.storage.sql.organisations import OrganisationStore
 from shared.timeutil import utcnow
 
@@ -44,7 +44,7 @@ TRANSITIONS: dict[State, tuple[State, ...]] = {
     State.ACTIVE: (),
 }
 
-PERSON_FIELDS = ("given_name", "family_name", "email", "password", "password_confirm")
+PERSON_FIELDS = ("given_name", "family_name", "email")
 
 
 @dataclass
@@ -84,13 +84,6 @@ def check(form: dict[str, str], signed_in: bool) -> tuple[dict[str, str], list[s
         if email and ("@" not in email or " " in email or len(email) > 320 or email.startswith("@")
                       or email.endswith("@")):
             errors["email"] = "invalid"
-        password = form.get("password") or ""
-        if password:
-            rules = unmet_rules(password)
-            if rules:
-                errors["password"] = "rules"  # noqa: S105 (an error code)
-            elif form.get("password_confirm") and form.get("password_confirm") != password:
-                errors["password_confirm"] = "mismatch"  # noqa: S105 (an error code)
     if form.get("terms") != "on":
         errors["terms"] = "required"
     return errors, rules
@@ -122,7 +115,7 @@ def submit(store: OrganisationStore, form: dict[str, str], signed_in_account_id:
             return Result(State.AWAITING_ACTIVATION, role=role, new_account=True,
                           organisation_name=organisation.name if organisation else form.get("org_name", ""))
         account = orgs.new_person_account(store, form["given_name"], form["family_name"], form["email"],
-                                          hash_password(form["password"]), locale)
+                                          None, locale)
         if on_new_account is not None:
             on_new_account(store, account)
     else:

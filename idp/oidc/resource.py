@@ -1,4 +1,6 @@
-"""Protecting our own APIs with our access tokens: ``@require_token("provisioning")``."""
+"""Protecting our own APIs with our access tokens: ``@require_api("provisioning")`` accepts only a
+token made for that API (its audience), with its scope, issued to one of its clients
+(config/authorization.toml)."""
 
 from __future__ import annotations
 
@@ -7,6 +9,7 @@ from functools import wraps
 from flask import g, jsonify, request
 
 from idp.oidc import tokens
+from shared import authorization
 
 
 def bearer_claims(scope: str | None = None):
@@ -25,11 +28,23 @@ def bearer_claims(scope: str | None = None):
     return claims, None
 
 
-def require_token(scope: str | None = None):
+def api_claims(api_name: str):
+    claims, error = bearer_claims()
+    if error:
+        return None, error
+    refusal = authorization.token_acceptable(claims, authorization.model().api(api_name))
+    if refusal == "insufficient scope":
+        return None, ("insufficient_scope", f"scope '{authorization.model().api(api_name).scope}' required", 403)
+    if refusal:
+        return None, ("invalid_token", f"this token is not for this API ({refusal})", 401)
+    return claims, None
+
+
+def require_api(api_name: str):
     def decorator(view):
         @wraps(view)
         def wrapper(*args, **kwargs):
-            claims, error = bearer_claims(scope)
+            claims, error = api_claims(api_name)
             if error:
                 code, description, status = error
                 response = jsonify(error=code, error_description=description)

@@ -21,25 +21,34 @@ from idp.oidc import claims as claims_module
 from idp.oidc import grants, tokens
 from idp.services import clients
 from idp.storage.sql.models import new_id
+from shared import authorization
 from shared.appkit import get_redis, get_settings
 from shared.timeutil import utcnow
 
-SCOPES = ["openid", "profile", "email", "offline_access", "roles", "birth", "organisation",
-          "provisioning", "management", "court_feed"]
+SCOPES = authorization.model().known_scopes()
 
 server = AuthorizationServer()
 
 
+def granted_scopes(client, requested: str | None, grant_type: str) -> list[str]:
+    """The one choke point of every grant: at most what the client is registered for and what the
+    authorization model (config/authorization.toml) lets it obtain through this grant."""
+    return authorization.model().allowed(client.client_id, client.scope, requested or "", grant_type)
+
+
 def generate_token(grant_type, client, user=None, scope=None, expires_in=None, include_refresh_token=True):
-    scope = scope or ""
+    granted = granted_scopes(client, scope, grant_type)
+    scope = " ".join(granted)
+    audiences = authorization.model().audiences(granted)
     if user is not None:
         sub = claims_module.pairwise_sub(user.account.id, client)
         extra = {"sid": user.sid} if user.sid else {}
-        access, lifetime = tokens.access_token(sub, client, scope, user.gid, extra)
+        access, lifetime = tokens.access_token(sub, client, scope, user.gid, extra, [client.client_id, *audiences])
         # userinfo maps the pairwise sub back to the account while the access token lives
         get_redis().set(f"idp:sub-index:{client.client_id}:{sub}", user.account.id, ex=lifetime + 300)
-    else:  # client credentials: the client acts for itself
-        access, lifetime = tokens.access_token(client.client_id, client, scope, None)
+    else:  # client credentials: the client acts for itself, towards the APIs it was granted
+        access, lifetime = tokens.access_token(client.client_id, client, scope, None, None,
+                                               audiences or [client.client_id])
     token = {"token_type": "Bearer", "access_token": access, "expires_in": lifetime, "scope": scope}
     if include_refresh_token and user is not None and "offline_access" in scope.split():
         token["refresh_token"] = secrets.token_urlsafe(48)

@@ -42,10 +42,13 @@ def id_token(claims: dict[str, Any], client, nonce: str | None = None) -> str:
     return sign(body, client.id_token_signed_response_alg or "RS256")
 
 
-def access_token(sub: str, client, scope: str, gid: str | None, extra: dict[str, Any] | None = None) -> tuple[str, int]:
+def access_token(sub: str, client, scope: str, gid: str | None, extra: dict[str, Any] | None = None,
+                 audience: list[str] | None = None) -> tuple[str, int]:
+    """``audience``: the client itself for a person's token (userinfo), plus each API it was granted."""
     now = int(time.time())
     expires_in = lifetime("access_token", 600)
-    body = {"iss": get_settings().issuer, "sub": sub, "aud": client.client_id, "client_id": client.client_id,
+    aud: str | list[str] = audience if audience and len(audience) > 1 else (audience or [client.client_id])[0]
+    body = {"iss": get_settings().issuer, "sub": sub, "aud": aud, "client_id": client.client_id,
             "scope": scope, "iat": now, "exp": now + expires_in, "jti": secrets.token_urlsafe(16)}
     if gid:
         body["gid"] = gid

@@ -108,6 +108,26 @@ def _slug(name: str) -> str:
     return re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-")[:24] or "client"
 
 
+USER_GRANTS = ["authorization_code", "refresh_token"]
+GRANT_TYPES = ("authorization_code", "refresh_token", "client_credentials")
+
+
+def check_registration(client_id: str, scope: str, grant_types: list[str], redirect_uris: list[str]) -> None:
+    """Refuse a registration the authorization model would not honour: a client is registered only
+    for what it may really obtain (config/authorization.toml)."""
+    from shared.authorization import model
+
+    unknown = [g for g in grant_types if g not in GRANT_TYPES]
+    if unknown:
+        raise ValueError(f"unknown grant type(s): {', '.join(unknown)}")
+    if "authorization_code" in grant_types and not redirect_uris:
+        raise ValueError("the authorization_code grant needs at least one redirect URI")
+    refused = model().refused_registration(client_id, scope, grant_types)
+    if refused:
+        raise ValueError(f"scope(s) {' '.join(refused)} cannot be issued to {client_id} through "
+                         f"{', '.join(grant_types)}: see config/authorization.toml")
+
+
 def create(name: str, redirect_uris: list[str], post_logout_redirect_uris: list[str] | None = None,
            backchannel_logout_uri: str | None = None, require_pkce: bool = True,
            id_token_alg: str = "RS256", scope: str | None = None, client_id: str | None = None,  # noqa: S107
@@ -120,13 +140,15 @@ def create(name: str, redirect_uris: list[str], post_logout_redirect_uris: list[
         raise ValueError("id token algorithm must be RS256 or ES256")
     secret = secret or secrets.token_urlsafe(32)
     client_id = client_id or f"{_slug(name)}-{secrets.token_hex(4)}"
+    grant_types = list(grant_types or USER_GRANTS)  # client credentials only when asked for
+    scope = scope or "openid profile email offline_access"
+    check_registration(client_id, scope, grant_types, redirect_uris)
     row = Client(
         client_id=client_id, client_secret_hash=hash_secret(secret), name=name,
         redirect_uris=list(redirect_uris), post_logout_redirect_uris=list(post_logout_redirect_uris or []),
         backchannel_logout_uri=backchannel_logout_uri, require_pkce=require_pkce,
         id_token_signed_response_alg=id_token_alg, first_party=first_party, policy=dict(policy or {}),
-        grant_types=grant_types or ["authorization_code", "refresh_token", "client_credentials"],
-        scope=scope or "openid profile email offline_access",
+        grant_types=grant_types, scope=scope,
     )
     with get_db().session() as session:
         if session.get(Client, client_id):
@@ -158,16 +180,20 @@ def sync_from_config(settings: Settings) -> list[dict[str, str]]:
                 raise ValueError(f"set {key.upper()}_CLIENT_SECRET in production")
             secret_file.write_text(secret)
             secret_file.chmod(0o600)
+        grant_types = list(entry.get("grant_types", USER_GRANTS))
+        scope = entry.get("scope", "openid profile email")
+        redirect_uris = [_expand(u, urls) for u in entry.get("redirect_uris", [])]
+        check_registration(client_id, scope, grant_types, redirect_uris)
         values = dict(
             name=entry.get("name", key),
-            redirect_uris=[_expand(u, urls) for u in entry.get("redirect_uris", [])],
+            redirect_uris=redirect_uris,
             post_logout_redirect_uris=[_expand(u, urls) for u in entry.get("post_logout_redirect_uris", [])],
             backchannel_logout_uri=_expand(entry["backchannel_logout_uri"], urls) if entry.get("backchannel_logout_uri") else None,
-            scope=entry.get("scope", "openid profile email"),
+            scope=scope,
             first_party=bool(entry.get("first_party", False)),
             policy=dict(entry.get("policy", {})),
             require_pkce=bool(entry.get("require_pkce", True)),
-            grant_types=entry.get("grant_types", ["authorization_code", "refresh_token", "client_credentials"]),
+            grant_types=grant_types,
             client_secret_hash=hash_secret(secret),
         )
         with get_db().session() as session:

@@ -232,14 +232,17 @@ def _hours(purpose: str) -> int:
 # ---------------------------------------------------------------------------------------------
 # Registration and activation
 
-def register(email: str, password: str, password_confirm: str, accepted_terms: bool, locale: str) -> None:
+def register(email: str, accepted_terms: bool, locale: str) -> None:
     """Create a pending account and send its activation link; raise Problems on bad input.
 
-    An address that already has an account gets the same answer on screen (no enumeration);
-    its owner receives an email saying so instead of a second account.
+    The account holds no password until its address is proven: the password is chosen on the
+    activation link's page (seed 000 §1). Someone who registers an address that is not theirs
+    holds nothing the owner's activation would keep (account pre-hijacking). An address that
+    already has an account gets the same answer on screen (no enumeration) and the same work
+    (no password hash on either path); its owner receives an email saying so instead.
     """
     email = normalise_email(email)
-    errors, unmet = password_problems(password, password_confirm)
+    errors: dict[str, str] = {}
     if not email:
         errors["email"] = "required"
     elif not valid_email(email):
@@ -247,7 +250,7 @@ def register(email: str, password: str, password_confirm: str, accepted_terms: b
     if not accepted_terms:
         errors["terms"] = "required"
     if errors:
-        raise Problems(errors, unmet)
+        raise Problems(errors)
     with get_db().session() as session:
         existing = session.scalar(select(Account).where(Account.email == email))
         if existing is not None:
@@ -261,8 +264,8 @@ def register(email: str, password: str, password_confirm: str, accepted_terms: b
         return
     try:
         with get_db().session() as session:
-            account = Account(email=email, password_hash=hash_password(password), status="pending", locale=locale,
-                              email_verified=False, password_changed_at=utcnow())
+            account = Account(email=email, password_hash=None, status="pending", locale=locale,
+                              email_verified=False)
             session.add(account)
             session.flush()
             send_activation(session, account)
@@ -309,18 +312,17 @@ def resend_activation(email: str, locale: str) -> None:
 
 
 def activate(token: str, password: str | None = None, password_confirm: str | None = None) -> tuple[Account, dict]:
-    """Use an activation link; an invited account (no password yet) sets its password here.
-    Returns the account and the link's data (``client_id`` of the inviting portal)."""
-    _link, account = peek_link(token, "activation")
-    if account.password_hash is None:
-        errors, unmet = password_problems(password or "", password_confirm or "")
-        if errors:
-            raise Problems(errors, unmet)
+    """Use an activation link: the person who holds it (the address is proven) always sets the
+    password here, whoever created the pending account. Returns the account and the link's data
+    (``client_id`` of the inviting portal)."""
+    peek_link(token, "activation")
+    errors, unmet = password_problems(password or "", password_confirm or "")
+    if errors:
+        raise Problems(errors, unmet)
     with get_db().session() as session:
         link = consume_link(session, token, "activation")
         account = session.get(Account, link.account_id)
-        if account.password_hash is None:
-            account.password_hash, account.password_changed_at = hash_password(password), utcnow()
+        account.password_hash, account.password_changed_at = hash_password(password), utcnow()
         account.status, account.deactivation_reason, account.email_verified = "active", None, True
         data = dict(link.data or {})
     audit.record("account_activated", account.id, client_id=data.get("client_id"))
@@ -348,6 +350,11 @@ def invite(email: str, client, locale: str = "fr", given_name: str | None = None
         else:
             created = False
             if account.status == "pending":
+                # whoever created this pending account (perhaps not its owner) keeps nothing of it:
+                # the portal's names, no password (the owner sets hers on the activation page)
+                account.password_hash = None
+                if given_name or family_name:
+                    account.given_name, account.family_name = given_name, family_name
                 send_activation(session, account, client.client_id)
             elif account.status == "active":
                 from idp.services.clients import login_url

@@ -54,8 +54,19 @@ def is_enabled(account_id: str) -> bool:
 
 # -- enrolment ---------------------------------------------------------------------------------
 
-def start_enrolment(account_id: str) -> str:
+class CurrentFactorRequired(Exception):
+    """Replacing a second factor needs a session that proved the current one (a code or a recovery
+    code), never the password alone: otherwise a stolen password takes over the factor."""
+
+
+def may_change_factor(account_id: str, session_amr: list[str]) -> bool:
+    return "otp" in session_amr or not is_enabled(account_id)
+
+
+def start_enrolment(account_id: str, session_amr: list[str]) -> str:
     """A new secret, kept in Redis until the user proves their app computes the right codes."""
+    if not may_change_factor(account_id, session_amr):
+        raise CurrentFactorRequired()
     key = f"idp:totp-enrolment:{account_id}"
     secret = get_redis().get(key) or pyotp.random_base32()
     get_redis().set(key, secret, ex=ENROLMENT_TTL)
@@ -77,8 +88,10 @@ def qr_svg(uri: str) -> bytes:
     return buffer.getvalue()
 
 
-def confirm_enrolment(account_id: str, code: str) -> list[str] | None:
+def confirm_enrolment(account_id: str, code: str, session_amr: list[str]) -> list[str] | None:
     """Enable the factor when the code matches; return the recovery codes (shown once)."""
+    if not may_change_factor(account_id, session_amr):
+        raise CurrentFactorRequired()
     secret = pending_secret(account_id)
     if not secret or not _fresh_code(account_id, secret, code):
         return None
@@ -102,7 +115,9 @@ def regenerate_recovery_codes(account_id: str) -> list[str]:
     return codes
 
 
-def disable(account_id: str) -> None:
+def disable(account_id: str, session_amr: list[str]) -> None:
+    if not may_change_factor(account_id, session_amr):
+        raise CurrentFactorRequired()
     with get_db().session() as session:
         factor = session.get(SecondFactor, account_id)
         if factor is not None:

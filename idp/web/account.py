@@ -99,9 +99,7 @@ def registration():
             errors["email"] = _("Trop de demandes. Réessayez dans %(seconds)s secondes.", seconds=wait)
         else:
             try:
-                lifecycle.register(form["email"], request.form.get("password", ""),
-                                   request.form.get("password_confirm", ""), request.form.get("terms") == "yes",
-                                   select_locale())
+                lifecycle.register(form["email"], request.form.get("terms") == "yes", select_locale())
             except Problems as problems:
                 errors = words(problems)
             else:
@@ -117,7 +115,6 @@ def activate(token: str):
         _link, account = lifecycle.peek_link(token, "activation")
     except LinkProblem as problem:
         return link_problem(problem, "activation")
-    invited = account.password_hash is None
     errors = {}
     if request.method == "POST":
         try:
@@ -128,7 +125,7 @@ def activate(token: str):
             return link_problem(problem, "activation")
         else:
             return _after_activation(account, data)
-    return render_template("idp/account/activate.html", token=token, invited=invited, email=account.email,
+    return render_template("idp/account/activate.html", token=token, email=account.email,
                            errors=errors, **rules_context()), (400 if errors else 200)
 
 
@@ -281,7 +278,8 @@ def _setup_account(uid: str | None):
     """Enrolment from the account page, or inside a sign-in whose client requires a second factor."""
     session = sessions.current_session()
     if uid:
-        if session is None or interactions.load(uid) is None:
+        interaction = interactions.load(uid)
+        if session is None or interaction is None or interaction.authenticated_at is None:
             abort(404)
         return session, accounts.get(session.account_id)
     if not is_complete(session):
@@ -295,10 +293,15 @@ def totp_setup(uid: str | None):
     session, account = _setup_account(uid)
     if account is None:
         return redirect(url_for("login.signin", next="/account/totp"))
-    secret = mfa.start_enrolment(account.id)
+    if not mfa.may_change_factor(account.id, session.amr):
+        # the account has a factor this session has not proven: prove it first, never replace it
+        if uid:
+            return redirect(url_for("account.totp_challenge", uid=uid))
+        return redirect(url_for("login.signin", next="/account/totp"))
+    secret = mfa.start_enrolment(account.id, session.amr)
     errors = {}
     if request.method == "POST":
-        codes = mfa.confirm_enrolment(account.id, request.form.get("code", ""))
+        codes = mfa.confirm_enrolment(account.id, request.form.get("code", ""), session.amr)
         if codes is None:
             errors["code"] = str(MESSAGES[("code", "wrong")])
         else:
@@ -328,7 +331,7 @@ def totp_disable(session, account):
 
     if not verify_password(account.password_hash, request.form.get("current_password", "")).ok:
         return render_template("idp/account/totp_disable_error.html"), 400
-    mfa.disable(account.id)
+    mfa.disable(account.id, session.amr)
     return redirect(url_for("account.overview", done="totp_off"))
 
 

@@ -192,6 +192,9 @@ def userinfo():
     from idp.services import clients
 
     client = clients.get(claims.get("client_id"))
+    aud = claims.get("aud")
+    if claims.get("client_id") not in (aud if isinstance(aud, list) else [aud]):  # made for an API, not for us
+        return jsonify(error="invalid_token", error_description="not a token for userinfo"), 401
     account_id = _account_for(claims, client)
     account = accounts.get(account_id) if account_id else None
     if client is None or account is None or account.status != "active":

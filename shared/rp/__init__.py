@@ -17,6 +17,7 @@ from functools import wraps
 from flask import Flask, current_app, g, jsonify, redirect, request, url_for
 from flask import session as browser_session  # `session` would be shadowed by the submodule
 
+from shared import authorization
 from shared.appkit import get_redis
 from shared.config import Settings
 from shared.rp.client import RelyingParty, RPError
@@ -74,7 +75,9 @@ def login_required(view):
 
 
 def require_bearer(scope: str, audience: str | None = None):
-    """For JSON APIs called by other systems with an access token from our IdP."""
+    """For JSON APIs called by other systems with an access token from our IdP. When the scope
+    opens an API of config/authorization.toml, the token must also be made for that API (its
+    audience) and issued to one of its clients."""
 
     def decorator(view):
         @wraps(view)
@@ -83,7 +86,12 @@ def require_bearer(scope: str, audience: str | None = None):
             if not header.startswith("Bearer "):
                 return _auth_error(401, "invalid_token", "missing bearer token")
             try:
-                g.token = verify_access_token(header[7:].strip(), relying_party().provider, scope, audience)
+                api = authorization.model().api_for_scope(scope)
+                g.token = verify_access_token(header[7:].strip(), relying_party().provider,
+                                              None if api else scope, audience)
+                refusal = authorization.token_acceptable(g.token, api) if api else None
+                if refusal:
+                    raise TokenError(refusal)
             except TokenError as error:
                 status = 403 if error.reason == "insufficient scope" else 401
                 code = "insufficient_scope" if status == 403 else "invalid_token"

@@ -46,8 +46,9 @@ def mint_ours(count: int, codes_file: str, refresh_file: str) -> None:
     upgrade_database(os.environ["DATABASE_URL"])
     app = create_app({"_quiet": True})
     with app.app_context():
-        clients.create("bench", [REDIRECT_URI], client_id="bench", secret=SECRET,
-                       scope="openid offline_access court_feed", first_party=True)
+        clients.create("bench", [REDIRECT_URI], client_id="eservices", secret=SECRET,
+                       scope="openid offline_access management", first_party=True,
+                       grant_types=["authorization_code", "refresh_token", "client_credentials"])
         people = [accounts.create(f"user{i}@bench.example", check_rules=False) for i in range(100)]
         challenge = base64.urlsafe_b64encode(hashlib.sha256(VERIFIER.encode()).digest()).rstrip(b"=").decode()
         codes, refresh_tokens = [], []
@@ -56,12 +57,12 @@ def mint_ours(count: int, codes_file: str, refresh_file: str) -> None:
             for i in range(count):
                 account, code, refresh = people[i % 100], secrets.token_urlsafe(32), secrets.token_urlsafe(48)
                 stored = grants.StoredCode(
-                    client_id="bench", account_id=account.id, redirect_uri=REDIRECT_URI, scope="openid offline_access",
+                    client_id="eservices", account_id=account.id, redirect_uri=REDIRECT_URI, scope="openid offline_access",
                     nonce=None, code_challenge=challenge, code_challenge_method="S256", auth_time=1, acr=None,
                     amr=["pwd"], sid=None, context={})
                 pipe.set(f"idp:code:{grants.digest(code)}", json.dumps(stored.__dict__), ex=3600)
                 session.add(RefreshToken(
-                    token_hash=grants.digest(refresh), family_id=secrets.token_urlsafe(16), client_id="bench",
+                    token_hash=grants.digest(refresh), family_id=secrets.token_urlsafe(16), client_id="eservices",
                     account_id=account.id, scope="openid offline_access", sid=None, auth_time=1, acr=None,
                     amr=["pwd"], claims={}, expires_at=grants.refresh_expiry()))
                 codes.append(code)
@@ -106,10 +107,10 @@ def run(budget: float) -> list[Row]:
     seconds = budget / 4
     count = int(MINTED_PER_SECOND * max(2, seconds)) + 500
     folder = Path(tempfile.mkdtemp(prefix="bench-tokens-"))
-    auth = base64.b64encode(f"bench:{SECRET}".encode()).decode()
+    auth = base64.b64encode(f"eservices:{SECRET}".encode()).decode()
     headers = {"Authorization": f"Basic {auth}", "Content-Type": "application/x-www-form-urlencoded"}
     grants = {  # name: (our body, node's body, file holding the single-use values, or None)
-        "client_credentials": ("grant_type=client_credentials&scope=court_feed",
+        "client_credentials": ("grant_type=client_credentials&scope=management",
                                "grant_type=client_credentials&scope=api", None),
         "refresh_token": ("grant_type=refresh_token&refresh_token=",) * 2 + ("refresh",),
         "authorization_code": (f"grant_type=authorization_code&redirect_uri=http%3A%2F%2F127.0.0.1%2Fcb"

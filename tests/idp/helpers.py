@@ -108,3 +108,41 @@ def code_after_sign_in(idp, client_id: str, redirect_uri: str, email: str, passw
         "response_type": "code", "client_id": client_id, "redirect_uri": redirect_uri, "state": "s",
         "scope": scope, "code_challenge": challenge, "code_challenge_method": "S256"}), email, password, redirect_uri)
     return callback["code"][0], verifier
+
+
+def api_client(app, scope: str) -> tuple[str, str]:
+    """The client config/authorization.toml names for the API this scope opens, registered in this
+    IdP for client credentials (its secret renewed when it is there already)."""
+    from sqlalchemy import update
+
+    from idp.services import clients
+    from idp.storage.sql.models import Client
+    from shared.appkit import get_db
+    from shared.authorization import model
+
+    client_id = sorted(model().api_for_scope(scope).clients)[0]
+    with app.app_context():
+        clients._cache.pop(client_id, None)  # the cache is per process, and tests run several IdPs in one
+        with get_db().session() as session:
+            exists = session.get(Client, client_id) is not None
+        if not exists:
+            _client, secret = clients.create(client_id, [], client_id=client_id, grant_types=["client_credentials"],
+                                             scope=scope, first_party=True)
+        else:
+            secret = secrets.token_urlsafe(24)
+            with get_db().session() as session:
+                session.execute(update(Client).where(Client.client_id == client_id).values(
+                    client_secret_hash=clients.hash_secret(secret), scope=scope, grant_types=["client_credentials"]))
+            clients._cache.pop(client_id, None)
+    return client_id, secret
+
+
+def api_token(idp, scope: str) -> str:
+    """A client-credentials access token of the API's own client, from the running IdP."""
+    import requests
+
+    client_id, secret = api_client(idp.app, scope)
+    answer = requests.post(f"{idp.url}/token", data={"grant_type": "client_credentials", "scope": scope},
+                           auth=(client_id, secret))
+    assert answer.status_code == 200, answer.text
+    return answer.json()["access_token"]

@@ -9,12 +9,11 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-import requests
 import schemathesis
 import yaml
 from hypothesis import HealthCheck, given, settings
 
-from tests.idp.helpers import make_client, start_idp
+from tests.idp.helpers import api_token, start_idp
 from tests.servers import LiveServer, free_port
 
 REPO = Path(__file__).resolve().parents[2]
@@ -24,11 +23,7 @@ FUZZ = settings(max_examples=20, deadline=None, suppress_health_check=list(Healt
 
 
 def client_token(idp, scope: str) -> str:
-    client_id, secret = make_client(idp.app, redirect_uris=[], grant_types=["client_credentials"], scope=scope,
-                                    first_party=True)
-    answer = requests.post(f"{idp.url}/token", data={"grant_type": "client_credentials", "scope": scope},
-                           auth=(client_id, secret))
-    return answer.json()["access_token"]
+    return api_token(idp, scope)
 
 
 @pytest.fixture(scope="module")

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import requests
 
-from tests.idp.helpers import make_client, start_idp
+from tests.idp.helpers import api_token, start_idp
 from tests.servers import LiveServer, free_port
 
 
@@ -21,23 +21,21 @@ def test_tokens_are_refused_outside_their_purpose(tmp_path):
                          free_port()).start()
     try:
         def token(scope: str) -> str:
-            client_id, secret = make_client(idp.app, redirect_uris=[], grant_types=["client_credentials"],
-                                            scope=scope, first_party=True)
-            return requests.post(f"{idp.url}/token", data={"grant_type": "client_credentials", "scope": scope},
-                                 auth=(client_id, secret)).json()["access_token"]
+            return api_token(idp, scope)
 
         portal_token = token("provisioning")  # what eComms holds to invite people
         court = {"nature": "Divorce", "court": {"name": "TJ"}}
         replayed = requests.put(f"{justice.url}/api/court/cases/RG1", json=court,
                                 headers={"Authorization": f"Bearer {portal_token}"})
-        assert replayed.status_code == 403  # another client's token, without the court feed's scope
+        # another client's token, made for another API: not a token for the court feed at all
+        assert replayed.status_code == 401 and replayed.json()["error"] == "invalid_token"
         management = requests.get(f"{idp.url}/api/management/me/organisations",
                                   headers={"Authorization": f"Bearer {portal_token}"})
         assert management.status_code in (401, 403)
         court_token = token("court_feed")
         invite = requests.post(f"{idp.url}/api/provisioning/invitations", json={"email": "a@example.org"},
                                headers={"Authorization": f"Bearer {court_token}"})
-        assert invite.status_code == 403  # and the other way round
+        assert invite.status_code == 401 and invite.json()["error"] == "invalid_token"  # and the other way round
         header, payload, signature = court_token.split(".")
         tampered = f"{header}.{payload}.{signature[:-4]}AAAA"
         assert requests.put(f"{justice.url}/api/court/cases/RG1", json=court,

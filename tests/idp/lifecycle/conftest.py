@@ -33,7 +33,8 @@ def fresh_throttles(request):
 def portal_client(idp):
     return make_client(idp.app, redirect_uris=[f"{PORTAL}/callback"], post_logout_redirect_uris=[f"{PORTAL}/"],
                        grant_types=["authorization_code", "refresh_token", "client_credentials"],
-                       scope="openid profile email offline_access provisioning", first_party=True)
+                       scope="openid profile email offline_access provisioning", first_party=True,
+                       client_id="ecomms")  # the client config/authorization.toml lets provision
 
 
 def link_in(message: dict) -> str:

@@ -44,6 +44,15 @@ def test_registration_from_the_form_to_signed_in(page, idp, devinbox):
     email = f"browser-{secrets.token_hex(4)}@example.org"
     page.goto(idp.url + "/registration")
     page.get_by_label("Adresse électronique").fill(email)
+    page.get_by_role("button", name="S'inscrire").click()
+    assert page.get_by_role("alert").is_visible()  # terms not accepted: the error summary
+    assert "accepter les conditions" in page.content()
+    page.locator("#terms").check()
+    page.get_by_role("button", name="S'inscrire").click()
+    page.get_by_role("heading", name="Consultez votre messagerie").wait_for()
+
+    # the password is chosen once the address is proven, on the validation link's page
+    open_mail(page, devinbox, email, "Validez votre adresse électronique")
     password = page.locator("#password")
     password.fill("abc")
     # the rules are ticked as the user types
@@ -52,16 +61,6 @@ def test_registration_from_the_form_to_signed_in(page, idp, devinbox):
     for rule in ("min_length", "digit", "lowercase", "uppercase"):
         assert "rule--met" in page.locator(f"li[data-rule={rule}]").get_attribute("class")
     page.get_by_label("Confirmation du mot de passe").fill(GOOD)
-    page.get_by_role("button", name="S'inscrire").click()
-    assert page.get_by_role("alert").is_visible()  # terms not accepted: the error summary
-    assert "accepter les conditions" in page.content()
-    page.locator("#password").fill(GOOD)
-    page.get_by_label("Confirmation du mot de passe").fill(GOOD)
-    page.locator("#terms").check()
-    page.get_by_role("button", name="S'inscrire").click()
-    page.get_by_role("heading", name="Consultez votre messagerie").wait_for()
-
-    open_mail(page, devinbox, email, "Validez votre adresse électronique")
     page.get_by_role("button", name="Activer mon compte").click()
     page.get_by_role("heading", name="Votre compte est activé").wait_for()
     sign_in_at_idp(page, idp.url, email, GOOD)

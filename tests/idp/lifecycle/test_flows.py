@@ -54,16 +54,9 @@ def test_registration_refuses_each_bad_input_and_creates_nothing(idp, devinbox):
     http = requests.Session()
     email = unique_email("bad")
     cases = [
-        ({"email": "", "password": GOOD, "password_confirm": GOOD, "terms": "yes"}, "Saisissez votre adresse électronique."),
-        ({"email": "not-an-address", "password": GOOD, "password_confirm": GOOD, "terms": "yes"}, "adresse électronique valide"),
-        ({"email": email, "password": "short1A", "password_confirm": "short1A", "terms": "yes"}, "au moins 8 caractères"),
-        ({"email": email, "password": "alllowercase1", "password_confirm": "alllowercase1", "terms": "yes"},
-         "au moins une lettre majuscule"),
-        ({"email": email, "password": "NoDigitsHere", "password_confirm": "NoDigitsHere", "terms": "yes"}, "au moins un chiffre"),
-        ({"email": email, "password": "Password1", "password_confirm": "Password1", "terms": "yes"},
-         "mots de passe les plus courants"),
-        ({"email": email, "password": GOOD, "password_confirm": GOOD + "x", "terms": "yes"}, "ne sont pas identiques"),
-        ({"email": email, "password": GOOD, "password_confirm": GOOD}, "accepter les conditions"),
+        ({"email": "", "terms": "yes"}, "Saisissez votre adresse électronique."),
+        ({"email": "not-an-address", "terms": "yes"}, "adresse électronique valide"),
+        ({"email": email}, "accepter les conditions"),
     ]
     for fields, message in cases:
         response = post_form(http, f"{idp.url}/registration", **fields)
@@ -73,11 +66,38 @@ def test_registration_refuses_each_bad_input_and_creates_nothing(idp, devinbox):
     assert devinbox.messages(email) == []
 
 
-def test_registration_names_every_unmet_rule_in_english(idp):
+def registered_link(idp, devinbox, email: str, http: requests.Session | None = None) -> str:
+    response = post_form(http or requests.Session(), f"{idp.url}/registration", email=email, terms="yes")
+    assert response.status_code == 200 and ("Consultez votre messagerie" in response.text
+                                            or "Check your mailbox" in response.text)
+    return link_in(devinbox.wait_for(email)[0])
+
+
+def test_activation_refuses_each_weak_password_and_activates_nothing(idp, devinbox):
+    email = unique_email("weak")
+    link = registered_link(idp, devinbox, email)
+    http = requests.Session()
+    cases = [
+        ({"password": "short1A", "password_confirm": "short1A"}, "au moins 8 caractères"),
+        ({"password": "alllowercase1", "password_confirm": "alllowercase1"}, "au moins une lettre majuscule"),
+        ({"password": "NoDigitsHere", "password_confirm": "NoDigitsHere"}, "au moins un chiffre"),
+        ({"password": "Password1", "password_confirm": "Password1"}, "mots de passe les plus courants"),
+        ({"password": GOOD, "password_confirm": GOOD + "x"}, "ne sont pas identiques"),
+        ({}, "Saisissez un mot de passe"),
+    ]
+    for fields, message in cases:
+        response = post_form(http, link, **fields)
+        assert response.status_code == 400, fields
+        assert message in response.text, (fields, message)
+    assert account_row(idp, email).status == "pending"
+
+
+def test_activation_names_every_unmet_rule_in_english(idp, devinbox):
     http = requests.Session()
     http.get(f"{idp.url}/lang/en?next=/registration")
-    response = post_form(http, f"{idp.url}/registration", email=unique_email("en"), password="abc",
-                         password_confirm="abc", terms="yes")
+    email = unique_email("en")
+    link = registered_link(idp, devinbox, email, http)
+    response = post_form(http, link, password="abc", password_confirm="abc")
     assert response.status_code == 400
     for rule in ("at least 8 characters", "at least one digit", "at least one uppercase letter"):
         assert rule in response.text
@@ -86,19 +106,19 @@ def test_registration_names_every_unmet_rule_in_english(idp):
 def test_registration_validation_link_then_sign_in(idp, devinbox):
     http = requests.Session()
     email = unique_email("new")
-    response = post_form(http, f"{idp.url}/registration", email=email, password=GOOD, password_confirm=GOOD, terms="yes")
+    response = post_form(http, f"{idp.url}/registration", email=email, terms="yes")
     assert response.status_code == 200 and "Consultez votre messagerie" in response.text
-    assert account_row(idp, email).status == "pending"
-    # not usable before validation, and said so once the password matched
-    refused = sign_in_page_answer(idp, email, GOOD)
-    assert refused.status_code == 403 and "pas encore validé" in refused.text
+    row = account_row(idp, email)
+    assert row.status == "pending" and row.password_hash is None  # no password before the address is proven
+    assert sign_in_page_answer(idp, email, GOOD).status_code == 400
 
     [message] = devinbox.wait_for(email)
     assert message["subject"] == "Validez votre adresse électronique"
     link = link_in(message)
-    assert http.get(link).status_code == 200
+    page = http.get(link)
+    assert page.status_code == 200 and 'name="password_confirm"' in page.text
     assert account_row(idp, email).status == "pending", "showing the page must not use the link"
-    activated = post_form(http, link)
+    activated = post_form(http, link, password=GOOD, password_confirm=GOOD)
     assert activated.status_code == 200 and "Votre compte est activé" in activated.text
     assert account_row(idp, email).status == "active"
     assert sign_in_page_answer(idp, email, GOOD).status_code == 302
@@ -112,10 +132,8 @@ def test_registration_validation_link_then_sign_in(idp, devinbox):
 def test_registering_a_taken_address_says_the_same_and_tells_the_owner(idp, devinbox):
     email = unique_email("taken")
     make_user(idp.app, email, GOOD)
-    response = post_form(requests.Session(), f"{idp.url}/registration", email=email, password=GOOD,
-                         password_confirm=GOOD, terms="yes")
-    fresh = post_form(requests.Session(), f"{idp.url}/registration", email=unique_email("free"), password=GOOD,
-                      password_confirm=GOOD, terms="yes")
+    response = post_form(requests.Session(), f"{idp.url}/registration", email=email, terms="yes")
+    fresh = post_form(requests.Session(), f"{idp.url}/registration", email=unique_email("free"), terms="yes")
     assert response.status_code == fresh.status_code == 200
     assert "Consultez votre messagerie" in response.text
     [message] = devinbox.wait_for(email)
@@ -126,14 +144,14 @@ def test_registering_a_taken_address_says_the_same_and_tells_the_owner(idp, devi
 
 def test_a_new_activation_link_supersedes_the_old_one(idp, devinbox):
     email = unique_email("twice")
-    post_form(requests.Session(), f"{idp.url}/registration", email=email, password=GOOD, password_confirm=GOOD, terms="yes")
+    post_form(requests.Session(), f"{idp.url}/registration", email=email, terms="yes")
     first = link_in(devinbox.wait_for(email)[0])
     post_form(requests.Session(), f"{idp.url}/activate", email=email)
     messages = devinbox.wait_for(email, count=2)
     second = link_in(messages[0])
     assert second != first
     assert requests.get(first).status_code == 410
-    assert post_form(requests.Session(), second).status_code == 200
+    assert post_form(requests.Session(), second, password=GOOD, password_confirm=GOOD).status_code == 200
 
 
 # -- invitation by a portal -----------------------------------------------------------------------
@@ -151,9 +169,9 @@ def test_provisioning_api_refuses_without_the_right_token_or_body(idp, portal_cl
     assert requests.post(url, json={"email": "x@example.org"}).status_code == 401
     assert requests.post(url, json={"email": "x@example.org"},
                          headers={"Authorization": "Bearer forged"}).status_code == 401
-    token = client_token(idp, portal_client, scope="openid")
-    assert requests.post(url, json={"email": "x@example.org"},
-                         headers={"Authorization": f"Bearer {token}"}).status_code == 403
+    token = client_token(idp, portal_client, scope="openid")  # no provisioning scope, so not made for this API
+    refused = requests.post(url, json={"email": "x@example.org"}, headers={"Authorization": f"Bearer {token}"})
+    assert refused.status_code == 401 and refused.json()["error"] == "invalid_token"
     token = client_token(idp, portal_client)
     headers = {"Authorization": f"Bearer {token}"}
     for body in ({"email": "nope"}, {}, {"email": "a@example.org", "locale": "de"}, {"email": ["a@example.org"]}):
@@ -437,17 +455,16 @@ def test_sixteen_months_without_sign_in_deactivates(idp):
 
 def test_unused_activation_link_deactivates_and_a_new_link_brings_it_back(idp, devinbox):
     email = unique_email("late")
-    post_form(requests.Session(), f"{idp.url}/registration", email=email, password=GOOD, password_confirm=GOOD, terms="yes")
+    post_form(requests.Session(), f"{idp.url}/registration", email=email, terms="yes")
     devinbox.wait_for(email)
     with idp.app.test_request_context():
         assert lifecycle.expire_activations(utcnow() + timedelta(days=8)) >= 1
     assert account_row(idp, email).status == "deactivated"
-    answer = sign_in_page_answer(idp, email, GOOD)
-    assert answer.status_code == 403 and "nouveau lien d&#39;activation" in answer.text
+    assert sign_in_page_answer(idp, email, GOOD).status_code == 400  # no password was ever set
     post_form(requests.Session(), f"{idp.url}/activate", email=email)
     link = link_in(devinbox.wait_for(email, count=2)[0])
     assert account_row(idp, email).status == "pending"
-    assert post_form(requests.Session(), link).status_code == 200
+    assert post_form(requests.Session(), link, password=GOOD, password_confirm=GOOD).status_code == 200
     assert sign_in_page_answer(idp, email, GOOD).status_code == 302
 
 
@@ -513,3 +530,42 @@ def test_sign_in_says_the_same_for_an_unknown_account_and_a_wrong_password(idp, 
     [dummy_hash] = verified
     assert dummy_hash != known_hash
     assert extract_parameters(dummy_hash) == extract_parameters(known_hash), "the dummy costs what a real one costs"
+
+
+def test_an_address_registered_by_someone_else_is_taken_back_by_its_owner(idp, devinbox, portal_client):
+    """Finding 3, account pre-hijacking (docs/threat-model.md): the attacker registers the victim's
+    address first, with his own password; the registry then invites her. Her activation asks for
+    her own password; the attacker's password opens nothing, before or after."""
+    email = unique_email("prehijack")
+    attacker_password = "Attacker-Passe-2026"
+    post_form(requests.Session(), f"{idp.url}/registration", email=email, password=attacker_password,
+              password_confirm=attacker_password, terms="yes")  # a password posted anyway is ignored
+    assert account_row(idp, email).password_hash is None
+    assert sign_in_page_answer(idp, email, attacker_password).status_code == 400
+    headers = {"Authorization": f"Bearer {client_token(idp, portal_client)}"}
+    invited = requests.post(f"{idp.url}/api/provisioning/invitations", json={"email": email}, headers=headers)
+    assert invited.json()["status"] == "pending"
+
+    link = link_in(devinbox.wait_for(email, count=2)[0])
+    victim = requests.Session()
+    form = victim.get(link)
+    assert 'name="password_confirm"' in form.text, "the activation always asks for the owner's password"
+    no_password = victim.post(link, data={"csrf_token": csrf_token(form.text)}, allow_redirects=False)
+    assert no_password.status_code == 400 and account_row(idp, email).status == "pending"
+    landed = victim.post(link, data={"csrf_token": csrf_token(form.text), "password": GOOD, "password_confirm": GOOD},
+                         allow_redirects=False)
+    assert landed.status_code == 302
+    assert sign_in_page_answer(idp, email, attacker_password).status_code == 400
+    assert sign_in_page_answer(idp, email, GOOD).status_code == 302
+
+
+def test_an_invitation_resets_what_another_registration_left_on_the_pending_account(idp, portal_client):
+    email = unique_email("names")
+    with idp.app.app_context(), get_db().session() as session:
+        session.add(Account(email=email, status="pending", given_name="Phone", family_name="THIS NUMBER",
+                            password_hash="$argon2id$left-by-an-older-version", locale="fr"))
+    headers = {"Authorization": f"Bearer {client_token(idp, portal_client)}"}
+    requests.post(f"{idp.url}/api/provisioning/invitations", headers=headers,
+                  json={"email": email, "locale": "en", "given_name": "Ada", "family_name": "LOVELACE"})
+    row = account_row(idp, email)
+    assert (row.given_name, row.family_name, row.password_hash) == ("Ada", "LOVELACE", None)

@@ -145,3 +145,30 @@ def test_turning_the_second_factor_off_needs_the_password(idp):
     assert "Activée" in http.get(f"{idp.url}/account").text
     http.post(f"{idp.url}/account/totp/disable", data={"csrf_token": csrf_token(page.text), "current_password": GOOD})
     assert "Désactivée." in http.get(f"{idp.url}/account").text
+
+
+def test_the_password_alone_cannot_replace_the_second_factor(idp, portal_client):
+    """Finding 2 (docs/threat-model.md): an attacker with the stolen password, stopped at the code
+    step, goes to the in-sign-in enrolment page instead. It must neither hand out a new secret nor
+    accept one; the victim's own authenticator keeps working."""
+    email = f"stolen-{secrets.token_hex(4)}@example.org"
+    make_user(idp.app, email, GOOD)
+    victim_secret, _codes, _done = enrol(signed_in(idp, email), idp.url)
+
+    attacker, answer, _verifier = start_portal_sign_in(idp, portal_client, email, GOOD)
+    assert "/totp" in answer.url
+    setup = answer.url.replace("/totp", "/totp/setup")
+    page = attacker.get(setup, allow_redirects=False)
+    assert page.status_code == 302 and page.headers["Location"].endswith(urlsplit(answer.url).path)
+    attacker_secret = pyotp.random_base32()
+    posted = attacker.post(setup, data={"csrf_token": csrf_token(answer.text),
+                                        "code": pyotp.TOTP(attacker_secret).now()}, allow_redirects=False)
+    assert posted.status_code == 302 and "Vos codes de secours" not in posted.text
+    assert attacker.get(f"{idp.url}/account", allow_redirects=False).status_code == 302  # still half signed in
+    assert attacker.get(f"{idp.url}/account/totp", allow_redirects=False).status_code == 302
+
+    victim, challenge, verifier = start_portal_sign_in(idp, portal_client, email, GOOD)
+    code = pyotp.TOTP(victim_secret).at(time.time() + 30)  # the next step: the enrolment used this one
+    accepted = victim.post(challenge.url, data={"csrf_token": csrf_token(challenge.text), "code": code},
+                           allow_redirects=False)
+    assert "otp" in exchange(idp, portal_client, finish(victim, accepted)["code"][0], verifier)["amr"]

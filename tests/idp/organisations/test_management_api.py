@@ -13,6 +13,7 @@ from idp.oidc.claims import pairwise_sub
 from idp.services import clients, sessions
 from idp.services import organisations as orgs
 from idp.storage.sql.organisations import OrganisationStore
+from shared.authorization import model
 from shared.timeutil import utcnow
 from tests.idp.organisations.conftest import CODE_URL, make_person, org_data
 from tests.idp.organisations.test_pages import app, world  # noqa: F401  (fixtures)
@@ -24,15 +25,17 @@ SCOPE = "openid organisation management"
 def portal(app):  # noqa: F811
     with app.app_context():
         client, secret = clients.create("Portail test", ["http://portal.test/callback"], scope=SCOPE,
-                                        client_id="portal-test")
+                                        client_id="eservices",  # the management API's client (config/authorization.toml)
+                                        grant_types=["authorization_code", "refresh_token", "client_credentials"])
     return client, secret
 
 
 def person_token(app, account_id: str, client, scope: str = SCOPE) -> str:  # noqa: F811
     with app.test_request_context():
         record = sessions.create(account_id, ["pwd"])
+        audience = [client.client_id, *model().audiences(scope.split())]  # as the IdP issues it
         token, _ = tokens.access_token(pairwise_sub(account_id, client), client, scope, "gid-test",
-                                       {"sid": record.sid})
+                                       {"sid": record.sid}, audience)
     return token
 
 
@@ -56,7 +59,8 @@ def test_no_token_no_answer(app, world):  # noqa: F811
 
 def test_token_without_management_scope_is_refused(app, world, portal):  # noqa: F811
     token = person_token(app, world["claire"], portal[0], scope="openid organisation")
-    assert call(app, "GET", f"/api/management/organisations/{world['town']}/members", token).status_code == 403
+    refused = call(app, "GET", f"/api/management/organisations/{world['town']}/members", token)
+    assert refused.status_code == 401 and refused.get_json()["error"] == "invalid_token"  # not made for this API
 
 
 def test_administrator_manages_his_organisation(app, world, portal):  # noqa: F811
@@ -137,7 +141,7 @@ def test_a_token_outliving_its_session_acts_for_nobody(app, world, portal):  # n
     with app.test_request_context():
         record = sessions.create(world["claire"], ["pwd"])
         token, _ = tokens.access_token(pairwise_sub(world["claire"], client), client, SCOPE, "gid",
-                                       {"sid": record.sid})
+                                       {"sid": record.sid}, [client.client_id, *model().audiences(SCOPE.split())])
         from shared.appkit import get_redis
 
         get_redis().delete(f"idp:session:{record.sid}")

@@ -33,7 +33,8 @@ def stack(tmp_path, monkeypatch, devinbox):
         _client, secret = clients.create(
             "Portail e-services", [f"{portal_url}/callback"], post_logout_redirect_uris=[f"{portal_url}/"],
             backchannel_logout_uri=f"{portal_url}/backchannel-logout", client_id="eservices", first_party=True,
-            scope="openid profile email offline_access organisation management")
+            scope="openid profile email offline_access organisation management",
+            grant_types=["authorization_code", "refresh_token", "client_credentials"])
     monkeypatch.setenv("ESERVICES_CLIENT_SECRET", secret)
     portal_db = f"sqlite:///{tmp_path / 'eservices.db'}"
     upgrade_portal(portal_db)
@@ -93,15 +94,15 @@ def register(page, idp, role: str, given: str, family: str, email: str, new_org:
     page.get_by_label("Prénom").fill(given)
     page.locator("#family_name").fill(family)
     page.get_by_label("Adresse électronique").fill(email)
-    page.locator("#password").fill(PASSWORD)
-    page.get_by_label("Confirmation du mot de passe").fill(PASSWORD)
     page.get_by_label("J'accepte les conditions d'utilisation du portail e-services").check()
     page.get_by_role("button", name="Valider").click()
     page.get_by_role("heading", name="Inscription enregistrée").wait_for()
     confirmation = page.content()
     messages = idp.devinbox.wait_for(email, count=2)
     link = next(link for message in messages for link in message["links"] if "/activate/" in link)
-    page.goto(link)
+    page.goto(link)  # the password is chosen here, once the address is proven
+    page.locator("#password").fill(PASSWORD)
+    page.get_by_label("Confirmation du mot de passe").fill(PASSWORD)
     page.get_by_role("button", name="Activer mon compte").click()
     page.get_by_role("heading", name="Votre compte est activé").wait_for()
     return confirmation

@@ -6,13 +6,12 @@ from __future__ import annotations
 import base64
 
 import pytest
-import requests
 import yaml
 from sqlalchemy import select
 
 from portals.justice import create_app, upgrade_database
 from portals.justice.models import Case
-from tests.idp.helpers import make_client, start_idp
+from tests.idp.helpers import api_token, start_idp
 from tests.portals.justice.conftest import outbox
 
 
@@ -33,12 +32,7 @@ def portal(idp, tmp_path):
 
 
 def token_for(idp, scope: str) -> str:
-    client_id, secret = make_client(idp.app, redirect_uris=[], grant_types=["client_credentials"], scope=scope,
-                                    first_party=True)
-    answer = requests.post(f"{idp.url}/token", data={"grant_type": "client_credentials", "scope": scope},
-                           auth=(client_id, secret))
-    assert answer.status_code == 200, answer.text
-    return answer.json()["access_token"]
+    return api_token(idp, scope)
 
 
 def test_the_feed_refuses_without_a_court_token(idp, portal):
@@ -48,7 +42,7 @@ def test_the_feed_refuses_without_a_court_token(idp, portal):
     assert client.put("/api/court/cases/RG1", json=body, headers={"Authorization": "Bearer x.y.z"}).status_code == 401
     other = token_for(idp, "provisioning")
     assert client.put("/api/court/cases/RG1", json=body,
-                      headers={"Authorization": f"Bearer {other}"}).status_code == 403
+                      headers={"Authorization": f"Bearer {other}"}).status_code == 401
 
 
 def test_a_case_fed_end_to_end(idp, portal):
