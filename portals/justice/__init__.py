@@ -33,13 +33,13 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(bp)
     app.register_blueprint(api)
     init_outbox(app, OutboxMessage)
-    from portals.justice import services
+    from portals.justice import alerts, services
     from shared.appkit import get_db
     from shared.jobs import start_periodic
 
     def reminders() -> None:
         with get_db().session() as session:
-            services.send_reminders(session)  # SMS three days before a hearing, once
+            alerts.send_reminders(session)  # SMS three days before a hearing, once
 
     def visibility() -> None:
         with get_db().session() as session:

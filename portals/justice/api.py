@@ -1,6 +1,12 @@
 """The court feed (client credentials, scope ``court_feed``), described in court_feed.yaml:
-courts create and update cases, parties, events, hearings and documents, record consent, close
-cases and cut access. Every update alerts the attached people (unless they switched it off)."""
+courts create and update cases, parties, events, hearings and documents, correct and cancel
+events, record consent, close cases and cut access. Every update alerts the parties (unless they
+switched it off).
+
+A case number is an opaque identifier in the path, whatever the court's numbering: "RG 24/01234"
+is sent percent-encoded (``RG%2024%2F01234``); servers decode ``%2F`` before routing, so the
+routes take the number as a path segment that may contain "/". Times must carry their UTC offset:
+a local time without one is ambiguous around a daylight-saving change and is refused."""
 
 from __future__ import annotations
 
@@ -11,6 +17,7 @@ from pathlib import Path
 
 from flask import Blueprint, Response, jsonify, request
 from sqlalchemy import select
+from werkzeug.routing import PathConverter
 
 from portals.justice import services
 from portals.justice.models import Case, Party
@@ -19,11 +26,19 @@ from shared.appkit import get_db
 from shared.rp import require_bearer
 from shared.web import csrf
 
+
+class CaseNumber(PathConverter):
+    """A court's case number as one path variable: any characters, "/" (sent as %2F) included."""
+
+    regex = r"[^/][\s\S]*?"
+
+
 bp = Blueprint("court_api", __name__, url_prefix="/api/court")
+bp.record_once(lambda state: state.app.url_map.converters.setdefault("case_number", CaseNumber))
 csrf.exempt(bp)
 SPEC = Path(__file__).with_name("court_feed.yaml")
 SCOPE = "court_feed"
-EVENT_KINDS = ("event", "hearing", "decision", "document")
+EVENT_KINDS = ("event", "hearing", "decision", "renvoi", "document")
 DOCUMENT_KINDS = ("receipt", "notice", "summons")
 
 
@@ -49,13 +64,29 @@ def case_or_404(session, reference: str) -> Case | None:
     return session.scalar(select(Case).where(Case.reference == reference))
 
 
-@bp.put("/cases/<reference>")
+def moment(data: dict, field: str) -> datetime:
+    """An ISO 8601 date-time with its offset (``2026-12-03T14:00:00+01:00`` or ``…Z``)."""
+    raw = data.get(field)
+    try:
+        value = datetime.fromisoformat(str(raw)) if isinstance(raw, str) else None
+    except ValueError:
+        value = None
+    if value is None:
+        raise ValueError(f"'{field}' must be an ISO 8601 date-time with its UTC offset, "
+                         "e.g. 2026-12-03T14:00:00+01:00")
+    if value.tzinfo is None or value.utcoffset() is None:
+        raise ValueError(f"'{field}' has no UTC offset: a local time is ambiguous; send it with its offset, "
+                         "e.g. 2026-12-03T14:00:00+01:00 (Paris, winter) or 2026-07-03T14:00:00+02:00 (summer)")
+    return value
+
+
+@bp.put("/cases/<case_number:reference>")
 @require_bearer(SCOPE)
 def put_case(reference: str):
     data = body()
     try:
-        if len(reference) > 40:
-            raise ValueError("reference too long")
+        if len(reference) > 40 or not reference.strip() or any(ord(ch) < 32 for ch in reference):
+            raise ValueError("the case number must be 1 to 40 printable characters")
         fields = {"nature": text(data, "nature", required=False, limit=200)}
         if data.get("state") is not None:
             if data["state"] not in ("ongoing", "finished"):
@@ -84,7 +115,7 @@ def put_case(reference: str):
     return jsonify(answer), 201 if created else 200
 
 
-@bp.post("/cases/<reference>/parties")
+@bp.post("/cases/<case_number:reference>/parties")
 @require_bearer(SCOPE)
 def post_party(reference: str):
     data = body()
@@ -111,7 +142,7 @@ def party_of(session, reference: str, party_id: str) -> Party | None:
     return party if party is not None and party.case.reference == reference else None
 
 
-@bp.post("/cases/<reference>/parties/<party_id>/consent")
+@bp.post("/cases/<case_number:reference>/parties/<party_id>/consent")
 @require_bearer(SCOPE)
 def post_consent(reference: str, party_id: str):
     locale = body().get("locale", "fr")
@@ -126,18 +157,18 @@ def post_consent(reference: str, party_id: str):
     return jsonify(status="consent recorded; identification number emailed to the party"), 201
 
 
-@bp.post("/cases/<reference>/parties/<party_id>/access-cut")
+@bp.post("/cases/<case_number:reference>/parties/<party_id>/access-cut")
 @require_bearer(SCOPE)
 def post_access_cut(reference: str, party_id: str):
     with get_db().session() as session:
         party = party_of(session, reference, party_id)
         if party is None:
             return bad("unknown party", 404)
-        party.access_cut = True
+        services.cut_access(session, party)
     return jsonify(status="access cut"), 200
 
 
-@bp.post("/cases/<reference>/events")
+@bp.post("/cases/<case_number:reference>/events")
 @require_bearer(SCOPE)
 def post_event(reference: str):
     data = body()
@@ -145,14 +176,10 @@ def post_event(reference: str):
         kind = data.get("kind")
         if kind not in EVENT_KINDS:
             raise ValueError(f"'kind' must be one of {', '.join(EVENT_KINDS)}")
-        try:
-            at = datetime.fromisoformat(str(data.get("at")))
-        except ValueError as error:
-            raise ValueError("'at' must be an ISO 8601 date-time with its offset") from error
-        if at.tzinfo is None:
-            raise ValueError("'at' must carry its UTC offset")
-        fields = {"kind": kind, "label": text(data, "label"), "at": at,
+        fields = {"kind": kind, "label": text(data, "label"), "at": moment(data, "at"),
                   "location": text(data, "location", required=False) or ""}
+        if kind == "renvoi":
+            fields["new_at"] = moment(data, "new_at")
         if kind == "document":
             if data.get("document_kind") not in DOCUMENT_KINDS:
                 raise ValueError(f"'document_kind' must be one of {', '.join(DOCUMENT_KINDS)}")
@@ -173,7 +200,53 @@ def post_event(reference: str):
         return jsonify(id=event.id), 201
 
 
-@bp.post("/cases/<reference>/close")
+@bp.patch("/cases/<case_number:reference>/events/<event_id>")
+@require_bearer(SCOPE)
+def patch_event(reference: str, event_id: str):
+    """A correction: any of label, at, location, new_at (a renvoi's new date)."""
+    data = body()
+    try:
+        fields = {}
+        if "label" in data:
+            fields["label"] = text(data, "label")
+        if "location" in data:
+            fields["location"] = text(data, "location", required=False) or ""
+        for name in ("at", "new_at"):
+            if name in data:
+                fields[name] = moment(data, name)
+        if not fields:
+            raise ValueError("nothing to correct: send label, at, location or new_at")
+    except ValueError as error:
+        return bad(str(error))
+    with get_db().session() as session:
+        case = case_or_404(session, reference)
+        if case is None:
+            return bad("unknown case", 404)
+        try:
+            event = services.correct_event(session, case, event_id, fields)
+        except Refused as refusal:
+            if refusal.code == "event_cancelled":
+                return bad("a cancelled event cannot be corrected", 409)
+            return bad("unknown event", 404)
+        return jsonify(id=event.id, sequence=event.sequence, status=event.status), 200
+
+
+@bp.delete("/cases/<case_number:reference>/events/<event_id>")
+@require_bearer(SCOPE)
+def cancel_event(reference: str, event_id: str):
+    """A cancellation: the event leaves the timeline, exports and reminders; calendars are told."""
+    with get_db().session() as session:
+        case = case_or_404(session, reference)
+        if case is None:
+            return bad("unknown case", 404)
+        try:
+            event = services.cancel_event(session, case, event_id)
+        except Refused:
+            return bad("unknown event", 404)
+        return jsonify(id=event.id, sequence=event.sequence, status=event.status), 200
+
+
+@bp.post("/cases/<case_number:reference>/close")
 @require_bearer(SCOPE)
 def close_case(reference: str):
     with get_db().session() as session:

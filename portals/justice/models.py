@@ -6,9 +6,11 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from sqlalchemy import Boolean, DateTime, ForeignKey, Index, LargeBinary, String, Text, UniqueConstraint
+from sqlalchemy import Boolean, ForeignKey, Index, Integer, LargeBinary, String, Text, UniqueConstraint, event
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
+from portals.justice.search import folded, name_key
+from portals.justice.timecolumn import UTCDateTime
 from shared.outbox.models import define_outbox
 from shared.timeutil import utcnow
 
@@ -37,10 +39,11 @@ class Case(Base):
     court_address: Mapped[str] = mapped_column(String(300), default="")
     court_phone: Mapped[str] = mapped_column(String(40), default="")
     court_email: Mapped[str] = mapped_column(String(200), default="")
+    court_search: Mapped[str] = mapped_column(String(220), default="")  # search.folded(court_name)
     updating: Mapped[bool] = mapped_column(Boolean, default=False)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
-    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
-    ended_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     parties: Mapped[list[Party]] = relationship(back_populates="case", cascade="all, delete-orphan",
                                                 order_by="Party.role")
     events: Mapped[list[Event]] = relationship(back_populates="case", cascade="all, delete-orphan",
@@ -60,9 +63,10 @@ class Party(Base):
     first_name: Mapped[str] = mapped_column(String(200), default="")  # or the company name
     email: Mapped[str | None] = mapped_column(String(320))
     mobile: Mapped[str | None] = mapped_column(String(20))  # E.164
-    consent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    consent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     identification_hash: Mapped[str | None] = mapped_column(String(64), unique=True)
     access_cut: Mapped[bool] = mapped_column(Boolean, default=False)
+    search_name: Mapped[str] = mapped_column(String(420), default="")  # search.folded names, both orders
     case: Mapped[Case] = relationship(back_populates="parties")
 
 
@@ -74,18 +78,23 @@ class Event(Base):
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
     case_id: Mapped[str] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"))
-    kind: Mapped[str] = mapped_column(String(20))  # event | hearing | decision | document
+    kind: Mapped[str] = mapped_column(String(20))  # event | hearing | decision | renvoi | document
     label: Mapped[str] = mapped_column(String(300))
-    at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    at: Mapped[datetime] = mapped_column(UTCDateTime)
     location: Mapped[str] = mapped_column(String(300), default="")
     document_kind: Mapped[str | None] = mapped_column(String(20))  # receipt | notice | summons
     document_pdf: Mapped[bytes | None] = mapped_column(LargeBinary)
-    reminder_sent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    reminder_sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    status: Mapped[str] = mapped_column(String(12), default="scheduled")  # scheduled | cancelled
+    sequence: Mapped[int] = mapped_column(Integer, default=0)  # raised at each correction (iCalendar SEQUENCE)
+    new_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # a renvoi's new hearing date
+    updated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     case: Mapped[Case] = relationship(back_populates="events")
 
 
 class Attachment(Base):
-    """A person's view of a case, through one party (one number = one attachment)."""
+    """A person's view of a case, through one party (one number = one attachment). Detaching hides
+    the view and keeps the row: the person's alert choices for that party outlive the view."""
 
     __tablename__ = "attachments"
     __table_args__ = (UniqueConstraint("sub", "party_id"), Index("ix_attachments_sub", "sub"))
@@ -94,8 +103,8 @@ class Attachment(Base):
     sub: Mapped[str] = mapped_column(String(128))
     party_id: Mapped[str] = mapped_column(ForeignKey("parties.id", ondelete="CASCADE"))
     alerts: Mapped[bool] = mapped_column(Boolean, default=True)
-    email: Mapped[str | None] = mapped_column(String(320))  # where this person's alerts go
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    detached_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     party: Mapped[Party] = relationship()
 
 
@@ -104,6 +113,19 @@ class PersonSettings(Base):
 
     sub: Mapped[str] = mapped_column(String(128), primary_key=True)
     alerts: Mapped[bool] = mapped_column(Boolean, default=True)
+    locale: Mapped[str] = mapped_column(String(8), default="fr")  # the language of alerts and reminders
+    calendar_token_hash: Mapped[str | None] = mapped_column(String(64), unique=True)  # the subscription URL's secret
+
+
+class HelpAnswer(Base):
+    """One answer to "Avez-vous trouvé la réponse à votre question ?" (no person kept)."""
+
+    __tablename__ = "help_answers"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
+    section: Mapped[str] = mapped_column(String(40))
+    found: Mapped[bool] = mapped_column(Boolean)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
 class SupportRequest(Base):
@@ -115,4 +137,16 @@ class SupportRequest(Base):
     email: Mapped[str] = mapped_column(String(320))
     topic: Mapped[str] = mapped_column(String(40))
     message: Mapped[str] = mapped_column(Text)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+@event.listens_for(Case, "before_insert")
+@event.listens_for(Case, "before_update")
+def _fold_court(_mapper, _connection, case: Case) -> None:
+    case.court_search = folded(case.court_name)
+
+
+@event.listens_for(Party, "before_insert")
+@event.listens_for(Party, "before_update")
+def _fold_names(_mapper, _connection, party: Party) -> None:
+    party.search_name = name_key(party.first_name, party.last_name)

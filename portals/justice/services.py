@@ -1,14 +1,13 @@
-"""Flows of the justice personal space (seed 001): the court feed, adding a case with an
-identification number and an SMS code, detaching, the list with search/filters/sort, exports,
-alerts and reminders, visibility."""
+"""Domain rules of the justice personal space (seed 001): the court feed (cases, parties, consent,
+events and their corrections), detaching, the list with search/filters/sort, the hearings to
+export, settings, support and visibility. Adding a case by SMS code lives in ``codes``, the alert
+rule in ``alerts``, the calendar files in ``calendar``."""
 
 from __future__ import annotations
 
-import csv
 import hashlib
 import hmac
-import io
-import json
+import re
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -16,33 +15,34 @@ from datetime import datetime, timedelta
 import phonenumbers
 from flask_babel import force_locale
 from flask_babel import gettext as _
-from icalendar import Calendar
-from icalendar import Event as IcsEvent
-from sqlalchemy import and_, exists, func, or_, select
+from sqlalchemy import and_, exists, false, func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, joinedload
 
+from portals.justice.alerts import alert
 from portals.justice.models import (
     Attachment,
     Case,
     Event,
+    HelpAnswer,
     OutboxMessage,
     Party,
     PersonSettings,
     SupportRequest,
 )
-from shared.appkit import get_redis, get_settings
-from shared.outbox import queue_email, queue_sms
-from shared.timeutil import as_utc, format_strasbourg, to_strasbourg, utcnow
+from portals.justice.search import ESCAPE, contains_pattern
+from shared.appkit import get_settings
+from shared.outbox import queue_email
+from shared.timeutil import as_utc, utcnow
 
-CODE_TTL = 600          # an SMS code is valid 10 minutes
-CODE_ATTEMPTS = 5       # wrong codes before a new one is needed
-RESEND_AFTER = 60       # seconds between two SMS for one number
 VISIBLE_AFTER_END = timedelta(days=365)
-REMINDER_BEFORE = timedelta(days=3)
 SEARCH_FROM = 5         # the search appears from five attached cases (seed 001)
 RECENT = timedelta(days=30)
 UPCOMING = timedelta(days=30)
+
+
+SUPPORT_MESSAGE_LIMIT = 5000
+EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s.]{2,}")  # a dot in the domain: "a@b" is no address
 
 
 class Refused(Exception):
@@ -136,18 +136,22 @@ def add_party(session: Session, case: Case, data: dict) -> Party:
 
 
 def record_consent(session: Session, party: Party, locale: str = "fr") -> str:
-    """Consent recorded: a new identification number, emailed to the party (seed 001)."""
+    """Consent recorded: a new identification number, emailed to the party (seed 001). The email
+    names the party it is for: a parent representing two children gets two numbers."""
     if not party.email or not party.mobile:
         raise Refused("consent_needs_contact")
     number = new_identification_number()
     party.consent_at, party.identification_hash = utcnow(), number_hash(number)
+    name = " ".join(part for part in (party.first_name, party.last_name) if part)
     with force_locale(locale):
         subject = _("Votre numéro d'identification pour suivre votre dossier")
         body = _("Bonjour,\n\nLe tribunal a enregistré votre consentement à la communication électronique pour le "
-                 "dossier %(reference)s (%(court)s).\n\nVotre numéro d'identification : %(number)s\n\nPour ajouter ce "
-                 "dossier à votre espace personnel : %(url)s, « Ajouter un dossier ». Ce numéro est personnel : "
-                 "ne le communiquez à personne.", reference=party.case.reference, court=party.case.court_name,
-                 number=number, url=get_settings().public_url + "/")
+                 "dossier %(reference)s (%(court)s), en tant que : %(role)s — %(name)s.\n\nVotre numéro "
+                 "d'identification : %(number)s\n\nPour ajouter ce dossier à votre espace personnel, choisissez "
+                 "« Ajouter un dossier » à cette adresse :\n%(url)s\n\nCe numéro est personnel : ne le "
+                 "communiquez à personne.", reference=party.case.reference, court=party.case.court_name,
+                 role=party.role, name=name, number=number,
+                 url=get_settings().public_url + "/")
     queue_email(session, OutboxMessage, to=party.email, subject=subject, body_text=body, locale=locale)
     return number
 
@@ -155,7 +159,7 @@ def record_consent(session: Session, party: Party, locale: str = "fr") -> str:
 def add_event(session: Session, case: Case, data: dict) -> Event:
     event = Event(case_id=case.id, kind=data["kind"], label=data["label"], at=data["at"],
                   location=data.get("location", ""), document_kind=data.get("document_kind"),
-                  document_pdf=data.get("document_pdf"))
+                  document_pdf=data.get("document_pdf"), new_at=data.get("new_at"), updated_at=utcnow())
     session.add(event)
     case.updated_at = utcnow()
     session.flush()
@@ -163,48 +167,52 @@ def add_event(session: Session, case: Case, data: dict) -> Event:
     return event
 
 
-def alert(session: Session, case: Case) -> int:
-    """Every update sends an alert email to each attached person who did not switch it off."""
-    rows = session.execute(
-        select(Attachment, PersonSettings.alerts).join(Party, Party.id == Attachment.party_id)
-        .outerjoin(PersonSettings, PersonSettings.sub == Attachment.sub)
-        .where(Party.case_id == case.id, Party.access_cut.is_(False))).all()
-    sent = 0
-    for attachment, global_alerts in rows:
-        if not attachment.alerts or global_alerts is False or not attachment.email:
-            continue
-        with force_locale("fr"):  # the court knows no language preference; French is the portal's
-            subject = _("Votre dossier %(reference)s a été mis à jour", reference=case.reference)
-            body = _("Bonjour,\n\nVotre dossier %(reference)s (%(court)s) a été mis à jour. Connectez-vous à votre "
-                     "espace personnel pour le consulter : %(url)s\n\nVous pouvez désactiver ces alertes dans vos "
-                     "paramètres.", reference=case.reference, court=case.court_name,
-                     url=get_settings().public_url + "/")
-        queue_email(session, OutboxMessage, to=attachment.email, subject=subject, body_text=body)
-        sent += 1
-    return sent
+CORRECTABLE = ("label", "at", "location", "new_at")
 
 
-def send_reminders(session: Session, now: datetime | None = None) -> int:
-    """SMS three days before a hearing, once, to each party with consent (not switchable)."""
-    now = now or utcnow()
-    hearings = session.scalars(select(Event).where(
-        Event.kind == "hearing", Event.reminder_sent_at.is_(None), Event.at > now,
-        Event.at <= now + REMINDER_BEFORE).options(joinedload(Event.case).joinedload(Case.parties))).unique()
-    sent = 0
-    for hearing in hearings:
-        for party in hearing.case.parties:
-            if party.consent_at and party.mobile and not party.access_cut:
-                with force_locale("fr"):
-                    text = _("Rappel justice.fr : audience le %(when)s, %(where)s (dossier %(reference)s).",
-                             when=format_strasbourg(hearing.at), where=hearing.location or hearing.case.court_name,
-                             reference=hearing.case.reference)
-                queue_sms(session, OutboxMessage, to=party.mobile, text=text)
-                sent += 1
-        hearing.reminder_sent_at = now
-    return sent
+def correct_event(session: Session, case: Case, event_id: str, data: dict) -> Event:
+    """The court corrects an event: the timeline, the exports and the calendar feed show the new
+    values (same UID, higher SEQUENCE); a hearing moved to another time is reminded again."""
+    event = event_of(session, case, event_id)
+    if event.status == "cancelled":
+        raise Refused("event_cancelled")
+    if "at" in data and event.kind == "hearing" and data["at"] != event.at:
+        event.reminder_sent_at = None
+    for name in CORRECTABLE:
+        if name in data:
+            setattr(event, name, data[name])
+    event.sequence += 1
+    event.updated_at = case.updated_at = utcnow()
+    session.flush()
+    alert(session, case)
+    return event
 
 
-# -- adding a case (number → SMS code → attached) ---------------------------------------------------
+def cancel_event(session: Session, case: Case, event_id: str) -> Event:
+    """The court cancels an event: it leaves the timeline, exports and reminders; the calendar
+    feed keeps it as STATUS:CANCELLED so subscribed calendars drop it."""
+    event = event_of(session, case, event_id)
+    if event.status != "cancelled":
+        event.status = "cancelled"
+        event.sequence += 1
+        event.updated_at = case.updated_at = utcnow()
+        session.flush()
+        alert(session, case)
+    return event
+
+
+def event_of(session: Session, case: Case, event_id: str) -> Event:
+    event = session.get(Event, event_id)
+    if event is None or event.case_id != case.id:
+        raise Refused("unknown_event")
+    return event
+
+
+def cut_access(session: Session, party: Party) -> None:
+    party.access_cut = True
+
+
+# -- adding a case (the number's party) ------------------------------------------------------------
 
 def party_for_number(session: Session, number: str) -> Party:
     party = session.scalar(select(Party).where(Party.identification_hash == number_hash(number))
@@ -214,63 +222,28 @@ def party_for_number(session: Session, number: str) -> Party:
     return party
 
 
-def send_code(session: Session, sub: str, number: str) -> tuple[str, str]:
-    """Send a 6-digit code to the phone the court holds; returns (challenge id, masked phone)."""
-    party = party_for_number(session, number)
-    redis = get_redis()
-    if not redis.set(f"justice:sms-sent:{party.id}", "1", nx=True, ex=RESEND_AFTER):
-        raise Refused("resend_too_soon", seconds=max(1, redis.ttl(f"justice:sms-sent:{party.id}")))
-    code = f"{secrets.randbelow(1_000_000):06d}"
-    challenge = secrets.token_urlsafe(16)
-    redis.set(f"justice:sms-code:{challenge}", json.dumps({
-        "sub": sub, "party": party.id, "code": hashlib.sha256(code.encode()).hexdigest(), "attempts": 0}),
-        ex=CODE_TTL)
-    queue_sms(session, OutboxMessage, to=party.mobile,
-              text=_("justice.fr : votre code pour ajouter le dossier %(reference)s est %(code)s. Il expire dans "
-                     "10 minutes.", reference=party.case.reference, code=code))
-    return challenge, masked_phone(party.mobile)
-
-
-def confirm_code(session: Session, sub: str, email: str | None, challenge: str, code: str) -> Attachment:
-    redis = get_redis()
-    key = f"justice:sms-code:{challenge}"
-    raw = redis.get(key)
-    if not raw:
-        raise Refused("code_expired")
-    data = json.loads(raw)
-    if data["sub"] != sub:
-        raise Refused("code_expired")
-    expected = data["code"]
-    if not hmac.compare_digest(expected, hashlib.sha256(code.strip().encode()).hexdigest()):
-        data["attempts"] += 1
-        if data["attempts"] >= CODE_ATTEMPTS:
-            redis.delete(key)
-            raise Refused("too_many_attempts")
-        redis.set(key, json.dumps(data), keepttl=True)
-        raise Refused("wrong_code", left=CODE_ATTEMPTS - data["attempts"])
-    if not redis.delete(key):  # single use, even under two simultaneous submissions
-        raise Refused("code_expired")
-    attachment = session.scalar(select(Attachment).where(Attachment.sub == sub, Attachment.party_id == data["party"]))
-    if attachment is None:
-        attachment = Attachment(sub=sub, party_id=data["party"], email=email)
-        session.add(attachment)
-        session.flush()
-    return attachment
-
-
 def detach(session: Session, sub: str, attachment_id: str) -> None:
+    """The view goes; consent, alerts and the person's alert choices stay (seed 001)."""
     attachment = attachment_of(session, sub, attachment_id)
-    session.delete(attachment)
+    attachment.detached_at = utcnow()
 
 
 # -- reading ---------------------------------------------------------------------------------------
 
 def attachment_of(session: Session, sub: str, attachment_id: str) -> Attachment:
-    attachment = session.scalar(select(Attachment).where(Attachment.id == attachment_id, Attachment.sub == sub)
+    """One of the person's current views (a cut one too: its page says access was cut)."""
+    attachment = session.scalar(select(Attachment).where(Attachment.id == attachment_id, Attachment.sub == sub,
+                                                         Attachment.detached_at.is_(None))
                                 .options(joinedload(Attachment.party).joinedload(Party.case)))
     if attachment is None:
         raise Refused("not_found")
     return attachment
+
+
+def views_of_case(session: Session, sub: str, case_id: str) -> list[Attachment]:
+    """The person's views of one case, one per represented party (the switch on its page)."""
+    return list(session.scalars(_current(sub).where(Party.case_id == case_id).order_by(Attachment.created_at)
+                                .options(joinedload(Attachment.party))))
 
 
 @dataclass
@@ -293,24 +266,37 @@ class Filters:
                    sort=args.get("sort") if args.get("sort") in ("updated", "reference", "court", "nature") else "updated")
 
 
-def list_cases(session: Session, sub: str, filters: Filters, now: datetime | None = None, page: int = 1,
-               per_page: int | None = None) -> list[Attachment]:
-    """The person's attached cases (one row per attachment), filtered, sorted and paged in SQL on indexes."""
-    query = _filtered(sub, filters, now or utcnow()).options(joinedload(Attachment.party).joinedload(Party.case))
-    return _ordered_page(query, filters, page, per_page, session)
+@dataclass
+class CaseCard:
+    """One card per case, however many parties the person follows it through."""
+
+    case: Case
+    views: list[Attachment]
 
 
-def _filtered(sub: str, filters: Filters, now: datetime):
-    query = (select(Attachment).join(Party, Party.id == Attachment.party_id).join(Case, Case.id == Party.case_id)
-             .where(Attachment.sub == sub,
-                    or_(Case.state != "finished", Case.ended_at.is_(None), Case.ended_at > now - VISIBLE_AFTER_END)))
+def _current(sub: str):
+    """The person's attachments still shown: attached, not detached, access not cut."""
+    return (select(Attachment).join(Party, Party.id == Attachment.party_id)
+            .where(Attachment.sub == sub, Attachment.detached_at.is_(None), Party.access_cut.is_(False)))
+
+
+def _visible_case(now: datetime):
+    return or_(Case.state != "finished", Case.ended_at.is_(None), Case.ended_at > now - VISIBLE_AFTER_END)
+
+
+def _matching_cases(sub: str, filters: Filters, now: datetime):
+    """The ids of the person's visible cases that match ``filters`` (one per case)."""
+    query = (select(Case.id).join(Party, Party.case_id == Case.id).join(Attachment, Attachment.party_id == Party.id)
+             .where(Attachment.sub == sub, Attachment.detached_at.is_(None), Party.access_cut.is_(False),
+                    _visible_case(now)))
     if filters.name:
-        pattern = f"%{filters.name.lower()}%"
+        pattern = contains_pattern(filters.name)
         other = Party.__table__.alias("other")
-        query = query.where(exists().where(and_(other.c.case_id == Case.id, or_(
-            func.lower(other.c.last_name).like(pattern), func.lower(other.c.first_name).like(pattern)))))
+        query = query.where(false() if pattern is None else exists().where(and_(
+            other.c.case_id == Case.id, other.c.search_name.like(pattern, escape=ESCAPE))))
     if filters.court:
-        query = query.where(func.lower(Case.court_name).like(f"%{filters.court.lower()}%"))
+        pattern = contains_pattern(filters.court)
+        query = query.where(false() if pattern is None else Case.court_search.like(pattern, escape=ESCAPE))
     if filters.number:
         query = query.where(Party.identification_hash == number_hash(filters.number))
     if filters.ongoing and not filters.finished:
@@ -318,77 +304,77 @@ def _filtered(sub: str, filters: Filters, now: datetime):
     if filters.finished and not filters.ongoing:
         query = query.where(Case.state == "finished")
     if filters.upcoming:
-        query = query.where(exists().where(and_(Event.case_id == Case.id, Event.kind == "hearing", Event.at > now,
+        query = query.where(exists().where(and_(Event.case_id == Case.id, Event.kind == "hearing",
+                                                Event.status != "cancelled", Event.at > now,
                                                 Event.at <= now + UPCOMING)))
     if filters.recent:
         query = query.where(exists().where(and_(Event.case_id == Case.id, Event.kind == "document",
-                                                Event.at >= now - RECENT)))
-    return query
+                                                Event.status != "cancelled", Event.at >= now - RECENT)))
+    return query.distinct()
 
 
-def _ordered_page(query, filters: Filters, page: int, per_page: int | None, session: Session) -> list[Attachment]:
+def list_cases(session: Session, sub: str, filters: Filters, now: datetime | None = None, page: int = 1,
+               per_page: int | None = None) -> list[CaseCard]:
+    """The person's cases, one card each, filtered, sorted and paged in SQL on indexes."""
+    ids = _matching_cases(sub, filters, now or utcnow()).subquery()
     order = {"updated": Case.updated_at.desc(), "reference": Case.reference, "court": Case.court_name,
              "nature": Case.nature}[filters.sort]
-    query = query.order_by(order, Attachment.created_at)
+    query = select(Case).where(Case.id.in_(select(ids.c.id))).order_by(order, Case.reference)
     if per_page:
         query = query.limit(per_page).offset(max(0, page - 1) * per_page)
-    return list(session.scalars(query).unique())
+    cases = list(session.scalars(query))
+    views: dict[str, list[Attachment]] = {c.id: [] for c in cases}
+    if cases:
+        for attachment in session.scalars(_current(sub).where(Party.case_id.in_(list(views)))
+                                          .order_by(Attachment.created_at).options(joinedload(Attachment.party))):
+            views[attachment.party.case_id].append(attachment)
+    return [CaseCard(case, views[case.id]) for case in cases]
+
+
+def current_views(session: Session, sub: str) -> list[Attachment]:
+    """Every view the person has (settings, contact details), in case order."""
+    return [view for card in list_cases(session, sub, Filters(sort="reference")) for view in card.views]
 
 
 def count_cases(session: Session, sub: str, filters: Filters, now: datetime | None = None) -> int:
-    query = _filtered(sub, filters, now or utcnow())
+    query = _matching_cases(sub, filters, now or utcnow())
     return session.scalar(select(func.count()).select_from(query.subquery())) or 0
 
 
-def upcoming_hearings_count(session: Session, sub: str, now: datetime | None = None) -> int:
-    """Upcoming hearings across the person's visible cases, counted in SQL (the export banner)."""
-    now = now or utcnow()
-    return session.scalar(
-        select(func.count(func.distinct(Event.id))).select_from(Attachment)
-        .join(Party, Party.id == Attachment.party_id).join(Event, Event.case_id == Party.case_id)
-        .where(Attachment.sub == sub, Party.access_cut.is_(False), Event.kind == "hearing", Event.at > now)) or 0
-
-
 def count_attached(session: Session, sub: str) -> int:
-    return session.scalar(select(func.count(Attachment.id)).where(Attachment.sub == sub)) or 0
+    return count_cases(session, sub, Filters())
+
+
+def upcoming_hearings_count(session: Session, sub: str, now: datetime | None = None) -> int:
+    """Upcoming hearings across the person's visible cases, counted once each in SQL (the export banner)."""
+    now = now or utcnow()
+    cases = _matching_cases(sub, Filters(), now).subquery()
+    return session.scalar(
+        select(func.count(func.distinct(Event.id))).where(
+            Event.case_id.in_(select(cases.c.id)), Event.kind == "hearing", Event.status != "cancelled",
+            Event.at > now)) or 0
 
 
 def future_hearings(case: Case, now: datetime | None = None) -> list[Event]:
     now = now or utcnow()
-    return [e for e in case.events if e.kind == "hearing" and as_utc(e.at) > now]
+    return [e for e in case.events if e.kind == "hearing" and e.status != "cancelled" and as_utc(e.at) > now]
 
 
-# -- exports -----------------------------------------------------------------------------------------
-
-def export_ics(hearings: list[Event]) -> bytes:
-    calendar = Calendar()
-    calendar.add("prodid", "-//justice personal space//civic-idp//FR")
-    calendar.add("version", "2.0")
-    for hearing in hearings:
-        event = IcsEvent()
-        event.add("uid", f"{hearing.id}@justice.civic-idp")
-        event.add("dtstamp", utcnow())
-        event.add("dtstart", to_strasbourg(hearing.at))
-        event.add("dtend", to_strasbourg(hearing.at) + timedelta(hours=1))
-        event.add("summary", f"{hearing.label} — {hearing.case.reference}")
-        event.add("location", hearing.location or hearing.case.court_name)
-        calendar.add_component(event)
-    return calendar.to_ical()
+def hearings_to_export(session: Session, sub: str, now: datetime | None = None) -> list[Event]:
+    """The person's future hearings, each once (a case followed through two parties lists them once)."""
+    seen: dict[str, Event] = {}
+    for card in list_cases(session, sub, Filters(), now):
+        for hearing in future_hearings(card.case, now):
+            seen.setdefault(hearing.id, hearing)
+    return sorted(seen.values(), key=lambda h: h.at)
 
 
-def export_csv(hearings: list[Event]) -> bytes:
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
-    writer.writerow(["Subject", "Start Date", "Start Time", "Location", "Description"])
-    for hearing in hearings:
-        local = to_strasbourg(hearing.at)
-        writer.writerow([f"{hearing.label} — {hearing.case.reference}", local.strftime("%d/%m/%Y"),
-                         local.strftime("%H:%M"), hearing.location or hearing.case.court_name,
-                         hearing.case.court_name])
-    return buffer.getvalue().encode("utf-8-sig")
+def timeline(case: Case) -> list[Event]:
+    """The "Vie du dossier": what the court did not cancel, most recent first."""
+    return [e for e in case.events if e.status != "cancelled"]
 
 
-# -- settings and support --------------------------------------------------------------------------
+# -- settings, the calendar feed and support ------------------------------------------------------------
 
 def settings_of(session: Session, sub: str) -> PersonSettings:
     """The person's settings, created at the first visit; two first visits at once (two tabs)
@@ -405,10 +391,60 @@ def settings_of(session: Session, sub: str) -> PersonSettings:
     return settings
 
 
+def remember_locale(session: Session, sub: str, locale: str) -> None:
+    """The language the person last used: their alerts and reminders are written in it."""
+    settings = settings_of(session, sub)
+    if settings.locale != locale:
+        settings.locale = locale
+
+
+def save_alert_choices(session: Session, sub: str, all_off: bool, cases_off: set[str]) -> None:
+    settings_of(session, sub).alerts = not all_off
+    for view in current_views(session, sub):
+        view.alerts = view.id not in cases_off
+
+
+def new_calendar_token(session: Session, sub: str) -> str:
+    """A fresh secret subscription address for the person's hearings; the previous one stops working."""
+    token = secrets.token_urlsafe(24)
+    settings_of(session, sub).calendar_token_hash = hashlib.sha256(token.encode()).hexdigest()
+    return token
+
+
+def revoke_calendar_token(session: Session, sub: str) -> None:
+    settings_of(session, sub).calendar_token_hash = None
+
+
+def calendar_of(session: Session, token: str, now: datetime | None = None) -> list[Event] | None:
+    """The hearings a subscription address shows (cancelled ones included, so calendars drop
+    them); None for an unknown or revoked address."""
+    if not token or len(token) > 100:
+        return None
+    settings = session.scalar(select(PersonSettings).where(
+        PersonSettings.calendar_token_hash == hashlib.sha256(token.encode()).hexdigest()))
+    if settings is None:
+        return None
+    now = now or utcnow()
+    seen: dict[str, Event] = {}
+    for card in list_cases(session, settings.sub, Filters(), now):
+        for event in card.case.events:
+            if event.kind == "hearing" and as_utc(event.at) > now - RECENT:
+                seen.setdefault(event.id, event)
+    return sorted(seen.values(), key=lambda h: h.at)
+
+
+def valid_email(email: str) -> bool:
+    return bool(EMAIL.fullmatch(email)) and len(email) <= 320
+
+
 def create_support_request(session: Session, sub: str | None, email: str, topic: str, message: str,
                            locale: str) -> SupportRequest:
+    if not valid_email(email.strip()):
+        raise Refused("support_email")
+    if len(message.strip()) > SUPPORT_MESSAGE_LIMIT:
+        raise Refused("support_too_long", limit=SUPPORT_MESSAGE_LIMIT, length=len(message.strip()))
     request = SupportRequest(reference="JUS-" + secrets.token_hex(4).upper(), sub=sub, email=email.strip().lower(),
-                             topic=topic, message=message.strip()[:5000])
+                             topic=topic, message=message.strip())
     session.add(request)
     with force_locale(locale):
         queue_email(session, OutboxMessage, to=request.email, locale=locale,
@@ -417,6 +453,10 @@ def create_support_request(session: Session, sub: str | None, email: str, topic:
                                 "référence %(ref)s. Un membre de l'équipe support va vous répondre.",
                                 ref=request.reference))
     return request
+
+
+def record_help_answer(session: Session, section: str, found: bool) -> None:
+    session.add(HelpAnswer(section=section, found=found))
 
 
 def purge_invisible(session: Session, now: datetime | None = None) -> int:

@@ -24,6 +24,7 @@ SUB = "bench-citizen"
 
 def build(url: str, app) -> None:
     from portals.justice.models import Attachment, Case, Event, Party
+    from portals.justice.search import folded, name_key
     from shared.timeutil import utcnow
 
     engine = app.extensions["db"].engine
@@ -39,11 +40,12 @@ def build(url: str, app) -> None:
                 cases.append({"id": case_id, "reference": f"RG {i:09d}", "nature": "Divorce",
                               "state": "finished" if finished else "ongoing", "state_label": "",
                               "court_name": courts[i % len(courts)], "court_address": "", "court_phone": "",
-                              "court_email": "", "updating": False, "created_at": now, "updated_at":
+                              "court_email": "", "court_search": folded(courts[i % len(courts)]), "updating": False, "created_at": now, "updated_at":
                               now - timedelta(minutes=i % 10_000), "ended_at": now - timedelta(days=i % 500) if finished
                               else None})
                 parties.append({"id": f"p{i:09d}", "case_id": case_id, "role": "Demandeur",
-                                "last_name": f"NOM{rng.randrange(50_000):05d}", "first_name": "Prénom",
+                                "last_name": (last := f"NOM{rng.randrange(50_000):05d}"), "first_name": "Prénom",
+                                "search_name": name_key("Prénom", last),
                                 "access_cut": False})
                 events.append({"id": f"e{i:09d}", "case_id": case_id, "kind": "hearing" if i % 2 else "document",
                                "label": "Audience", "at": now + timedelta(days=(i % 60) - 30), "location": ""})

@@ -116,7 +116,7 @@ def test_citizen_journey_through_two_providers(stack, chromium, tmp_path):
     assert page.content().count("Divorce — RG 24/0000") == 2
 
     # detach one, with the seed's message
-    page.get_by_role("link", name=re.compile(r"RG 24.00001")).click()
+    page.get_by_role("link", name=re.compile(r"RG 24.00001")).first.click()
     page.get_by_role("button", name="Détacher ce dossier").click()
     assert "n'annule ni votre consentement" in page.inner_text("main")
     assert page.content().count("Divorce — RG 24/0000") == 1
@@ -125,5 +125,5 @@ def test_citizen_journey_through_two_providers(stack, chromium, tmp_path):
     other = chromium.new_context(locale="fr-FR").new_page()
     sign_in(other, portal.url, "impots", "2345678901234", "Sandbox-Impots-2")
     assert "Votre espace personnel est vide" in other.content()
-    case_link = page.get_by_role("link", name=re.compile(r"RG 24.00002")).get_attribute("href")
+    case_link = page.get_by_role("link", name=re.compile(r"RG 24.00002")).first.get_attribute("href")
     assert other.goto(portal.url + case_link).status == 404

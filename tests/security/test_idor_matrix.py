@@ -49,7 +49,11 @@ COMMON_EXEMPT = {
 PORTAL_EXEMPT: dict[str, dict[str, str]] = {
     # /receipts/verify (public receipt verification) and /.well-known/jwks.json take no URL variable.
     "ecomms": {},
-    "justice": {},
+    "justice": {
+        "justice.calendar_feed": "a capability URL: the secret <token> is the authority (a calendar app holds no "
+                                 "session); unknown and revoked tokens answer 404 (tests/portals/justice/"
+                                 "test_court_feed.py)",
+    },
     # /e-services/<eservice_id> is exercised, not exempt: the id is a catalogue key, and the owned
     # objects behind it are the owner organisation's démarches.
     "eservices": {},
@@ -185,7 +189,7 @@ def justice_scene(tmp_path: Path, before_use: Callable[[Flask], None] | None = N
     def state() -> Any:
         with app.extensions["db"].session() as session:
             return (
-                sorted((a.id, a.sub, a.party_id, a.alerts, a.email) for a in session.scalars(select(Attachment))),
+                sorted((a.id, a.sub, a.party_id, a.alerts, a.detached_at) for a in session.scalars(select(Attachment))),
                 sorted((p.id, p.case_id, p.consent_at, p.access_cut, p.identification_hash)
                        for p in session.scalars(select(Party))),
                 sorted((c.id, c.state, c.state_label, c.updating, c.ended_at)

@@ -57,3 +57,22 @@ def outbox(app, channel: str | None = None) -> list[OutboxMessage]:
         if channel:
             query = query.where(OutboxMessage.channel == channel)
         return list(session.scalars(query))
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def any_app(request, tmp_path):
+    """The portal on SQLite and on a real PostgreSQL: for what depends on how storage keeps data."""
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path / 'justice.db'}"
+    else:
+        import uuid
+
+        from tests.servers import create_database
+
+        url = create_database(request.getfixturevalue("postgres_server_url"), f"justice_{uuid.uuid4().hex[:8]}")
+    upgrade_database(url)
+    (tmp_path / "instance").mkdir()
+    app = create_app({"database_url": url, "instance_path": tmp_path / "instance", "_quiet": True,
+                      "raw": {"outbox": {"manual": True}}})
+    yield app
+    app.extensions["db"].dispose()

@@ -4,13 +4,17 @@ every refusal, and a case fed end to end (consent emails the identification numb
 from __future__ import annotations
 
 import base64
+import re
+from datetime import datetime
 
 import pytest
 import yaml
+from icalendar import Calendar
 from sqlalchemy import select
 
-from portals.justice import create_app, upgrade_database
-from portals.justice.models import Case
+from portals.justice import alerts, create_app, upgrade_database
+from portals.justice.models import Attachment, Case, Event, Party
+from shared.rp.testing import sign_in
 from tests.idp.helpers import api_token, start_idp
 from tests.portals.justice.conftest import outbox
 
@@ -82,3 +86,107 @@ def test_a_case_fed_end_to_end(idp, portal):
 def test_the_feed_is_described_in_openapi(portal):
     spec = yaml.safe_load(portal.test_client().get("/api/court/openapi.yaml").data)
     assert spec["openapi"].startswith("3.1") and "/api/court/cases/{reference}/events" in spec["paths"]
+
+
+def feed(idp, portal):
+    client = portal.test_client()
+    return client, {"Authorization": f"Bearer {token_for(idp, 'court_feed')}"}
+
+
+def attach_party(portal, reference: str, sub: str = "citizen-1") -> str:
+    """The person who added the case (the SMS step is tested in test_space)."""
+    with portal.extensions["db"].session() as session:
+        party = session.scalars(select(Party).join(Case).where(Case.reference == reference)).first()
+        attachment = Attachment(sub=sub, party_id=party.id)
+        session.add(attachment)
+        session.flush()
+        return attachment.id
+
+
+def test_case_numbers_with_a_slash_reach_their_case(idp, portal):
+    client, auth = feed(idp, portal)
+    for path in ("RG%2024%2F01234", "RG 24/01234"):  # percent-encoded, or as a client library may send it
+        answer = client.put(f"/api/court/cases/{path}", headers=auth, json={
+            "nature": "Divorce", "court": {"name": "Tribunal judiciaire de Strasbourg"}})
+        assert answer.status_code in (200, 201) and answer.get_json()["reference"] == "RG 24/01234"
+    party = client.post("/api/court/cases/RG%2024%2F01234/parties", headers=auth, json={
+        "role": "Demandeur", "last_name": "DUBOIS", "first_name": "Angela", "email": "angela@example.org",
+        "mobile": "06 12 34 56 78"})
+    assert party.status_code == 201
+    consent = client.post(f"/api/court/cases/RG%2024%2F01234/parties/{party.get_json()['id']}/consent", headers=auth)
+    assert consent.status_code == 201
+    attach_party(portal, "RG 24/01234")
+    before = len(outbox(portal, "email"))
+    event = client.post("/api/court/cases/RG%2024%2F01234/events", headers=auth, json={
+        "kind": "hearing", "label": "Audience", "at": "2030-01-08T14:00:00+01:00"})
+    assert event.status_code == 201
+    assert len(outbox(portal, "email")) == before + 1, "the update reached the party"
+    assert client.post("/api/court/cases/RG%2024%2F01234/close", headers=auth).status_code == 200
+    with portal.extensions["db"].session() as session:
+        assert session.scalar(select(Case.state).where(Case.reference == "RG 24/01234")) == "finished"
+    assert client.put("/api/court/cases/" + "9" * 41, headers=auth, json={
+        "nature": "x", "court": {"name": "y"}}).status_code == 400
+
+
+def test_a_time_without_offset_is_refused_with_a_clear_400(idp, portal):
+    client, auth = feed(idp, portal)
+    client.put("/api/court/cases/RG%201", headers=auth, json={"nature": "Divorce", "court": {"name": "TJ"}})
+    for at in ("2026-12-03T14:00:00", "2026-12-03", "03/12/2026 14:00", None):
+        answer = client.post("/api/court/cases/RG%201/events", headers=auth,
+                             json={"kind": "hearing", "label": "Audience", "at": at})
+        assert answer.status_code == 400, at
+        assert "offset" in answer.get_json()["error_description"]
+
+
+def test_events_are_corrected_and_cancelled_and_a_renvoi_carries_its_new_date(idp, portal):
+    client, auth = feed(idp, portal)
+    client.put("/api/court/cases/RG%2024%2F7", headers=auth, json={"nature": "Divorce", "court": {"name": "TJ"}})
+    party = client.post("/api/court/cases/RG%2024%2F7/parties", headers=auth, json={
+        "role": "Demandeur", "last_name": "DUBOIS", "first_name": "Angela", "email": "angela@example.org",
+        "mobile": "06 12 34 56 78"}).get_json()
+    client.post(f"/api/court/cases/RG%2024%2F7/parties/{party['id']}/consent", headers=auth)
+    attachment_id = attach_party(portal, "RG 24/7")
+    hearing = client.post("/api/court/cases/RG%2024%2F7/events", headers=auth, json={
+        "kind": "hearing", "label": "Audience", "at": "2030-01-08T14:00:00+01:00"}).get_json()["id"]
+    person = portal.test_client()
+    sign_in(person, sub="citizen-1")
+    moved = client.patch(f"/api/court/cases/RG%2024%2F7/events/{hearing}", headers=auth,
+                         json={"at": "2030-02-12T09:30:00+01:00", "location": "Salle 4"})
+    assert moved.status_code == 200 and moved.get_json()["sequence"] == 1
+    page = person.get(f"/cases/{attachment_id}").get_data(as_text=True)
+    assert "12/02/2030 09:30" in page and "08/01/2030" not in page and "Salle 4" in page
+    with portal.app_context(), portal.extensions["db"].session() as session:
+        assert alerts.send_reminders(session, now=datetime.fromisoformat("2030-01-06T14:00:00+01:00")) == 0
+        assert alerts.send_reminders(session, now=datetime.fromisoformat("2030-02-10T09:00:00+01:00")) == 1
+    assert client.patch(f"/api/court/cases/RG%2024%2F7/events/{hearing}", headers=auth,
+                        json={"at": "2030-02-12T09:30:00"}).status_code == 400
+    assert client.patch("/api/court/cases/RG%2024%2F7/events/nope", headers=auth,
+                        json={"label": "x"}).status_code == 404
+    renvoi = client.post("/api/court/cases/RG%2024%2F7/events", headers=auth, json={
+        "kind": "renvoi", "label": "Renvoi", "at": "2030-02-12T11:00:00+01:00"})
+    assert renvoi.status_code == 400, "a renvoi without its new date"
+    renvoi = client.post("/api/court/cases/RG%2024%2F7/events", headers=auth, json={
+        "kind": "renvoi", "label": "Renvoi", "at": "2030-02-12T11:00:00+01:00", "new_at": "2030-04-02T14:00:00+02:00"})
+    assert renvoi.status_code == 201
+    token = person.get("/settings").get_data(as_text=True)
+    csrf = re.search(r'name="csrf_token" value="([^"]+)"', token).group(1)
+    subscribed = person.post("/settings", data={"csrf_token": csrf, "action": "calendar_new"}).get_data(as_text=True)
+    feed_url = re.search(r'id="calendar-url" readonly value="http://[^/]+([^"]+)"', subscribed).group(1)
+    cancelled = client.delete(f"/api/court/cases/RG%2024%2F7/events/{hearing}", headers=auth)
+    assert cancelled.status_code == 200 and cancelled.get_json()["status"] == "cancelled"
+    page = person.get(f"/cases/{attachment_id}").get_data(as_text=True)
+    assert "12/02/2030 09:30" not in page, "a cancelled hearing leaves the timeline"
+    assert "Renvoi décidé le 12/02/2030" in page and "nouvelle audience le 02/04/2030 14:00" in page
+    assert "Décision rendue le 12/02/2030" not in page, "a renvoi is not a final decision"
+    assert hearing not in person.get("/export").get_data(as_text=True)
+    with portal.app_context(), portal.extensions["db"].session() as session:
+        session.execute(Event.__table__.update().values(reminder_sent_at=None))
+    with portal.app_context(), portal.extensions["db"].session() as session:
+        assert alerts.send_reminders(session, now=datetime.fromisoformat("2030-02-10T09:00:00+01:00")) == 0
+    anonymous = portal.test_client()  # calendar apps fetch the address without a session
+    ics = Calendar.from_ical(anonymous.get(feed_url).data)
+    [entry] = [e for e in ics.walk("VEVENT") if str(e["uid"]).startswith(hearing)]
+    assert str(entry["status"]) == "CANCELLED" and int(entry["sequence"]) == 2
+    assert ics.walk("VTIMEZONE"), "the feed carries its VTIMEZONE"
+    revoke = person.post("/settings", data={"csrf_token": csrf, "action": "calendar_revoke"})
+    assert revoke.status_code == 302 and anonymous.get(feed_url).status_code == 404
