@@ -60,6 +60,11 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
 
     start_periodic(app, "retention", 3600, retention)
 
+    def staged_expiry() -> None:
+        services.sweep_staged()  # staged files whose hour is up, and their places in the quotas
+
+    start_periodic(app, "staged-expiry", 60, staged_expiry)
+
     @app.teardown_request
     def discard_unpublished(_error=None):
         for temp in g.get("upload_temps", []):  # published files were renamed away: nothing to remove

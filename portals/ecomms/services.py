@@ -3,7 +3,9 @@ their Inbox and deposit PDFs; every rule of the FAQ; notifications through the o
 
 from __future__ import annotations
 
+import json
 import re
+import secrets
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
@@ -12,13 +14,12 @@ import requests
 from flask import current_app
 from flask_babel import force_locale
 from flask_babel import gettext as _
-from pypdf import PdfReader
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from portals.ecomms import receipts, storage
+from portals.ecomms import pdfcheck, quotas, receipts, storage
 from portals.ecomms.models import Application, Document, OutboxMessage
-from shared.appkit import get_settings
+from shared.appkit import get_redis, get_settings
 from shared.outbox import queue_email
 from shared.rp.session import Principal
 from shared.timeutil import format_strasbourg, to_strasbourg, utcnow
@@ -30,11 +31,12 @@ REGISTRY_ROLE = "registry"
 
 
 class Refused(Exception):
-    """A rule refused the request; ``code`` names it (the views word it in the user's language)."""
+    """A rule refused the request; ``code`` names it (the views word it in the user's language,
+    with ``name`` and ``values`` such as a quota's bounds)."""
 
-    def __init__(self, code: str, name: str = ""):
+    def __init__(self, code: str, name: str = "", **values: object):
         super().__init__(code)
-        self.code, self.name = code, name
+        self.code, self.name, self.values = code, name, values
 
 
 def is_registry(principal: Principal | None) -> bool:
@@ -90,20 +92,19 @@ def check_file_name(name: str | None) -> str:
 
 
 def check_pdf(path: Path, size: int, name: str) -> None:
+    """A PDF that parses, with at least one page; checked in a bounded child process (pdfcheck)."""
     if size == 0:
         raise Refused("empty", name)
     with path.open("rb") as handle:
         if not handle.read(1024).lstrip().startswith(b"%PDF-"):
             raise Refused("not_pdf", name)
-    try:
-        with path.open("rb") as handle:  # a handle, not a path: pypdf would read a path whole into memory
-            reader = PdfReader(handle, strict=False)
-            if len(reader.pages) < 1:
-                raise Refused("not_pdf", name)
-    except Refused:
-        raise
-    except Exception as error:  # pypdf raises many kinds on a damaged or disguised file
-        raise Refused("not_pdf", name) from error
+    verdict = pdfcheck.check(path, pdfcheck.Limits.from_settings(get_settings().section("uploads")))
+    if verdict.outcome == "too_complex":
+        current_app.logger.warning("PDF check: %s refused after %.2f s (%s s CPU, %s MB)", name, verdict.elapsed,
+                                   verdict.cpu_seconds, verdict.peak_rss_mb)
+        raise Refused("pdf_too_complex", name)
+    if verdict.outcome != "pdf":
+        raise Refused("not_pdf", name)
 
 
 @dataclass
@@ -115,6 +116,7 @@ class Incoming:
     doc_type: str
     sha256: str = ""
     size: int = 0
+    upload_id: str = ""  # set for a file staged by the JavaScript form
 
 
 def accept(incoming: Incoming) -> Incoming:
@@ -131,9 +133,89 @@ def accept(incoming: Incoming) -> Incoming:
     return incoming
 
 
+UPLOAD_TTL = 3600  # a staged file waits this long for "Envoyer", then is deleted
+
+
+def upload_quotas() -> quotas.Quotas:
+    return quotas.Quotas.from_settings(get_settings().section("uploads"))
+
+
+def _quota_refusal(reached: quotas.QuotaReached) -> Refused:
+    return Refused(f"{reached.code}_quota", files=reached.limit_files, mb=reached.limit_mb)
+
+
+def stage_upload(principal: Principal, application: Application, name: str, stream,
+                 declared_length: int | None) -> tuple[str, Incoming]:
+    """Receive one file of the JavaScript form and keep it, checked, until "Envoyer" (or its
+    expiry): its place in the quotas is reserved before the bytes arrive."""
+    check_file_name(name)
+    upload_id = secrets.token_hex(16)
+    temp = storage.HashingTempFile(storage_folder())
+    quota_application = None if is_registry(principal) else application.id
+    redis = get_redis()
+    try:
+        quotas.reserve_staged(redis, upload_quotas(), principal.sub, quota_application, upload_id,
+                              declared_length or storage.MAX_BYTES, temp.path.name, UPLOAD_TTL)
+    except quotas.QuotaReached as reached:
+        temp.discard()
+        raise _quota_refusal(reached) from None
+    try:
+        storage.copy_into(temp, stream)
+        item = accept(Incoming(temp=temp, name=name, doc_type="other"))
+    except Exception:
+        temp.discard()
+        quotas.release_staged(redis, principal.sub, quota_application, upload_id)
+        raise
+    quotas.settle_staged(redis, principal.sub, quota_application, upload_id, item.size, UPLOAD_TTL)
+    redis.set(f"ecomms:upload:{upload_id}", json.dumps({
+        "sub": principal.sub, "application_id": application.id, "name": name, "sha256": item.sha256,
+        "size": item.size, "temp": temp.path.name}), ex=UPLOAD_TTL)
+    return upload_id, item
+
+
+def staged_upload(principal: Principal, application: Application, upload_id: str, doc_type: str) -> Incoming:
+    """A file this person staged for this application, still there; else Refused("upload_expired")."""
+    raw = get_redis().get(f"ecomms:upload:{upload_id}") if upload_id.isalnum() else None
+    staged = json.loads(raw) if raw else None
+    if staged is None or staged["sub"] != principal.sub or staged["application_id"] != application.id:
+        raise Refused("upload_expired")
+    path = storage_folder() / staged["temp"]
+    if not path.exists():
+        raise Refused("upload_expired")
+    if doc_type not in DOC_TYPES:
+        raise Refused("doc_type", staged["name"])
+    return Incoming(temp=storage.Staged(path), name=staged["name"], doc_type=doc_type, sha256=staged["sha256"],
+                    size=staged["size"], upload_id=upload_id)
+
+
+def unstage(principal: Principal, application: Application, upload_id: str, remove_file: bool) -> bool:
+    """Forget a staged file (sent: its file is now the document; removed: the file goes too)."""
+    redis = get_redis()
+    raw = redis.get(f"ecomms:upload:{upload_id}") if upload_id.isalnum() else None
+    staged = json.loads(raw) if raw else None
+    if staged is None or staged["sub"] != principal.sub or staged["application_id"] != application.id:
+        return False
+    redis.delete(f"ecomms:upload:{upload_id}")
+    quotas.release_staged(redis, principal.sub, None if is_registry(principal) else application.id, upload_id)
+    if remove_file:
+        (storage_folder() / staged["temp"]).unlink(missing_ok=True)
+    return True
+
+
+def sweep_staged() -> list[str]:
+    """Staged files whose hour is up are deleted (and their places given back)."""
+    return quotas.sweep_expired(get_redis(), storage_folder())
+
+
 def deposit(session: Session, principal: Principal, application: Application, files: list[Incoming],
             direction: str) -> list[Document]:
-    """Publish checked files and record them; all or nothing."""
+    """Publish checked files and record them; all or nothing. The applicant's side counts against
+    the quotas of documents sent over the last 24 hours."""
+    if direction == "to_court":
+        try:
+            quotas.check_sent(session, upload_quotas(), principal.sub, application.id, [f.size for f in files])
+        except quotas.QuotaReached as reached:
+            raise _quota_refusal(reached) from None
     folder = storage_folder()
     published: list[Path] = []
     documents = []
@@ -151,6 +233,9 @@ def deposit(session: Session, principal: Principal, application: Application, fi
         for path in published:
             path.unlink(missing_ok=True)
         raise
+    for incoming in files:
+        if incoming.upload_id:
+            unstage(principal, application, incoming.upload_id, remove_file=False)
     if direction == "from_court" and application.applicant_email:
         notify(session, application, "new_document")
     return documents

@@ -79,9 +79,9 @@ class HashingTempFile:
         self.path.unlink(missing_ok=True)
 
 
-def receive_stream(stream, folder: Path) -> HashingTempFile:
-    """Copy a raw request body (XHR upload) into a hashing temporary file, chunk by chunk."""
-    target = HashingTempFile(folder)
+def copy_into(target: HashingTempFile, stream) -> HashingTempFile:
+    """Copy a raw request body (XHR upload) into a hashing temporary file, chunk by chunk; on any
+    failure the temporary file is gone."""
     try:
         while chunk := stream.read(CHUNK):
             target.write(chunk)
@@ -89,6 +89,10 @@ def receive_stream(stream, folder: Path) -> HashingTempFile:
         target.discard()
         raise
     return target
+
+
+def receive_stream(stream, folder: Path) -> HashingTempFile:
+    return copy_into(HashingTempFile(folder), stream)
 
 
 @dataclass

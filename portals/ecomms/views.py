@@ -4,8 +4,6 @@ the registry's actions, Help and terms. Flows live in ``services``; files in ``s
 from __future__ import annotations
 
 import io
-import json
-import secrets
 from urllib.parse import unquote
 
 from flask import (
@@ -26,12 +24,11 @@ from flask_babel import lazy_gettext as _l
 from portals.ecomms import receipts, services, storage
 from portals.ecomms.models import Application
 from portals.ecomms.services import DOC_TYPES, FormErrors, Incoming, Refused
-from shared.appkit import get_db, get_redis
+from shared.appkit import get_db
 from shared.rp import current_principal, login_required
 from shared.timeutil import strasbourg_now
 
 bp = Blueprint("ecomms", __name__)
-UPLOAD_TTL = 3600
 MAX_FORM_FILES = 3  # rows of the no-JavaScript form; with JavaScript, any number
 
 DOC_TYPE_LABELS = {
@@ -54,6 +51,12 @@ REFUSALS = {
     "doc_type": _l("« %(name)s » : choisissez le type du document."),
     "confirm": _l("Cochez la case pour confirmer l'envoi à la Cour."),
     "upload_expired": _l("Un document téléchargé n'est plus disponible : ajoutez-le à nouveau."),
+    "pdf_too_complex": _l("« %(name)s » est trop complexe pour être vérifié. Enregistrez-le de nouveau au format PDF "
+                          "(par exemple avec « Imprimer » puis « Enregistrer au format PDF ») et envoyez-le à nouveau."),
+    "staged_quota": _l("Vous avez déjà le maximum de documents en attente d'envoi (%(files)s documents ou "
+                       "%(mb)s Mo) : envoyez-les ou retirez-en avant d'en ajouter d'autres."),
+    "daily_quota": _l("La limite d'envoi est atteinte (%(files)s documents ou %(mb)s Mo en 24 heures, pour vous comme "
+                      "pour une requête) : réessayez demain ou contactez le greffe."),
 }
 FORM_MESSAGES = {
     "number": _l("Saisissez un numéro de requête comme 123/16."),
@@ -64,7 +67,11 @@ FORM_MESSAGES = {
 
 
 def refusal_text(refusal: Refused) -> str:
-    return str(REFUSALS[refusal.code]) % {"name": refusal.name}
+    return str(REFUSALS[refusal.code]) % {"name": refusal.name, **refusal.values}
+
+
+def refusal_status(refusal: Refused) -> int:
+    return 429 if refusal.code.endswith("_quota") else 400
 
 
 @bp.app_context_processor
@@ -109,6 +116,7 @@ def _visible(session, principal, application_id: str) -> Application:
 def send(application_id: str):
     principal = current_principal()
     errors: list[str] = []
+    status = 200
     with get_db().session() as session:
         selected = _visible(session, principal, application_id)
         if request.method == "POST":
@@ -119,6 +127,7 @@ def send(application_id: str):
                 documents = services.deposit(session, principal, selected, incoming, "to_court")
             except Refused as refusal:  # the request's temporary files go at teardown
                 errors.append(refusal_text(refusal))
+                status = refusal_status(refusal)
             else:
                 session.flush()
                 names = ", ".join(d.stored_name for d in documents)
@@ -126,22 +135,13 @@ def send(application_id: str):
                         "votre accusé de dépôt est disponible dans Éléments envoyés.", names=names), "success")
                 return redirect(url_for("ecomms.application", application_id=selected.id, tab="sent"))
         return render_template("ecomms/send.html", selected=selected, errors=errors, doc_types=DOC_TYPES,
-                               rows=range(1, MAX_FORM_FILES + 1)), (400 if errors else 200)
+                               rows=range(1, MAX_FORM_FILES + 1)), status
 
 
 def _incoming_files(principal, selected) -> list[Incoming]:
     """Files of the plain multipart form, or the XHR-staged uploads the JavaScript form names."""
-    incoming: list[Incoming] = []
-    for upload_id in request.form.getlist("upload_ids"):
-        staged = _staged(upload_id)
-        if staged is None or staged["sub"] != principal.sub or staged["application_id"] != selected.id:
-            raise Refused("upload_expired")
-        doc_type = request.form.get(f"type_{upload_id}", "")
-        if doc_type not in DOC_TYPES:
-            raise Refused("doc_type", staged["name"])
-        temp = storage.Staged(services.storage_folder() / staged["temp"])
-        incoming.append(Incoming(temp=temp, name=staged["name"], doc_type=doc_type, sha256=staged["sha256"],
-                                 size=staged["size"]))
+    incoming = [services.staged_upload(principal, selected, upload_id, request.form.get(f"type_{upload_id}", ""))
+                for upload_id in request.form.getlist("upload_ids")]
     for row in range(1, MAX_FORM_FILES + 1):
         upload = request.files.get(f"file_{row}")
         if upload is None or not upload.filename:
@@ -153,13 +153,6 @@ def _incoming_files(principal, selected) -> list[Incoming]:
     return incoming
 
 
-def _staged(upload_id: str) -> dict | None:
-    if not upload_id.isalnum():
-        return None
-    raw = get_redis().get(f"ecomms:upload:{upload_id}")
-    return json.loads(raw) if raw else None
-
-
 @bp.post("/applications/<application_id>/uploads")
 @login_required
 def upload(application_id: str):
@@ -167,23 +160,28 @@ def upload(application_id: str):
     principal = current_principal()
     with get_db().session() as session:
         selected = _visible(session, principal, application_id)
-        selected_id = selected.id
     if (request.content_length or 0) > storage.MAX_BYTES:
         return jsonify(error=refusal_text(Refused("too_large"))), 413
     name = unquote(request.headers.get("X-File-Name", ""))
     try:
-        services.check_file_name(name)
-        temp = storage.receive_stream(request.stream, services.storage_folder())
-        item = services.accept(Incoming(temp=temp, name=name, doc_type="other"))
+        upload_id, item = services.stage_upload(principal, selected, name, request.stream, request.content_length)
     except storage.TooLarge:
         return jsonify(error=refusal_text(Refused("too_large"))), 413
     except Refused as refusal:
-        return jsonify(error=refusal_text(refusal)), 400
-    upload_id = secrets.token_hex(16)
-    get_redis().set(f"ecomms:upload:{upload_id}", json.dumps({
-        "sub": principal.sub, "application_id": selected_id, "name": name, "sha256": item.sha256,
-        "size": item.size, "temp": item.temp.path.name}), ex=UPLOAD_TTL)
+        return jsonify(error=refusal_text(refusal)), refusal_status(refusal)
     return jsonify(id=upload_id, name=name, size=item.size), 201
+
+
+@bp.delete("/applications/<application_id>/uploads/<upload_id>")
+@login_required
+def remove_upload(application_id: str, upload_id: str):
+    """"Retirer" in the JavaScript form: the staged file goes, and its place in the quota."""
+    principal = current_principal()
+    with get_db().session() as session:
+        selected = _visible(session, principal, application_id)
+    if not services.unstage(principal, selected, upload_id, remove_file=True):
+        abort(404)
+    return "", 204
 
 
 @bp.get("/documents/<document_id>")

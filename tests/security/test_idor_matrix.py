@@ -155,7 +155,7 @@ def ecomms_scene(tmp_path: Path, before_use: Callable[[Flask], None] | None = No
             "another applicant": person(app, "intruder"),  # has an application of their own
             "a signed-in stranger": person(app, "stranger"),  # no application at all
         },
-        ids={"application_id": "owner-app", "document_id": document_id},
+        ids={"application_id": "owner-app", "document_id": document_id, "upload_id": staged.get_json()["id"]},
         state=state, marker="Owner c. Etat", main_page="/applications/owner-app",
         bodies={
             ("ecomms.send", "POST"): lambda token: pdf_form(token, confirm="yes"),
