@@ -17,6 +17,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from shared.files import create_private, private_dir, restrict_umask
+
 log = logging.getLogger(__name__)
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
@@ -32,15 +34,12 @@ def config_dir() -> Path:
 
 
 def instance_dir() -> Path:
-    path = Path(os.environ.get("INSTANCE_PATH", REPO_ROOT / "instance"))
-    path.mkdir(parents=True, exist_ok=True)
-    return path
+    """Databases, secrets and documents: 0700."""
+    return private_dir(Path(os.environ.get("INSTANCE_PATH", REPO_ROOT / "instance")))
 
 
 def keys_dir() -> Path:
-    path = Path(os.environ.get("KEYS_DIR", REPO_ROOT / "keys"))
-    path.mkdir(parents=True, exist_ok=True)
-    return path
+    return private_dir(Path(os.environ.get("KEYS_DIR", REPO_ROOT / "keys")))
 
 
 def load_toml(name: str) -> dict[str, Any]:
@@ -59,8 +58,7 @@ def _secret_key(instance: Path, app_name: str) -> str:
     """A per-app secret generated on first start and kept in the instance folder (never in git)."""
     path = instance / f"{app_name}.secret"
     if not path.exists():
-        path.write_text(secrets.token_urlsafe(48))
-        path.chmod(0o600)
+        create_private(path, secrets.token_urlsafe(48))
     return path.read_text().strip()
 
 
@@ -96,6 +94,7 @@ class Settings:
 
 
 def load_settings(app_name: str, overrides: dict[str, Any] | None = None) -> Settings:
+    restrict_umask()  # before anything is written: every file of this process 0600, every folder 0700
     env = os.environ
     production = env.get("APP_ENV", "development") == "production"
     instance = instance_dir()

@@ -15,6 +15,8 @@ import redis
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 
+from shared.files import restrict_umask
+
 
 class Database:
     """An engine and its session factory; ``session()`` commits on success, rolls back on error."""
@@ -42,6 +44,7 @@ class Database:
 
 def make_engine(url: str) -> Engine:
     if url.startswith("sqlite"):
+        restrict_umask()  # the database file and its WAL, created by SQLite itself: 0600
         engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
 
         @event.listens_for(engine, "connect")

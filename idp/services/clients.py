@@ -16,6 +16,7 @@ from sqlalchemy import select
 from idp.storage.sql.models import Client
 from shared.appkit import get_db, get_settings
 from shared.config import Settings, load_settings, load_toml
+from shared.files import private_dir, write_private
 
 CACHE_SECONDS = 5.0  # short: a changed redirect URI or a deleted client takes effect quickly
 
@@ -168,7 +169,7 @@ def sync_from_config(settings: Settings) -> list[dict[str, str]]:
     """Register or update every client of ``config/clients.toml``; keeps existing secrets."""
     urls = {name: load_settings(name, {"_quiet": True}).public_url for name in ("ecomms", "justice", "eservices")}
     secrets_dir = settings.instance_path / "client-secrets"
-    secrets_dir.mkdir(parents=True, exist_ok=True)
+    private_dir(secrets_dir)
     done = []
     for key, entry in load_toml("clients.toml").items():
         client_id = entry.get("client_id", key)
@@ -178,8 +179,7 @@ def sync_from_config(settings: Settings) -> list[dict[str, str]]:
         if not from_env:
             if settings.production:
                 raise ValueError(f"set {key.upper()}_CLIENT_SECRET in production")
-            secret_file.write_text(secret)
-            secret_file.chmod(0o600)
+            write_private(secret_file, secret)  # 0600 from the start, never readable by others
         grant_types = list(entry.get("grant_types", USER_GRANTS))
         scope = entry.get("scope", "openid profile email")
         redirect_uris = [_expand(u, urls) for u in entry.get("redirect_uris", [])]

@@ -16,6 +16,8 @@ from pathlib import Path
 
 from joserfc.jwk import ECKey, KeySet, RSAKey
 
+from shared.files import create_private, private_dir, write_private
+
 ALGORITHMS = ("RS256", "ES256")
 
 
@@ -37,7 +39,7 @@ class KeyRing:
     folder: Path
 
     def __post_init__(self):
-        self.folder.mkdir(parents=True, exist_ok=True)
+        private_dir(self.folder)
         self._lock = threading.Lock()
         self._mtime = -1.0
         self._keys: dict[str, object] = {}
@@ -67,16 +69,13 @@ class KeyRing:
         return {"active": {}, "keys": {}, "retired": []}
 
     def _write_state(self, state: dict) -> None:
-        tmp = self.state_file.with_suffix(".tmp")
-        tmp.write_text(json.dumps(state, indent=2))
-        tmp.replace(self.state_file)
+        write_private(self.state_file, json.dumps(state, indent=2))  # atomic, 0600 from the start
 
     def _new_key(self, alg: str, state: dict) -> str:
         kid = f"{alg.lower()}-{secrets.token_hex(6)}"
         key = _generate(alg, kid)
         path = self.folder / f"{kid}.pem"
-        path.write_bytes(key.as_pem(private=True))
-        path.chmod(0o600)
+        create_private(path, key.as_pem(private=True))
         state["keys"][kid] = alg
         return kid
 

@@ -22,6 +22,7 @@ from idp.services import audit, throttle
 from idp.storage.sql.lifecycle import SecondFactor
 from idp.storage.sql.models import Account
 from shared.appkit import get_db, get_redis, get_settings
+from shared.files import create_private, private_dir
 
 ISSUER_NAME = "ECHR Services"
 RECOVERY_CODES = 10
@@ -33,9 +34,8 @@ THROTTLE_SCOPE = "totp"
 def _fernet(keys_path: str) -> Fernet:
     path = Path(keys_path) / "idp" / "totp.key"
     if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_bytes(Fernet.generate_key())
-        path.chmod(0o600)
+        private_dir(path.parent)
+        create_private(path, Fernet.generate_key())  # 0600 from the start; a concurrent first start keeps one key
     return Fernet(path.read_bytes().strip())
 
 

@@ -44,6 +44,7 @@ from joserfc import jwt
 from joserfc.jwk import OctKey, RSAKey
 
 from shared.config import keys_dir, load_settings
+from shared.files import create_private
 from shared.web import csrf, init_web
 
 PACKAGE_DIR = Path(__file__).resolve().parents[1]
@@ -149,8 +150,8 @@ def _load_key(name: str) -> RSAKey:
         return RSAKey.import_key(json.loads(path.read_text()))
     key = RSAKey.generate_key(2048, parameters={"kid": f"{name}-{secrets.token_hex(4)}", "use": "sig", "alg": "RS256"},
                               private=True)
-    path.write_text(json.dumps(key.as_dict(private=True)))
-    path.chmod(0o600)
+    if not create_private(path, json.dumps(key.as_dict(private=True))):  # 0600 from the start
+        return RSAKey.import_key(json.loads(path.read_text()))  # another process wrote it first
     return key
 
 

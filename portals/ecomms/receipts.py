@@ -12,6 +12,8 @@ from joserfc import jws
 from joserfc.errors import JoseError
 from joserfc.jwk import ECKey, KeySet
 
+from shared.files import create_private, private_dir
+
 ALG = "ES256"
 
 
@@ -19,10 +21,9 @@ ALG = "ES256"
 def signing_key(folder: str) -> ECKey:
     path = Path(folder) / "receipts-es256.pem"
     if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
+        private_dir(path.parent)
         key = ECKey.generate_key("P-256", parameters={"use": "sig", "alg": ALG}, auto_kid=True)
-        path.write_bytes(key.as_pem(private=True))
-        path.chmod(0o600)
+        create_private(path, key.as_pem(private=True))  # another process may have been first: its key is read
     key = ECKey.import_key(path.read_bytes(), parameters={"use": "sig", "alg": ALG})
     key.ensure_kid()
     return key

@@ -18,6 +18,8 @@ from pathlib import Path
 
 from werkzeug.exceptions import RequestEntityTooLarge
 
+from shared.files import open_private, private_dir
+
 MAX_BYTES = 50 * 1024 * 1024
 CHUNK = 1024 * 1024  # 1 MiB: large enough for disk throughput, small enough for constant memory
 TEMP_PREFIX = ".upload-"
@@ -36,9 +38,9 @@ class HashingTempFile:
     """
 
     def __init__(self, folder: Path):
-        folder.mkdir(parents=True, exist_ok=True)
+        private_dir(folder)
         self.path = folder / f"{TEMP_PREFIX}{uuid.uuid4().hex}"
-        self._file = open(self.path, "w+b")  # noqa: SIM115 (kept open across the parser's writes)
+        self._file = open_private(self.path)  # 0600 from the start; kept open across the parser's writes
         self._hash = hashlib.sha256()
         self.size = 0
 
