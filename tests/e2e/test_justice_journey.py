@@ -45,7 +45,7 @@ def stack(tmp_path, monkeypatch, devinbox):
             _client, secret = clients.create(
                 "Justice – espace personnel", [f"{portal_url}/callback"], post_logout_redirect_uris=[f"{portal_url}/"],
                 backchannel_logout_uri=f"{portal_url}/backchannel-logout", client_id="justice", first_party=True,
-                scope="openid profile email birth offline_access",
+                scope="openid profile offline_access",
                 policy={"require_federation": True, "default_acr": "eidas1"})
         monkeypatch.setenv("JUSTICE_CLIENT_SECRET", secret)
         database = f"sqlite:///{tmp_path / 'justice.db'}"
