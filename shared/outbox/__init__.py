@@ -5,7 +5,8 @@ message commits in the same transaction as the fact it announces: no account wit
 validation email, no email for a rolled-back change. A delivery worker (``init_outbox``) claims
 due rows atomically, sends them, and retries failures with exponential backoff; every message
 carries its row id as Message-ID / idempotency key, so a retried delivery is recognised by the
-receiving side and its effect happens once.
+receiving side and its effect happens once. Once delivered, a message's content is replaced by
+its digest (``redaction``): no live link, code or letter stays in the table or its backups.
 """
 
 from __future__ import annotations

@@ -17,6 +17,7 @@ from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
 
 from shared.config import Settings
+from shared.outbox.redaction import keep_delivered, redact, redact_settled_when_due
 from shared.storage import Database
 from shared.timeutil import utcnow
 
@@ -144,7 +145,10 @@ def deliver_pending(db: Database, model, settings: Settings, limit: int = 50) ->
                 log.warning("outbox: %s to %s not delivered yet (%s)", row.channel, row.recipient, row.last_error)
             else:
                 row.status, row.sent_at = "sent", utcnow()
+                if not keep_delivered(settings):
+                    redact(row)  # delivered: its link, code or letter no longer sits in the table
                 sent += 1
+    redact_settled_when_due(db, model, settings)
     return sent
 
 
