@@ -150,13 +150,14 @@ def test_events_are_corrected_and_cancelled_and_a_renvoi_carries_its_new_date(id
         "kind": "hearing", "label": "Audience", "at": "2030-01-08T14:00:00+01:00"}).get_json()["id"]
     person = portal.test_client()
     sign_in(person, sub="citizen-1")
+    with portal.app_context(), portal.extensions["db"].session() as session:  # reminded for its first date
+        assert alerts.send_reminders(session, now=datetime.fromisoformat("2030-01-06T14:00:00+01:00")) == 1
     moved = client.patch(f"/api/court/cases/RG%2024%2F7/events/{hearing}", headers=auth,
                          json={"at": "2030-02-12T09:30:00+01:00", "location": "Salle 4"})
     assert moved.status_code == 200 and moved.get_json()["sequence"] == 1
     page = person.get(f"/cases/{attachment_id}").get_data(as_text=True)
     assert "12/02/2030 09:30" in page and "08/01/2030" not in page and "Salle 4" in page
-    with portal.app_context(), portal.extensions["db"].session() as session:
-        assert alerts.send_reminders(session, now=datetime.fromisoformat("2030-01-06T14:00:00+01:00")) == 0
+    with portal.app_context(), portal.extensions["db"].session() as session:  # and again for its new date
         assert alerts.send_reminders(session, now=datetime.fromisoformat("2030-02-10T09:00:00+01:00")) == 1
     assert client.patch(f"/api/court/cases/RG%2024%2F7/events/{hearing}", headers=auth,
                         json={"at": "2030-02-12T09:30:00"}).status_code == 400
