@@ -12,8 +12,8 @@ Two stocks, each bounded in files and bytes, per person and per application:
   count survives restarts); the registry's sendings are not limited.
 
 Redis keys: ``ecomms:staged:sub:<sub>`` and ``ecomms:staged:app:<id>`` (hashes: upload id →
-"size expiry"), ``ecomms:staged:expiry`` (sorted set of "upload id|sub|application|temp name"
-by expiry time). Reservations are optimistic transactions (WATCH), so two uploads at once cannot
+"size expiry"), ``ecomms:staged:expiry`` (sorted set of upload ids by expiry time) and
+``ecomms:staged:owners`` (hash: upload id → "sub|application|temp name"). Reservations are optimistic transactions (WATCH), so two uploads at once cannot
 both take the last place.
 """
 
@@ -34,6 +34,7 @@ from shared.timeutil import utcnow
 
 MB = 1024 * 1024
 EXPIRY_SET = "ecomms:staged:expiry"
+OWNERS = "ecomms:staged:owners"
 
 
 @dataclass(frozen=True)
@@ -94,7 +95,8 @@ def reserve_staged(redis: Redis, quotas: Quotas, sub: str, application_id: str |
                 for key in keys:
                     pipe.hset(key, upload_id, f"{size} {now + ttl}")
                     pipe.expire(key, ttl + 60)
-                pipe.zadd(EXPIRY_SET, {f"{upload_id}|{sub}|{application_id or ''}|{temp_name}": now + ttl})
+                pipe.zadd(EXPIRY_SET, {upload_id: now + ttl})
+                pipe.hset(OWNERS, upload_id, f"{sub}|{application_id or ''}|{temp_name}")
                 pipe.execute()
                 return
             except WatchError:
@@ -114,22 +116,22 @@ def release_staged(redis: Redis, sub: str, application_id: str | None, upload_id
     redis.hdel(_person_key(sub), upload_id)
     if application_id:
         redis.hdel(_application_key(application_id), upload_id)
-    for member in redis.zscan_iter(EXPIRY_SET, match=f"{upload_id}|*"):
-        redis.zrem(EXPIRY_SET, member[0])
+    redis.zrem(EXPIRY_SET, upload_id)
+    redis.hdel(OWNERS, upload_id)
 
 
 def sweep_expired(redis: Redis, folder: Path, now: float | None = None) -> list[str]:
     """Delete the staged files whose time is up, and give their places back."""
     now = time.time() if now is None else now
     removed = []
-    for member in redis.zrangebyscore(EXPIRY_SET, 0, now):
-        upload_id, sub, application_id, temp_name = member.split("|")
-        if temp_name.startswith(".upload-") and temp_name[len(".upload-"):].isalnum():
-            (folder / temp_name).unlink(missing_ok=True)
-        redis.hdel(_person_key(sub), upload_id)
-        if application_id:
-            redis.hdel(_application_key(application_id), upload_id)
-        redis.zrem(EXPIRY_SET, member)
+    for upload_id in redis.zrangebyscore(EXPIRY_SET, 0, now):
+        owner = redis.hget(OWNERS, upload_id)
+        if owner:
+            sub, application_id, temp_name = owner.split("|")
+            if temp_name.startswith(".upload-") and temp_name[len(".upload-"):].isalnum():
+                (folder / temp_name).unlink(missing_ok=True)
+            release_staged(redis, sub, application_id or None, upload_id)
+        redis.zrem(EXPIRY_SET, upload_id)
         removed.append(upload_id)
     return removed
 
