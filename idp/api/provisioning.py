@@ -14,7 +14,8 @@ from flask import Blueprint, Response, g, jsonify, request
 
 from idp.oidc.claims import pairwise_sub
 from idp.oidc.resource import require_api
-from idp.services import clients, lifecycle
+from idp.services import clients, lifecycle, text_fields
+from idp.services.text_fields import BadText
 from shared.web import csrf
 
 bp = Blueprint("provisioning_api", __name__, url_prefix="/api/provisioning")
@@ -37,9 +38,14 @@ def invite():
     if locale not in ("fr", "en"):
         return jsonify(error="invalid_request", error_description="'locale' must be 'fr' or 'en'"), 400
     names = {k: body.get(k) for k in ("given_name", "family_name")}
-    if any(v is not None and (not isinstance(v, str) or len(v) > 200) for v in names.values()):
-        return jsonify(error="invalid_request", error_description="names must be strings of at most 200 characters"), 400
-    account, status = lifecycle.invite(email, client, locale, **names)
+    if any(v is not None and not isinstance(v, str) for v in names.values()):
+        return jsonify(error="invalid_request", error_description="names must be strings"), 400
+    try:
+        account, status = lifecycle.invite(email, client, locale, **names)
+    except BadText as bad:
+        return jsonify(error="invalid_request", error_description=(
+            f"{', '.join(bad.errors)}: one line of at most {text_fields.limit('given_name')} characters, "
+            "without control, line-separator or invisible formatting characters")), 400
     return jsonify(sub=pairwise_sub(account.id, client), status=status), 201 if status == "pending" else 200
 
 

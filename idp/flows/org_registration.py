@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from enum import Enum
 
 from idp.services import organisations as orgs
+from idp.services import text_fields
 from idp.storage.sql.organisations import OrganisationStore
 from shared.timeutil import utcnow
 
@@ -80,10 +81,10 @@ def check(form: dict[str, str], signed_in: bool) -> tuple[dict[str, str], list[s
         for name in PERSON_FIELDS:
             if not (form.get(name) or "").strip():
                 errors[name] = "required"
-        email = (form.get("email") or "").strip()
-        if email and ("@" not in email or " " in email or len(email) > 320 or email.startswith("@")
-                      or email.endswith("@")):
-            errors["email"] = "invalid"
+        # names and the address reach emails and the legal representative's letter: one line each
+        errors.update({name: code for name, code in
+                       text_fields.check(form, ("given_name", "family_name", "email")).items()
+                       if name not in errors})
     if form.get("terms") != "on":
         errors["terms"] = "required"
     return errors, rules

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import select, update
 
-from idp.services import audit
+from idp.services import audit, text_fields
 from idp.services.passwords import hash_password, unmet_rules, verify_password
 from idp.storage.sql.models import Account
 from shared.appkit import get_db
@@ -46,6 +46,8 @@ def create(email: str, password: str | None = None, status: str = "active", role
     email = normalise_email(email)
     if password is not None and check_rules and (unmet := unmet_rules(password)):
         raise AccountError("weak_password", unmet)
+    names = text_fields.require(given_name=given_name, family_name=family_name)  # BadText: not one line
+    given_name, family_name = names["given_name"], names["family_name"]
     with get_db().session() as session:
         if session.scalar(select(Account.id).where(Account.email == email)):
             raise AccountError("email_taken")

@@ -9,7 +9,6 @@ transaction as the change they announce, in the recipient's language.
 from __future__ import annotations
 
 import hashlib
-import re
 import secrets
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta
@@ -21,7 +20,7 @@ from sqlalchemy import func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from idp.services import audit, sessions
+from idp.services import audit, sessions, text_fields
 from idp.services.accounts import normalise_email
 from idp.services.passwords import hash_password, unmet_rules, verify_password
 from idp.storage.sql.lifecycle import AccountLink
@@ -31,7 +30,6 @@ from shared.appkit import get_db, get_settings
 from shared.outbox import queue_email
 from shared.timeutil import as_utc, utcnow
 
-EMAIL_RE = re.compile(r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]{2,}$")
 DEFAULT_LIFETIMES = {"activation": timedelta(days=7), "reset": timedelta(hours=1), "email_change": timedelta(days=1)}
 DORMANT_AFTER = timedelta(days=487)  # 16 months (seed 002)
 REASONS = ("dormant", "activation_expired", "invalidated_by_admin", "by_support")
@@ -54,7 +52,7 @@ class Problems(Exception):
 
 
 def valid_email(email: str) -> bool:
-    return bool(EMAIL_RE.match(email.strip())) and len(email) <= 320
+    return text_fields.problem("email", email) is None
 
 
 def password_problems(password: str, confirm: str, field_name: str = "password") -> tuple[dict[str, str], list[str]]:
@@ -338,6 +336,8 @@ def invite(email: str, client, locale: str = "fr", given_name: str | None = None
     email = normalise_email(email)
     if not valid_email(email):
         raise Problems({"email": "invalid"})
+    names = text_fields.require(given_name=given_name, family_name=family_name)  # BadText: not one line
+    given_name, family_name = names["given_name"], names["family_name"]
     with get_db().session() as session:
         account = session.scalar(select(Account).where(Account.email == email))
         if account is None:

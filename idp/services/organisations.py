@@ -20,11 +20,12 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import Enum
 
+from idp.services import text_fields
 from idp.services.identifiers import make_identifier
+from idp.services.org_letter import Letter, queue_letter
 from idp.services.permissions import (
     KINDS,
     NotAllowed,
@@ -61,9 +62,23 @@ ORG_REQUIRED = ("org_name", "org_kind", "org_address_line", "org_postcode", "org
                 "legal_rep_name", "legal_rep_title")
 
 
+ORG_TEXT_FIELDS = ("org_name", "org_address_line", "org_city", "legal_rep_name", "legal_rep_title")
+
+
+class InvalidInput(ValueError):
+    """A new organisation's fields that are not what they hold: ``errors`` maps field → code."""
+
+    def __init__(self, errors: dict[str, str]):
+        super().__init__(", ".join(f"{name}: {code}" for name, code in errors.items()))
+        self.errors = errors
+
+
 def check_organisation_input(data: dict[str, str]) -> dict[str, str]:
-    """Error codes per field for a new organisation (the web layer words them)."""
+    """Error codes per field for a new organisation (the web layer words them): every text field
+    one line of bounded length without control characters (they are printed on official letters)."""
     errors = {name: "required" for name in ORG_REQUIRED if not (data.get(name) or "").strip()}
+    errors.update({name: code for name, code in text_fields.check(data, ORG_TEXT_FIELDS).items()
+                   if name not in errors})
     if data.get("org_kind") and data["org_kind"] not in KINDS:
         errors["org_kind"] = "invalid"
     siren = (data.get("org_siren") or "").replace(" ", "")
@@ -76,24 +91,20 @@ def check_organisation_input(data: dict[str, str]) -> dict[str, str]:
 
 
 def create_organisation(store: OrganisationStore, data: dict[str, str]) -> Organisation:
+    """A new organisation; InvalidInput when a field is not what it holds (whoever calls)."""
+    errors = check_organisation_input(data)
+    if errors:
+        raise InvalidInput(errors)
     siren = (data.get("org_siren") or "").replace(" ", "") or None
+    clean = text_fields.clean
     organisation = Organisation(
-        name=data["org_name"].strip(), kind=data["org_kind"], siren=siren,
-        address_line=data["org_address_line"].strip(), postcode=data["org_postcode"].strip(),
-        city=data["org_city"].strip(), legal_rep_name=data["legal_rep_name"].strip(),
-        legal_rep_title=data["legal_rep_title"].strip(),
+        name=clean(data["org_name"]), kind=data["org_kind"], siren=siren,
+        address_line=clean(data["org_address_line"]), postcode=data["org_postcode"].strip(),
+        city=clean(data["org_city"]), legal_rep_name=clean(data["legal_rep_name"]),
+        legal_rep_title=clean(data["legal_rep_title"]),
     )
     store.add(organisation)
     return organisation
-
-
-def postal_address(organisation: Organisation) -> str:
-    return "\n".join([
-        f"{organisation.legal_rep_title} {organisation.legal_rep_name}",
-        organisation.name,
-        organisation.address_line,
-        f"{organisation.postcode} {organisation.city.upper()}",
-    ])
 
 
 # ---------------------------------------------------------------------------------------------
@@ -102,10 +113,16 @@ def postal_address(organisation: Organisation) -> str:
 
 def new_person_account(store: OrganisationStore, given_name: str, family_name: str, email: str,
                        password_hash: str, locale: str = "fr") -> Account:
-    """A new account whose identifier (``username``) is built from the names (seed 002)."""
+    """A new account whose identifier (``username``) is built from the names (seed 002); BadText
+    when a name or the address is not one line of bounded length without control characters."""
+    errors = text_fields.check({"given_name": given_name, "family_name": family_name, "email": email},
+                               ("given_name", "family_name", "email"), required=("given_name", "family_name", "email"))
+    if errors:
+        raise text_fields.BadText(errors)
+    given_name, family_name = text_fields.clean(given_name), text_fields.clean(family_name)
     username = make_identifier(given_name, family_name, store.username_taken)
     account = Account(email=email.strip().lower(), username=username, password_hash=password_hash,
-                      status="pending", given_name=given_name.strip(), family_name=family_name.strip(),
+                      status="pending", given_name=given_name, family_name=family_name,
                       locale=locale, roles=[])
     store.add(account)
     audit(store, "org.account_registered", account.id, {"username": username})
@@ -118,17 +135,6 @@ def audit(store: OrganisationStore, kind: str, account_id: str | None, detail: d
 
 # ---------------------------------------------------------------------------------------------
 # Joining an organisation, administrator requests and codes
-
-
-@dataclass
-class Letter:
-    """What the legal representative receives (the PDF is generated from this)."""
-
-    request: AdminRequest
-    organisation: Organisation
-    candidate: Account
-    codes: tuple[str, str]
-    code_entry_url: str
 
 
 def join_organisation(store: OrganisationStore, account: Account, organisation: Organisation, role: str,
@@ -280,96 +286,6 @@ def my_admin_requests(store: OrganisationStore, account_id: str, now: datetime) 
             and working_days_between(request.created_at, now) >= SUPPORT_AFTER_WORKING_DAYS,
         })
     return result
-
-
-# ---------------------------------------------------------------------------------------------
-# The letter: a PDF (fpdf2) queued in the outbox as channel "letter"
-
-
-def letter_text(letter: Letter) -> tuple[str, str]:
-    organisation, candidate, request = letter.organisation, letter.candidate, letter.request
-    subject = "Codes de confirmation de l'administrateur de votre organisation"
-    name = f"{candidate.given_name or ''} {candidate.family_name or ''}".strip() or candidate.email
-    body = "\n".join([
-        f"{organisation.legal_rep_title} {organisation.legal_rep_name},",
-        "",
-        f"{name} ({candidate.email}) a demandé le {_date_fr(request.created_at)} à devenir l'administrateur "
-        f"de « {organisation.name} » sur le portail e-services.",
-        "",
-        "L'administrateur abonne l'organisation aux e-services, valide les comptes des utilisateurs et "
-        "autorise chaque utilisateur à utiliser chaque e-service. En tant que représentant légal, vous "
-        "seul pouvez valider ce rôle.",
-        "",
-        "Si vous approuvez cette demande, saisissez la référence et les deux codes ci-dessous sur la page :",
-        letter.code_entry_url,
-        f"avant le {_date_fr(request.expires_at)}.",
-        "",
-        f"Référence de la demande : {request.reference}",
-        f"Code de confirmation n° 1 : {letter.codes[0]}",
-        f"Code de confirmation n° 2 : {letter.codes[1]}",
-        "",
-        "Si vous n'approuvez pas cette demande, ignorez ce courrier : l'administrateur ne sera pas validé. "
-        "Une nouvelle demande d'inscription d'administrateur annule celle-ci et donne lieu à un nouveau "
-        "courrier avec de nouveaux codes.",
-        "",
-        "Le portail e-services des organisations",
-    ])
-    return subject, body
-
-
-def _date_fr(moment: datetime) -> str:
-    from shared.timeutil import to_strasbourg
-
-    return to_strasbourg(_aware(moment)).strftime("%d/%m/%Y")
-
-
-def letter_pdf(letter: Letter) -> bytes:
-    from fpdf import FPDF
-
-    subject, body = letter_text(letter)
-
-    def latin(text: str) -> str:  # core PDF fonts are Latin-1: anything else becomes '?'
-        return text.replace("’", "'").replace("«", '"').replace("»", '"').encode("latin-1", "replace").decode("latin-1")
-
-    pdf = FPDF(format="A4")
-    pdf.set_title(subject)
-    pdf.set_creator("Portail e-services des organisations")
-    pdf.add_page()
-    pdf.set_font("Helvetica", "B", 12)
-    pdf.cell(0, 6, latin("Portail e-services des organisations"), new_x="LMARGIN", new_y="NEXT")
-    pdf.set_font("Helvetica", "", 10)
-    pdf.ln(20)
-    pdf.set_x(110)
-    pdf.multi_cell(0, 5, latin(postal_address(letter.organisation)))
-    pdf.ln(12)
-    pdf.cell(0, 5, latin(f"Le {_date_fr(letter.request.created_at)}"), new_x="LMARGIN", new_y="NEXT")
-    pdf.ln(4)
-    pdf.set_font("Helvetica", "B", 10)
-    pdf.multi_cell(0, 5, latin(f"Objet : {subject}"))
-    pdf.set_font("Helvetica", "", 10)
-    pdf.ln(4)
-    pdf.multi_cell(0, 5, latin(body))
-    return bytes(pdf.output())
-
-
-def queue_letter(store: OrganisationStore, letter: Letter) -> None:
-    """The letter goes to the outbox in the same transaction as the request it announces."""
-    from idp.storage.sql.outbox import OutboxMessage
-
-    subject, body = letter_text(letter)
-    pdf = letter_pdf(letter)
-    recipient = postal_address(letter.organisation)
-    name = f"courrier-{letter.request.reference}.pdf"
-    try:
-        from shared.outbox import queue_letter as shared_queue_letter
-    except ImportError:
-        shared_queue_letter = None
-    if shared_queue_letter is not None:
-        shared_queue_letter(store.session, OutboxMessage, to=recipient, subject=subject, body_text=body,
-                            pdf=pdf, filename=name, locale="fr")
-        return
-    store.session.add(OutboxMessage(channel="letter", recipient=recipient, subject=subject, body_text=body,
-                                    attachment=pdf, attachment_name=name, locale="fr"))
 
 
 # ---------------------------------------------------------------------------------------------

@@ -20,7 +20,7 @@ from idp.flows import org_registration
 from idp.flows.steps import register_step
 from idp.oidc.claims import register_claims
 from idp.services import organisations as orgs
-from idp.services import permissions
+from idp.services import permissions, text_fields
 from idp.services.permissions import KINDS, NotAllowed, NotFound
 from idp.storage.sql.organisations import OrganisationStore
 from shared.appkit import get_db
@@ -122,10 +122,12 @@ def start_activation(s: OrganisationStore, account) -> None:
     """A new account: the account lifecycle sends the activation link; we send the identifier."""
     from idp.storage.sql.outbox import OutboxMessage
 
-    body = _("Bonjour %(name)s,\n\nVotre inscription sur le portail e-services est enregistrée.\n"
+    # No name typed in the form here: this address is not verified yet, and whoever registered may
+    # not own it; the identifier is built from the names but holds only a-z, digits and hyphens.
+    body = _("Bonjour,\n\nVotre inscription sur le portail e-services est enregistrée.\n"
              "Votre identifiant : %(username)s (vous pouvez aussi vous connecter avec votre adresse "
              "électronique).\n\nActivez votre compte en cliquant sur le lien du courriel d'activation.",
-             name=f"{account.given_name} {account.family_name}", username=account.username)
+             username=account.username)
     s.session.add(OutboxMessage(channel="email", recipient=account.email, locale=locale(),
                                 subject=_("Votre inscription sur le portail e-services"), body_text=body))
     from idp.services.lifecycle import send_activation
@@ -209,6 +211,11 @@ def error_messages(errors: dict[str, str], rules: list[str]) -> dict[str, str]:
             messages[name] = _("Cette organisation est déjà inscrite : choisissez-la dans la liste.")
         elif code == "invalid" and name == "email":
             messages[name] = _("Indiquez une adresse électronique valide, par exemple nom@exemple.fr")
+        elif code == "control":
+            messages[name] = _("Ce champ tient sur une seule ligne : retirez les retours à la ligne, tabulations "
+                               "et caractères invisibles ou de contrôle.")
+        elif code == "too_long":
+            messages[name] = _("Ce champ est limité à %(count)s caractères.", count=text_fields.limit(name))
         else:
             messages[name] = labels.get(name, _("Ce champ est obligatoire"))
     return messages

@@ -1,0 +1,187 @@
+"""The postal letter that carries an administrator request's confirmation codes to the legal
+representative (seed 002): its wording, its PDF layout and its place in the outbox.
+
+Everything a requester typed (their names and address, the organisation's fields when they
+registered it) is shown only as the *value* of a fixed, labelled field, in a framed table headed
+as declared and unverified, never inside the letter's own sentences. Values are one line of
+bounded length when stored (``idp.services.text_fields``); ``one_line`` enforces it again here
+for rows written before that rule, so no value can add a line that reads as the letter's own
+instruction. The letter's instructions are fixed text, and say that nobody will ever ask for the
+codes by telephone, email or text message.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from idp.services import text_fields
+from idp.storage.sql.models import Account
+from idp.storage.sql.organisations import AdminRequest, Organisation, OrganisationStore
+from shared.timeutil import as_utc, to_strasbourg
+
+SENDER = "Portail e-services des organisations"
+SUBJECT = "Codes de confirmation de l'administrateur de votre organisation"
+LABEL_WIDTH = 62  # mm: the label column of the PDF's tables
+
+
+@dataclass
+class Letter:
+    """What the legal representative receives (the PDF is generated from this)."""
+
+    request: AdminRequest
+    organisation: Organisation
+    candidate: Account
+    codes: tuple[str, str]
+    code_entry_url: str
+    others: list[AdminRequest] = field(default_factory=list)  # other requests still pending for this organisation
+
+
+def one_line(value: str | None, name: str | None = None) -> str:
+    """``value`` as one line: every forbidden character (controls, separators, invisible formatting)
+    becomes a space, runs of spaces one, and the field's length bound applies."""
+    value = "".join(" " if text_fields.has_forbidden(c) else c for c in text_fields.clean(value))
+    value = " ".join(value.split())
+    bound = text_fields.LIMITS.get(name or "", 200)
+    return value if len(value) <= bound else value[: bound - 1] + "…"
+
+
+def date_fr(moment: datetime) -> str:
+    return to_strasbourg(as_utc(moment)).strftime("%d/%m/%Y")
+
+
+def postal_address(organisation: Organisation) -> str:
+    """The recipient block, one line per part (each part is one line of its own)."""
+    return "\n".join([
+        f"{one_line(organisation.legal_rep_title, 'legal_rep_title')} "
+        f"{one_line(organisation.legal_rep_name, 'legal_rep_name')}",
+        one_line(organisation.name, "org_name"),
+        one_line(organisation.address_line, "org_address_line"),
+        f"{one_line(organisation.postcode)} {one_line(organisation.city, 'org_city').upper()}",
+    ])
+
+
+def declared_fields(letter: Letter) -> list[tuple[str, str]]:
+    """What the requester declared: labelled values, shown as such."""
+    candidate = letter.candidate
+    return [
+        ("Organisation", one_line(letter.organisation.name, "org_name")),
+        ("Prénom du demandeur", one_line(candidate.given_name, "given_name") or "-"),
+        ("Nom du demandeur", one_line(candidate.family_name, "family_name") or "-"),
+        ("Adresse électronique du demandeur", one_line(candidate.email, "email")),
+    ]
+
+
+def code_fields(letter: Letter) -> list[tuple[str, str]]:
+    request = letter.request
+    return [
+        ("Référence de la demande", request.reference),
+        ("Demande faite le", date_fr(request.created_at)),
+        ("Code de confirmation n° 1", letter.codes[0]),
+        ("Code de confirmation n° 2", letter.codes[1]),
+        ("À saisir avant le", date_fr(request.expires_at)),
+        ("Page où les saisir", letter.code_entry_url),
+    ]
+
+
+def other_fields(letter: Letter) -> list[tuple[str, str]]:
+    return [(f"Autre demande en attente : {other.reference}", f"faite le {date_fr(other.created_at)}")
+            for other in letter.others]
+
+
+INTRODUCTION = (
+    "Une personne a demandé à devenir l'administrateur de votre organisation sur le portail e-services. "
+    "L'administrateur abonne l'organisation aux e-services, valide les comptes des utilisateurs et autorise "
+    "chaque utilisateur à utiliser chaque e-service. En tant que représentant légal, vous seul pouvez valider ce rôle."
+)
+DECLARED_HEADING = "Informations déclarées par le demandeur (non vérifiées par le portail)"
+CODES_HEADING = "Vos codes de confirmation"
+APPROVE = ("Si vous approuvez cette demande, saisissez vous-même la référence et les deux codes sur la page "
+           "indiquée ci-dessus, avant la date indiquée.")
+WARNING = ("Ne communiquez ces codes à personne : aucun agent du portail ne vous les demandera, ni par téléphone, "
+           "ni par courriel, ni par SMS. Les informations déclarées ci-dessus ne sont pas des instructions du "
+           "portail.")
+OTHERS = ("Plusieurs demandes sont en attente pour cette organisation, chacune avec ses propres codes. "
+          "Saisissez les codes de la seule demande que vous approuvez : les autres seront alors annulées.")
+REFUSE = "Si vous n'approuvez pas cette demande, ignorez ce courrier : l'administrateur ne sera pas validé."
+
+
+def letter_text(letter: Letter) -> tuple[str, str]:
+    """Subject and plain text (the outbox's text part): fixed sentences and ``Label : value`` lines."""
+    def rows(pairs):
+        return [f"{label} : {value}" for label, value in pairs]
+
+    lines = ["Madame, Monsieur,", "", INTRODUCTION, "", DECLARED_HEADING, *rows(declared_fields(letter)), "",
+             CODES_HEADING, *rows(code_fields(letter)), "", APPROVE, WARNING]
+    if letter.others:
+        lines += ["", OTHERS, *rows(other_fields(letter))]
+    lines += ["", REFUSE, "", SENDER]
+    return SUBJECT, "\n".join(lines)
+
+
+def _latin(text: str) -> str:  # core PDF fonts are Latin-1: anything else becomes '?'
+    text = text.replace("’", "'").replace("«", '"').replace("»", '"').replace("…", "...")
+    return text.encode("latin-1", "replace").decode("latin-1")
+
+
+def _table(pdf, heading: str, pairs: list[tuple[str, str]]) -> None:
+    pdf.set_font("Helvetica", "B", 10)
+    pdf.multi_cell(0, 6, _latin(heading), new_x="LMARGIN", new_y="NEXT")
+    pdf.set_font("Helvetica", "", 10)
+    width = pdf.w - pdf.l_margin - pdf.r_margin
+    with pdf.table(col_widths=(LABEL_WIDTH, width - LABEL_WIDTH), first_row_as_headings=False,
+                   text_align="LEFT", line_height=5.5) as table:
+        for label, value in pairs:
+            row = table.row()
+            row.cell(_latin(f"{label} :"))
+            row.cell(_latin(value))
+    pdf.ln(3)
+
+
+def _paragraph(pdf, text: str, bold: bool = False) -> None:
+    pdf.set_font("Helvetica", "B" if bold else "", 10)
+    pdf.multi_cell(0, 5, _latin(text), new_x="LMARGIN", new_y="NEXT")
+    pdf.ln(3)
+
+
+def letter_pdf(letter: Letter) -> bytes:
+    from fpdf import FPDF
+
+    pdf = FPDF(format="A4")
+    pdf.set_title(SUBJECT)
+    pdf.set_creator(SENDER)
+    pdf.add_page()
+    pdf.set_font("Helvetica", "B", 12)
+    pdf.cell(0, 6, _latin(SENDER), new_x="LMARGIN", new_y="NEXT")
+    pdf.set_font("Helvetica", "", 10)
+    pdf.ln(20)
+    for line in postal_address(letter.organisation).splitlines():  # the window-envelope block
+        pdf.set_x(110)
+        pdf.cell(0, 5, _latin(line), new_x="LMARGIN", new_y="NEXT")
+    pdf.ln(12)
+    pdf.cell(0, 5, _latin(f"Le {date_fr(letter.request.created_at)}"), new_x="LMARGIN", new_y="NEXT")
+    pdf.ln(4)
+    _paragraph(pdf, f"Objet : {SUBJECT}", bold=True)
+    _paragraph(pdf, "Madame, Monsieur,")
+    _paragraph(pdf, INTRODUCTION)
+    _table(pdf, DECLARED_HEADING, declared_fields(letter))
+    _table(pdf, CODES_HEADING, code_fields(letter))
+    _paragraph(pdf, APPROVE)
+    _paragraph(pdf, WARNING, bold=True)
+    if letter.others:
+        _paragraph(pdf, OTHERS)
+        _table(pdf, "Autres demandes", other_fields(letter))
+    _paragraph(pdf, REFUSE)
+    _paragraph(pdf, SENDER)
+    return bytes(pdf.output())
+
+
+def queue_letter(store: OrganisationStore, letter: Letter) -> None:
+    """The letter goes to the outbox in the same transaction as the request it announces."""
+    from idp.storage.sql.outbox import OutboxMessage
+    from shared.outbox import queue_letter as shared_queue_letter
+
+    subject, body = letter_text(letter)
+    shared_queue_letter(store.session, OutboxMessage, to=postal_address(letter.organisation), subject=subject,
+                        body_text=body, pdf=letter_pdf(letter), filename=f"courrier-{letter.request.reference}.pdf",
+                        locale="fr")
