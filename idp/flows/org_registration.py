@@ -12,7 +12,10 @@ States of one registration (what the person waits for), written down as in the o
 The form: required fields marked ``*``, the terms checkbox, the "Valider" button. A person who is
 not signed in gives names and email (the identifier is built from the names) and chooses the
 password on the activation link's page, once the address is proven (no account holds a password
-before: account pre-hijacking); a signed-in person only chooses the organisation and the role. An address that already has an
+before: account pre-hijacking); a signed-in person only chooses the organisation and the role.
+The legal representative's letter goes out only for a signed-in (so activated) account and within
+the letter limits (``orgs.LetterLimits``): a new account's administrator request waits for its
+activation, then is sent from "Mes organisations" (``orgs.ask_to_administer``). An address that already has an
 account gets the same answer as a new one (no enumeration) and an email telling its owner to
 sign in and register from "Mes organisations".
 """
@@ -20,6 +23,7 @@ sign in and register from "Mes organisations".
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime
 from enum import Enum
 
 from idp.services import organisations as orgs
@@ -57,6 +61,8 @@ class Result:
     organisation_name: str = ""
     username: str | None = None
     new_account: bool = False
+    letter_sent: bool = False  # the legal representative's letter went out (administrator, activated account)
+    retry_on: datetime | None = None  # errors["organisation_id"] == "letter_too_soon_*": when to ask again
 
 
 def start() -> Result:
@@ -104,10 +110,16 @@ def submit(store: OrganisationStore, form: dict[str, str], signed_in_account_id:
     if not errors and form["organisation_id"] == "new" and form.get("org_siren"):
         if store.organisation_by_siren(form["org_siren"].replace(" ", "")) is not None:
             errors["org_siren"] = "exists"
-    if errors:
-        return Result(State.FORM, errors, rules, role=form.get("role", "user"))
-    role = form["role"]
+    role = form.get("role", "user")
     now = utcnow()
+    if not errors and signed_in_account_id is not None and role == "administrator":
+        try:  # checked before anything is written: the whole registration is refused, with the date
+            orgs.check_letter_allowed(store, signed_in_account_id, organisation.id if organisation else None, now)
+        except orgs.LetterTooSoon as too_soon:
+            return Result(State.FORM, {"organisation_id": f"letter_too_soon_{too_soon.reason}"}, role=role,
+                          retry_on=too_soon.next_allowed)
+    if errors:
+        return Result(State.FORM, errors, rules, role=role)
     if signed_in_account_id is None:
         existing = store.account_by_email(form["email"])
         if existing is not None:
@@ -123,7 +135,7 @@ def submit(store: OrganisationStore, form: dict[str, str], signed_in_account_id:
         account = store.account(signed_in_account_id)
     if organisation is None:
         organisation = orgs.create_organisation(store, form)
-    orgs.join_organisation(store, account, organisation, role, now, code_entry_url)
+    _membership, letter = orgs.join_organisation(store, account, organisation, role, now, code_entry_url)
     if signed_in_account_id is None and account.status == "pending":
         state = State.AWAITING_ACTIVATION
     elif role == "administrator":
@@ -131,4 +143,4 @@ def submit(store: OrganisationStore, form: dict[str, str], signed_in_account_id:
     else:
         state = State.AWAITING_ADMINISTRATOR
     return Result(state, role=role, organisation_name=organisation.name, username=account.username,
-                  new_account=signed_in_account_id is None)
+                  new_account=signed_in_account_id is None, letter_sent=letter is not None)

@@ -20,10 +20,11 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import Enum
 
-from idp.services import text_fields
+from idp.services import org_notices, text_fields
 from idp.services.identifiers import make_identifier
 from idp.services.org_letter import Letter, queue_letter
 from idp.services.permissions import (
@@ -43,6 +44,7 @@ from idp.storage.sql.organisations import (
     OrganisationStore,
     Subscription,
 )
+from shared.config import load_toml
 
 CODE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I/L: typed from paper
 CODE_LENGTH = 8
@@ -138,14 +140,19 @@ def audit(store: OrganisationStore, kind: str, account_id: str | None, detail: d
 
 
 def join_organisation(store: OrganisationStore, account: Account, organisation: Organisation, role: str,
-                      now: datetime, code_entry_url: str) -> tuple[Membership, Letter | None]:
+                      now: datetime, code_entry_url: str,
+                      limits: LetterLimits | None = None) -> tuple[Membership, Letter | None]:
     """Register ``account`` in ``organisation`` as user or administrator (membership pending).
 
     Registering again in an organisation where a membership exists reuses it: an invalidated
     one becomes pending again (the administrator decides), an active one is left as it is.
+    An administrator registration sends the letter only for an activated account; a new account's
+    request waits until its owner has activated it and signs in (``ask_to_administer``).
     """
     if role not in ("user", "administrator"):
         raise ValueError(role)
+    if role == "administrator" and account.status == "active":
+        check_letter_allowed(store, account.id, organisation.id, now, limits)  # before anything is written
     membership = store.membership_of(account.id, organisation.id)
     if membership is None:
         membership = Membership(account_id=account.id, organisation_id=organisation.id, role="user",
@@ -158,8 +165,23 @@ def join_organisation(store: OrganisationStore, account: Account, organisation: 
     if role == "administrator":
         if membership.status == "pending":
             membership.role = "administrator"
-        letter = request_administrator(store, account, organisation, now, code_entry_url)
+        if account.status == "active":
+            letter = request_administrator(store, account, organisation, now, code_entry_url, limits)
     return membership, letter
+
+
+def ask_to_administer(store: OrganisationStore, account_id: str, organisation_id: str, now: datetime,
+                      code_entry_url: str, limits: LetterLimits | None = None) -> Letter:
+    """A signed-in member asks for the letter: an active user who wants to become the new
+    administrator, or a person whose administrator registration waited for the account's activation.
+    Asking again (a letter lost in the post) replaces one's own request, within the letter limits."""
+    membership = store.membership_of(account_id, organisation_id)
+    if membership is None or membership.status == "invalidated":
+        raise NotFound("no membership in this organisation")
+    if membership.role == "administrator" and membership.status == "active":
+        raise NotAllowed("already the administrator")
+    return request_administrator(store, store.account(account_id), store.organisation(organisation_id), now,
+                                 code_entry_url, limits)
 
 
 def _hash_code(request_id: str, code: str) -> str:
@@ -171,11 +193,66 @@ def _new_code() -> str:
     return "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH))
 
 
+@dataclass(frozen=True)
+class LetterLimits:
+    """How many letters the legal representative may receive: at most ``per_organisation`` for one
+    organisation and ``per_requester`` asked by one person, in any ``period`` (config/idp.toml
+    ``[organisations]``: ``letter_period_days``, ``letters_per_organisation``, ``letters_per_requester``)."""
+
+    period: timedelta = timedelta(days=7)
+    per_organisation: int = 1
+    per_requester: int = 1
+
+    @classmethod
+    def configured(cls) -> LetterLimits:
+        section = load_toml("idp.toml").get("organisations", {})
+        return cls(period=timedelta(days=float(section.get("letter_period_days", 7))),
+                   per_organisation=int(section.get("letters_per_organisation", 1)),
+                   per_requester=int(section.get("letters_per_requester", 1)))
+
+
+class LetterTooSoon(Exception):
+    """No letter now: ``reason`` is ``organisation`` (this organisation's legal representative was
+    written to lately) or ``requester`` (this person asked for a letter lately); ``last`` is when,
+    ``next_allowed`` when a request can be made again."""
+
+    def __init__(self, reason: str, last: datetime, next_allowed: datetime):
+        super().__init__(f"{reason}: next letter from {next_allowed.isoformat()}")
+        self.reason, self.last, self.next_allowed = reason, last, next_allowed
+
+
+def check_letter_allowed(store: OrganisationStore, account_id: str, organisation_id: str | None,
+                         now: datetime, limits: LetterLimits | None = None) -> None:
+    """Raise LetterTooSoon when a new letter would exceed the limits (every request counts,
+    whatever became of it: the letter was posted)."""
+    limits = limits or LetterLimits.configured()
+    since = now - limits.period
+    for reason, sent, allowed in (
+            ("organisation", store.admin_requests_since(since, organisation_id=organisation_id)
+             if organisation_id else [], limits.per_organisation),
+            ("requester", store.admin_requests_since(since, account_id=account_id), limits.per_requester)):
+        if len(sent) >= allowed:
+            oldest_counted = sorted(_aware(r.created_at) for r in sent)[len(sent) - allowed]
+            last = max(_aware(r.created_at) for r in sent)
+            raise LetterTooSoon(reason, last, oldest_counted + limits.period)
+
+
 def request_administrator(store: OrganisationStore, account: Account, organisation: Organisation,
-                          now: datetime, code_entry_url: str) -> Letter:
-    """A new administrator request: supersedes any unvalidated one, makes codes and the letter."""
+                          now: datetime, code_entry_url: str, limits: LetterLimits | None = None) -> Letter:
+    """A new administrator request from an activated account, within the letter limits: its codes
+    and its letter. The requester's own earlier request is replaced; another person's stays
+    pending (the legal representative chooses between them by the codes he types) and both
+    people are told by email."""
+    if account is None or account.status != "active":
+        raise NotAllowed("an administrator request needs an activated account")
+    store.lock_organisation(organisation.id)  # two requests at once: one waits for the other's count
+    check_letter_allowed(store, account.id, organisation.id, now, limits)
+    others = []
     for previous in store.pending_admin_requests(organisation.id):
-        supersede(store, previous, now, replacing_account_id=account.id)
+        if previous.account_id == account.id:
+            supersede(store, previous, now, replacing_account_id=account.id)
+        elif _aware(previous.expires_at) > now:
+            others.append(previous)
     request = AdminRequest(organisation_id=organisation.id, account_id=account.id,
                            reference=_new_reference(store), code_hash_1="", code_hash_2="",
                            created_at=now, expires_at=now + CODE_VALIDITY)
@@ -186,9 +263,13 @@ def request_administrator(store: OrganisationStore, account: Account, organisati
     if membership is None:
         store.add(Membership(account_id=account.id, organisation_id=organisation.id, role="administrator",
                              status="pending"))
-    audit(store, "org.admin_requested", account.id, {"organisation": organisation.id, "reference": request.reference})
-    letter = Letter(request, organisation, account, codes, code_entry_url)
+    audit(store, "org.admin_requested", account.id, {"organisation": organisation.id, "reference": request.reference,
+                                                      "others_pending": [o.reference for o in others]})
+    letter = Letter(request, organisation, account, codes, code_entry_url, others)
     queue_letter(store, letter)
+    if others:
+        org_notices.competing_request(store.session, organisation, request, account,
+                                      [(o, store.account(o.account_id)) for o in others])
     return letter
 
 
@@ -244,6 +325,11 @@ def confirm_admin_request(store: OrganisationStore, reference: str, code_1: str,
         audit(store, "org.admin_codes_wrong", request.account_id, {"reference": request.reference})
         return Confirmation.LOCKED if request.attempts >= MAX_CODE_ATTEMPTS else Confirmation.WRONG
     request.status, request.decided_at = "validated", now
+    for other in store.pending_admin_requests(request.organisation_id):  # the legal representative chose
+        if other.id != request.id:
+            supersede(store, other, now)
+            org_notices.other_request_chosen(store.session, store.organisation(request.organisation_id), other,
+                                             store.account(other.account_id))
     for previous, _account in store.members(request.organisation_id):
         if previous.role == "administrator" and previous.account_id != request.account_id:
             previous.role = "user"  # one administrator at a time: the new one replaces the old
@@ -429,6 +515,7 @@ def member_summary(store: OrganisationStore, membership: Membership, account: Ac
 
 __all__ = [
     "Confirmation", "Letter", "NotAllowed", "NotFound", "check_organisation_input", "confirm_admin_request",
+    "LetterLimits", "LetterTooSoon", "ask_to_administer", "check_letter_allowed",
     "console", "create_organisation", "grant", "invalidate_member", "join_organisation", "my_admin_requests",
     "new_person_account", "request_administrator", "revoke", "subscribe", "unsubscribe", "validate_member",
 ]

@@ -21,6 +21,7 @@ from idp.flows.steps import register_step
 from idp.oidc.claims import register_claims
 from idp.services import organisations as orgs
 from idp.services import permissions, text_fields
+from idp.services.org_letter import date_fr
 from idp.services.permissions import KINDS, NotAllowed, NotFound
 from idp.storage.sql.organisations import OrganisationStore
 from shared.appkit import get_db
@@ -179,7 +180,17 @@ def status_labels() -> dict[str, str]:
     return {"pending": _("En attente de validation"), "active": _("Validée"), "invalidated": _("Invalidée")}
 
 
-def error_messages(errors: dict[str, str], rules: list[str]) -> dict[str, str]:
+def letter_too_soon_message(reason: str, next_allowed) -> str:
+    """Why no letter goes out now, and from when a request can be made again."""
+    if reason == "organisation":
+        return _("Un courrier a déjà été envoyé récemment au représentant légal de cette organisation. Une nouvelle "
+                 "demande d'administrateur pourra être faite à partir du %(date)s ; d'ici là, le représentant légal "
+                 "peut valider la demande en cours avec les codes de ce courrier.", date=date_fr(next_allowed))
+    return _("Vous avez déjà demandé récemment un courrier au représentant légal d'une organisation. Vous pourrez "
+             "faire une nouvelle demande d'administrateur à partir du %(date)s.", date=date_fr(next_allowed))
+
+
+def error_messages(errors: dict[str, str], rules: list[str], retry_on=None) -> dict[str, str]:
     rule_text = {"min_length": _("au moins 8 caractères"), "digit": _("au moins un chiffre"),
                  "lowercase": _("au moins une lettre minuscule"), "uppercase": _("au moins une lettre majuscule"),
                  "not_common": _("ne pas figurer parmi les mots de passe les plus courants")}
@@ -211,6 +222,8 @@ def error_messages(errors: dict[str, str], rules: list[str]) -> dict[str, str]:
             messages[name] = _("Cette organisation est déjà inscrite : choisissez-la dans la liste.")
         elif code == "invalid" and name == "email":
             messages[name] = _("Indiquez une adresse électronique valide, par exemple nom@exemple.fr")
+        elif code.startswith("letter_too_soon_"):
+            messages[name] = letter_too_soon_message(code.removeprefix("letter_too_soon_"), retry_on)
         elif code == "control":
             messages[name] = _("Ce champ tient sur une seule ligne : retirez les retours à la ligne, tabulations "
                                "et caractères invisibles ou de contrôle.")
@@ -246,7 +259,7 @@ def register():
             s, form, who.account_id if who else None, code_entry_url(), locale(),
             on_new_account=start_activation, on_existing_email=tell_existing_account)
     if result.state is org_registration.State.FORM:
-        return render_template("idp/orgs/register.html", form=form, errors=error_messages(result.errors, result.password_rules),
+        return render_template("idp/orgs/register.html", form=form, errors=error_messages(result.errors, result.password_rules, result.retry_on),
                                organisations=organisations, signed_in=who is not None, kinds=kind_labels()), 400
     return render_template("idp/orgs/registered.html", result=result, State=org_registration.State)
 
@@ -264,8 +277,10 @@ def mine():
         memberships = s.memberships_of_account(who.account_id)
         requests = orgs.my_admin_requests(s, who.account_id, utcnow())
         current = current_organisation_id(who)
+    waiting = {r["organisation"].id for r in requests if r["status"] == "pending"}
     return render_template("idp/orgs/mine.html", memberships=memberships, requests=requests, current=current,
-                           roles=role_labels(), statuses=status_labels(), eservices_url=eservices_url())
+                           waiting=waiting, roles=role_labels(), statuses=status_labels(),
+                           eservices_url=eservices_url())
 
 
 @bp.route("/<organisation_id>/administrateur", methods=["POST"])
@@ -273,18 +288,20 @@ def become_administrator(organisation_id: str):
     who, redirect_response = require_signed_in()
     if redirect_response:
         return redirect_response
-    with store() as s:
-        membership = permissions.active_membership(s, who.account_id, organisation_id)
-        if membership is None:
-            abort(404)
-        if membership.role == "administrator":
-            flash(_("Vous êtes déjà l'administrateur de cette organisation."), "info")
-        else:
-            orgs.request_administrator(s, s.account(who.account_id), s.organisation(organisation_id), utcnow(),
-                                       code_entry_url())
-            flash(_("Votre demande est enregistrée. Un courrier avec les codes de confirmation est envoyé au "
-                    "représentant légal de l'organisation : vous serez administrateur dès qu'il les aura saisis."),
-                  "success")
+    try:
+        with store() as s:
+            orgs.ask_to_administer(s, who.account_id, organisation_id, utcnow(), code_entry_url())
+    except NotFound:
+        abort(404)
+    except orgs.LetterTooSoon as too_soon:
+        flash(letter_too_soon_message(too_soon.reason, too_soon.next_allowed), "error")
+    except NotAllowed as refusal:
+        flash(_("Vous êtes déjà l'administrateur de cette organisation.") if str(refusal) == "already the administrator"
+              else _("Seul un compte activé peut demander à devenir administrateur."), "info")
+    else:
+        flash(_("Votre demande est enregistrée. Un courrier avec les codes de confirmation est envoyé au "
+                "représentant légal de l'organisation : vous serez administrateur dès qu'il les aura saisis."),
+              "success")
     return redirect(url_for("organisations.mine"))
 
 

@@ -159,6 +159,21 @@ class OrganisationStore:
         return list(self.session.scalars(select(AdminRequest).where(
             AdminRequest.organisation_id == organisation_id, AdminRequest.status == "pending")))
 
+    def admin_requests_since(self, since: datetime, organisation_id: str | None = None,
+                             account_id: str | None = None) -> list[AdminRequest]:
+        """Requests (whatever their status) made after ``since``, for one organisation or one person."""
+        query = select(AdminRequest).where(AdminRequest.created_at > since)
+        if organisation_id is not None:
+            query = query.where(AdminRequest.organisation_id == organisation_id)
+        if account_id is not None:
+            query = query.where(AdminRequest.account_id == account_id)
+        return list(self.session.scalars(query))
+
+    def lock_organisation(self, organisation_id: str) -> None:
+        """Hold the organisation's row until the transaction ends (PostgreSQL: FOR UPDATE; SQLite
+        serialises writers anyway), so two requests at once count each other."""
+        self.session.execute(select(Organisation.id).where(Organisation.id == organisation_id).with_for_update())
+
     def admin_requests_of_account(self, account_id: str) -> list[AdminRequest]:
         return list(self.session.scalars(select(AdminRequest).where(AdminRequest.account_id == account_id)
                                          .order_by(AdminRequest.created_at.desc())))

@@ -74,13 +74,16 @@ def test_expired_codes_are_refused(database):
     assert membership(database, candidate, organisation).status == "pending"
 
 
-def test_a_new_request_supersedes_the_unvalidated_one(database):
+def test_the_same_person_asking_again_after_the_period_replaces_her_own_request(database):
     organisation, first, first_reference, first_codes = register_admin(database)
-    _org, second, second_reference, second_codes = register_admin(database, "lea@example.org", organisation)
+    with database.session() as session:
+        store = OrganisationStore(session)
+        later = utcnow() + orgs.LetterLimits().period + timedelta(minutes=1)
+        again = orgs.ask_to_administer(store, first.id, organisation.id, later, CODE_URL)
     assert confirm(database, first_reference, *first_codes) is orgs.Confirmation.SUPERSEDED
-    assert membership(database, first, organisation).status == "invalidated"
-    assert confirm(database, second_reference, *second_codes) is orgs.Confirmation.VALIDATED
-    assert membership(database, second, organisation).role == "administrator"
+    assert membership(database, first, organisation).status == "pending"  # her own request: she keeps her place
+    assert confirm(database, again.request.reference, *again.codes) is orgs.Confirmation.VALIDATED
+    assert membership(database, first, organisation).role == "administrator"
 
 
 def test_an_existing_user_becoming_administrator_replaces_the_old_one(database):
@@ -93,7 +96,8 @@ def test_an_existing_user_becoming_administrator_replaces_the_old_one(database):
         orgs.join_organisation(store, user, organisation, "user", utcnow(), CODE_URL)
         orgs.validate_member(store, old_admin.id, organisation.id, store.membership_of(user.id, organisation.id).id,
                              utcnow())
-        letter = orgs.request_administrator(store, store.account(user.id), organisation, utcnow(), CODE_URL)
+        after_the_period = utcnow() + orgs.LetterLimits().period + timedelta(minutes=1)  # one letter a period
+        letter = orgs.request_administrator(store, store.account(user.id), organisation, after_the_period, CODE_URL)
     # until the legal representative confirms, the user stays a user and the old administrator stays
     assert membership(database, user, organisation).role == "user"
     assert confirm(database, letter.request.reference, *letter.codes) is orgs.Confirmation.VALIDATED

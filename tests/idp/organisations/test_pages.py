@@ -73,7 +73,7 @@ def test_registration_form_marks_required_fields_and_explains_the_button(app):
     assert '<button type="submit" class="button" aria-describedby="valider-hint">Valider</button>' in page
 
 
-def test_registration_as_administrator_sends_the_letter(app):
+def test_registration_as_administrator_sends_the_letter_once_activated_and_signed_in(app):
     client = app.test_client()
     token = csrf(client, "/organisations/inscription")
     response = client.post("/organisations/inscription", data={
@@ -81,7 +81,21 @@ def test_registration_as_administrator_sends_the_letter(app):
         **org_data("Mairie de Lièpvre", "216801800"), "given_name": "Hugo", "family_name": "Bernard",
         "email": "hugo@example.org", "terms": "on"})
     assert response.status_code == 200
-    assert "représentant légal de « Mairie de Lièpvre »" in text(response)
+    assert "connectez-vous et ouvrez « Mes organisations » pour envoyer votre demande" in text(response)
+    with app.extensions["db"].session() as session:
+        assert session.query(OutboxMessage).filter_by(channel="letter").count() == 0
+        from idp.storage.sql.models import Account
+
+        hugo = session.query(Account).filter_by(email="hugo@example.org").one()
+        hugo.status = "active"  # what the activation link does
+        hugo_id = hugo.id
+    sign_in(app, client, hugo_id)
+    page = text(client.get("/organisations/"))
+    assert "Envoyer ma demande d'administrateur au représentant légal" in page
+    organisation_id = re.search(r'action="/organisations/([^/"]+)/administrateur"', page).group(1)
+    answer = client.post(f"/organisations/{organisation_id}/administrateur", data={"csrf_token": csrf(client, "/organisations/")},
+                         follow_redirects=True)
+    assert "Un courrier avec les codes de confirmation est envoyé au représentant légal" in text(answer)
     with app.extensions["db"].session() as session:
         letter = session.query(OutboxMessage).filter_by(channel="letter").one()
         assert letter.attachment.startswith(b"%PDF")

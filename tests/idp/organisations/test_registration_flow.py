@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from idp.flows import org_registration as flow
+from idp.services import organisations as orgs
 from idp.storage.sql.models import Account
 from idp.storage.sql.organisations import Membership, OrganisationStore
 from idp.storage.sql.outbox import OutboxMessage
+from shared.timeutil import utcnow
 from tests.idp.organisations.conftest import CODE_URL, org_data
 
 PERSON = {"given_name": "Frédéric", "family_name": "DUPONT DURAND", "email": "Fred@Example.org", "terms": "on"}
@@ -39,15 +41,19 @@ def test_a_user_cannot_create_an_organisation(database):
     assert result.errors == {"organisation_id": "new_needs_administrator"}
 
 
-def test_new_administrator_creates_account_organisation_and_letter(database):
+def test_new_administrator_creates_account_and_organisation_and_the_letter_waits_for_activation(database):
     result = submit(database, {**PERSON, "role": "administrator", "organisation_id": "new",
                                **org_data("Mairie de Lièpvre", "216801800")})
-    assert result.errors == {}
+    assert result.errors == {} and result.state is flow.State.AWAITING_ACTIVATION and not result.letter_sent
     with database.session() as session:
         account = session.query(Account).one()
         assert (account.email, account.username) == ("fred@example.org", "frederic-dupont-dura")
         membership = session.query(Membership).one()
         assert (membership.role, membership.status) == ("administrator", "pending")
+        assert session.query(OutboxMessage).filter_by(channel="letter").count() == 0
+        account.status = "active"  # the activation link was used; signed in, she sends the request
+        orgs.ask_to_administer(OrganisationStore(session), account.id, membership.organisation_id, utcnow(), CODE_URL)
+    with database.session() as session:
         assert session.query(OutboxMessage).filter_by(channel="letter").count() == 1
 
 

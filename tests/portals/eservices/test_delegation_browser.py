@@ -1,4 +1,5 @@
-"""Seed 002 end to end in Chromium: register as administrator, the letter's codes entered by the
+"""Seed 002 end to end in Chromium: register as administrator, activate, ask for the letter from
+"Mes organisations", the letter's codes entered by the
 legal representative on the portal, subscribe, grant yourself and a user, use the e-service,
 revoke, and see the launcher and the page refuse — at the next request, not the next sign-in."""
 
@@ -114,9 +115,18 @@ def test_delegated_permissions_from_the_letter_to_the_revocation(stack, browser)
     legal_rep = browser.new_context(locale="fr-FR").new_page()
     user = browser.new_context(locale="fr-FR").new_page()
 
-    # 1. Hugo registers as administrator of a new organisation: a letter goes to the legal representative
+    # 1. Hugo registers as administrator of a new organisation; once his account is activated he signs
+    #    in and sends the request from "Mes organisations": a letter goes to the legal representative
     confirmation = register(admin, idp, "administrator", "Hugo", "BERNARD", "hugo.bernard@example.org", new_org=True)
-    assert "représentant légal de « Mairie de Lièpvre »" in confirmation
+    assert "pour envoyer votre demande d'administrateur de « Mairie de Lièpvre »" in confirmation
+    at_idp = browser.new_context(locale="fr-FR").new_page()
+    at_idp.goto(idp.url + "/organisations/")
+    at_idp.get_by_label("Adresse e-mail").fill("hugo.bernard@example.org")
+    at_idp.get_by_role("button", name="Continuer").click()
+    at_idp.get_by_label("Mot de passe").fill(PASSWORD)
+    at_idp.get_by_role("button", name="Continuer").click()
+    at_idp.get_by_role("button", name="Envoyer ma demande d'administrateur au représentant légal").click()
+    assert "Un courrier avec les codes de confirmation est envoyé au représentant légal" in at_idp.content()
     reference, code_1, code_2 = read_letter(idp)
 
     # 2. Before the codes, Hugo is not operational: the portal shows him no organisation to act for
