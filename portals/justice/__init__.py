@@ -45,7 +45,12 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         with get_db().session() as session:
             services.purge_invisible(session)  # finished more than a year ago
 
+    def digests() -> None:
+        with get_db().session() as session:
+            alerts.send_digests(session)  # the daily digest of update alerts, for those who chose it
+
     start_periodic(app, "reminders", 600, reminders)
+    start_periodic(app, "digests", 86400, digests)
     start_periodic(app, "visibility", 3600, visibility)
     return app
 

@@ -13,6 +13,9 @@ The rule, from seed 001:
   represented parties share them.
 - Messages are written in the language of the person who attached the case (the last one they
   used in the space), French when nobody did.
+- Beyond the seed, a person may ask for one daily digest instead of one email per update: the
+  updates of an address whose party such a person follows wait in ``pending_alerts`` (one row per
+  address and case) and leave in one email a day.
 - Hearing reminders (three days before) cannot be switched off; a cancelled hearing is not
   reminded, and a moved one is reminded again for its new date.
 """
@@ -27,7 +30,7 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.orm import Session, joinedload
 
-from portals.justice.models import Attachment, Case, Event, OutboxMessage, Party, PersonSettings
+from portals.justice.models import Attachment, Case, Event, OutboxMessage, Party, PendingAlert, PersonSettings
 from shared.appkit import get_settings
 from shared.outbox import queue_email, queue_sms
 from shared.timeutil import format_strasbourg, utcnow
@@ -43,6 +46,7 @@ class PartyRule:
     alerted: bool
     reason: str = ""   # "" | no_consent | no_email | access_cut | case_off | all_off
     locale: str = "fr"
+    daily: bool = False
     subs: list[str] = field(default_factory=list)
 
 
@@ -58,7 +62,8 @@ def rules_for(session: Session, parties: list[Party]) -> dict[str, PartyRule]:
         mine = sorted((a for a in attachments if a.party_id == party.id), key=lambda a: a.created_at)
         people = [settings.get(a.sub) for a in mine]
         locale = next((p.locale for p in reversed(people) if p is not None and p.locale), "fr")
-        rule = PartyRule(party=party, alerted=False, locale=locale, subs=[a.sub for a in mine])
+        rule = PartyRule(party=party, alerted=False, locale=locale, subs=[a.sub for a in mine],
+                         daily=any(p is not None and p.digest == "daily" for p in people))
         if party.access_cut:
             rule.reason = "access_cut"
         elif party.consent_at is None:
@@ -76,12 +81,16 @@ def rules_for(session: Session, parties: list[Party]) -> dict[str, PartyRule]:
 
 
 def alert(session: Session, case: Case) -> int:
-    """An update of ``case``: one email per court-held address whose party the rule alerts."""
+    """An update of ``case``: one email per court-held address whose party the rule alerts (or a
+    line in that address's daily digest)."""
     sent: set[str] = set()
     for rule in rules_for(session, list(case.parties)).values():
         if not rule.alerted or rule.party.email.lower() in sent:
             continue
         sent.add(rule.party.email.lower())
+        if rule.daily:
+            _wait_for_digest(session, rule.party.email.lower(), rule.locale, case)
+            continue
         with force_locale(rule.locale):
             subject = _("Votre dossier %(reference)s a été mis à jour", reference=case.reference)
             body = _("Bonjour,\n\nVotre dossier %(reference)s (%(court)s) a été mis à jour. Connectez-vous à votre "
@@ -90,6 +99,34 @@ def alert(session: Session, case: Case) -> int:
                      url=get_settings().public_url + "/")
         queue_email(session, OutboxMessage, to=rule.party.email, subject=subject, body_text=body, locale=rule.locale)
     return len(sent)
+
+
+def _wait_for_digest(session: Session, email: str, locale: str, case: Case) -> None:
+    pending = session.scalar(select(PendingAlert).where(PendingAlert.email == email, PendingAlert.case_id == case.id))
+    if pending is None:
+        session.add(PendingAlert(email=email, locale=locale, case_id=case.id))
+    else:
+        pending.locale = locale
+
+
+def send_digests(session: Session) -> int:
+    """The daily digest: one email per address listing its cases updated since the last one."""
+    by_address: dict[str, list[PendingAlert]] = {}
+    for pending in session.scalars(select(PendingAlert).options(joinedload(PendingAlert.case))
+                                   .order_by(PendingAlert.created_at)):
+        by_address.setdefault(pending.email, []).append(pending)
+    for email, rows in by_address.items():
+        locale = rows[-1].locale
+        lines = "\n".join(f"- {row.case.reference} ({row.case.court_name})" for row in rows)
+        with force_locale(locale):
+            subject = _("Vos dossiers mis à jour aujourd'hui (%(count)s)", count=len(rows))
+            body = _("Bonjour,\n\nCes dossiers ont été mis à jour :\n%(lines)s\n\nConnectez-vous à votre espace "
+                     "personnel pour les consulter :\n%(url)s\n\nVous pouvez changer la fréquence de ces alertes "
+                     "dans vos paramètres.", lines=lines, url=get_settings().public_url + "/")
+        queue_email(session, OutboxMessage, to=email, subject=subject, body_text=body, locale=locale)
+        for row in rows:
+            session.delete(row)
+    return len(by_address)
 
 
 def send_reminders(session: Session, now: datetime | None = None) -> int:

@@ -114,7 +114,22 @@ class PersonSettings(Base):
     sub: Mapped[str] = mapped_column(String(128), primary_key=True)
     alerts: Mapped[bool] = mapped_column(Boolean, default=True)
     locale: Mapped[str] = mapped_column(String(8), default="fr")  # the language of alerts and reminders
+    digest: Mapped[str] = mapped_column(String(12), default="immediate")  # immediate | daily
     calendar_token_hash: Mapped[str | None] = mapped_column(String(64), unique=True)  # the subscription URL's secret
+
+
+class PendingAlert(Base):
+    """An update waiting for the daily digest of an address (one row per address and case)."""
+
+    __tablename__ = "pending_alerts"
+    __table_args__ = (UniqueConstraint("email", "case_id"),)
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
+    email: Mapped[str] = mapped_column(String(320))
+    locale: Mapped[str] = mapped_column(String(8), default="fr")
+    case_id: Mapped[str] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    case: Mapped[Case] = relationship()
 
 
 class HelpAnswer(Base):

@@ -398,8 +398,14 @@ def remember_locale(session: Session, sub: str, locale: str) -> None:
         settings.locale = locale
 
 
-def save_alert_choices(session: Session, sub: str, all_off: bool, cases_off: set[str]) -> None:
-    settings_of(session, sub).alerts = not all_off
+DIGESTS = ("immediate", "daily")
+
+
+def save_alert_choices(session: Session, sub: str, all_off: bool, cases_off: set[str],
+                       digest: str = "immediate") -> None:
+    settings = settings_of(session, sub)
+    settings.alerts = not all_off
+    settings.digest = digest if digest in DIGESTS else "immediate"
     for view in current_views(session, sub):
         view.alerts = view.id not in cases_off
 

@@ -235,7 +235,7 @@ def settings_page():
                         "audiences."), "success")
                 return redirect(url_for("justice.settings_page"))
             services.save_alert_choices(session, principal.sub, request.form.get("disable_all") == "yes",
-                                        set(request.form.getlist("case_off")))
+                                        set(request.form.getlist("case_off")), request.form.get("digest", "immediate"))
             flash(_("Vos paramètres sont enregistrés. Désactiver les alertes n'annule pas votre consentement à la "
                     "communication électronique ; les rappels d'audience par SMS continuent."), "success")
             return redirect(url_for("justice.settings_page"))

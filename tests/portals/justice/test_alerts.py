@@ -96,3 +96,26 @@ def test_a_cut_access_leaves_the_list_settings_and_contact_details(app):
     before = len(outbox(app, "email"))
     update(app, "RG 24/00014")
     assert len(outbox(app, "email")) == before, "a cut party is not alerted"
+
+
+def test_a_daily_digest_instead_of_one_email_per_update(app):
+    numbers = make_case(app, "RG 24/00016")
+    other = make_case(app, "RG 24/00017", parties=(("Demandeur", "DUBOIS", "Angela"),))
+    client = citizen(app)
+    add(client, app, next(iter(numbers.values())))
+    with app.app_context():
+        app.extensions["redis"].delete(*app.extensions["redis"].keys("justice:sms-sent:*"))
+    add(client, app, next(iter(other.values())))
+    client.post("/settings", data={"csrf_token": csrf_of(client, "/settings"), "digest": "daily"})
+    before = len(outbox(app, "email"))
+    for reference in ("RG 24/00016", "RG 24/00016", "RG 24/00017"):
+        update(app, reference)
+    assert len(outbox(app, "email")) == before, "no email per update for a daily digest"
+    with app.app_context(), app.extensions["db"].session() as session:
+        assert alerts.send_digests(session) == 1
+    digest = outbox(app, "email")[-1]
+    assert digest.recipient == "angela@example.org" and "(2)" in digest.subject
+    assert "RG 24/00016" in digest.body_text and "RG 24/00017" in digest.body_text
+    with app.app_context(), app.extensions["db"].session() as session:
+        assert alerts.send_digests(session) == 0, "each update is in one digest only"
+    assert 'value="daily" checked' in client.get("/settings").get_data(as_text=True)
