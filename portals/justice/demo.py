@@ -4,14 +4,14 @@ Idempotent: a second run finds the cases and adds nothing."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, time, timedelta
 
 from fpdf import FPDF
 from sqlalchemy import select
 
 from portals.justice import services
 from portals.justice.models import Case, Event, Party
-from shared.timeutil import utcnow
+from shared.timeutil import STRASBOURG, to_strasbourg, utcnow
 
 COURT_STRASBOURG = {"name": "Tribunal judiciaire de Strasbourg", "address": "19 avenue de la Paix, 67000 Strasbourg",
                     "phone": "03 88 75 27 27", "email": "tj-strasbourg@justice.example"}
@@ -49,6 +49,12 @@ CASES = [
 ]
 
 
+def court_time(now: datetime, days: int, kind: str) -> datetime:
+    """A court's working hour in Paris, ``days`` from now: hearings at 14:00, the rest at 10:00."""
+    day = to_strasbourg(now + timedelta(days=days)).date()
+    return datetime.combine(day, time(14 if kind == "hearing" else 10, 0), tzinfo=STRASBOURG)
+
+
 def pdf_bytes(title: str) -> bytes:
     pdf = FPDF()
     pdf.add_page()
@@ -82,7 +88,7 @@ def seed_demo() -> list[str]:
                         party.consent_at, party.identification_hash = now, services.number_hash(number)
                     session.add(party)
                 for kind, label, days, document_kind in events:
-                    session.add(Event(case_id=case.id, kind=kind, label=label, at=now + timedelta(days=days, hours=1),
+                    session.add(Event(case_id=case.id, kind=kind, label=label, at=court_time(now, days, kind),
                                       location=court["name"] if kind == "hearing" else "",
                                       document_kind=document_kind,
                                       document_pdf=pdf_bytes(f"{label} - {reference}") if document_kind else None))
