@@ -33,6 +33,9 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
 
     app.extensions["keyring"] = KeyRing(settings.keys_path / "idp")
     init_server(app)
+    from idp.services import browser
+
+    browser.init_app(app)
     register_blueprints(app)
     app.register_blueprint(Blueprint("idp_static", __name__, static_folder="static", static_url_path="/static"))
 

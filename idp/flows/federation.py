@@ -27,6 +27,7 @@ upstream ID token's ``acr`` is checked against it.
 
 from __future__ import annotations
 
+import hmac
 import json
 import logging
 from dataclasses import dataclass, field
@@ -88,6 +89,7 @@ class Flow:
     transaction: dict[str, Any]
     state: State = State.AWAITING_UPSTREAM
     data: dict[str, Any] = field(default_factory=dict)
+    browser: str = ""  # digest of the starting browser's binding secret (idp.services.browser)
 
     def transition(self, to: State) -> None:
         if to not in TRANSITIONS[self.state]:
@@ -120,8 +122,10 @@ def offered_providers(upstreams: dict[str, Upstream], acr: str | None) -> list[P
     return [d for d in (u.describe() for u in upstreams.values()) if d.can_give(acr)]
 
 
-def start(redis: Redis, upstream: Upstream, uid: str, acr: str | None, redirect_uri: str) -> str:
-    """Remember the round trip and return the upstream authorization URL."""
+def start(redis: Redis, upstream: Upstream, uid: str, acr: str | None, redirect_uri: str,
+          browser_binding: str) -> str:
+    """Remember the round trip, bound to the browser that makes it (``browser_binding``: the digest
+    of ``idp.services.browser``), and return the upstream authorization URL."""
     if not upstream.describe().can_give(acr):
         raise FederationFailed("provider_not_offered", upstream.key, uid, acr)
     transaction = new_transaction(upstream.key, redirect_uri, acr)
@@ -130,26 +134,40 @@ def start(redis: Redis, upstream: Upstream, uid: str, acr: str | None, redirect_
     except UpstreamError as error:
         raise FederationFailed(error.code, upstream.key, uid, acr, error.detail) from error
     flow = Flow(id=transaction.state, uid=uid, provider=upstream.key, required_acr=acr,
-                transaction=transaction.to_dict())
+                transaction=transaction.to_dict(), browser=browser_binding)
     redis.set(FLOW_PREFIX + flow.id, json.dumps(_dump(flow)), ex=FLOW_TTL)
     return url
 
 
 def _dump(flow: Flow) -> dict[str, Any]:
     return {"id": flow.id, "uid": flow.uid, "provider": flow.provider, "required_acr": flow.required_acr,
-            "transaction": flow.transaction, "state": flow.state.value, "data": flow.data}
+            "transaction": flow.transaction, "state": flow.state.value, "data": flow.data,
+            "browser": flow.browser}
 
 
 def _load(raw: str) -> Flow:
     data = json.loads(raw)
     return Flow(id=data["id"], uid=data["uid"], provider=data["provider"], required_acr=data["required_acr"],
-                transaction=data["transaction"], state=State(data["state"]), data=data.get("data", {}))
+                transaction=data["transaction"], state=State(data["state"]), data=data.get("data", {}),
+                browser=data.get("browser", ""))
 
 
-def submit(redis: Redis, db: Database, upstreams: dict[str, Upstream], params: dict[str, str]) -> Completed:
-    """Handle the upstream's return: validate everything, then link the identity to an account."""
+def _started_by(flow: Flow, browser_binding: str) -> bool:
+    return bool(flow.browser) and hmac.compare_digest(flow.browser, browser_binding)
+
+
+def submit(redis: Redis, db: Database, upstreams: dict[str, Upstream], params: dict[str, str],
+           browser_binding: str) -> Completed:
+    """Handle the upstream's return: validate everything, then link the identity to an account.
+    Only in the browser that went upstream: the ``state`` alone proves nothing."""
     state = params.get("state") or ""
-    raw = redis.getdel(FLOW_PREFIX + state) if state else None
+    key = FLOW_PREFIX + state
+    raw = redis.get(key) if state and len(state) <= 128 else None
+    if raw is None or not _started_by(_load(raw), browser_binding):
+        # unknown, or a callback URL opened in another browser than the one that went upstream
+        # (login CSRF, RFC 9700 §4.7): nothing is exchanged nor spent, nobody is signed in
+        raise FederationFailed("expired")
+    raw = redis.getdel(key)  # single use, in the browser it belongs to
     if raw is None:
         raise FederationFailed("expired")
     flow = _load(raw)

@@ -20,14 +20,21 @@ from shared.appkit import get_settings
 
 
 def _hint_claims(id_token_hint: str | None) -> dict | None:
-    """Our own ID token, signature checked; an expired one is still a valid hint."""
-    if not id_token_hint:
+    """An ID token this IdP issued to one of its clients, signature checked; an expired one is
+    still a valid hint. Our access and logout tokens are signed with the same keys: their
+    ``typ`` (at+jwt, logout+jwt) and their claims (client_id, scope, events) set them apart."""
+    if not id_token_hint or len(id_token_hint) > 8192:
         return None
     try:
-        claims = jwt.decode(id_token_hint, tokens.keyring().verification_keys(), algorithms=["RS256", "ES256"]).claims
-    except (JoseError, ValueError):
+        token = jwt.decode(id_token_hint, tokens.keyring().verification_keys(), algorithms=["RS256", "ES256"])
+    except (JoseError, ValueError, UnicodeError):
         return None
-    return claims if claims.get("iss") == get_settings().issuer else None
+    claims = token.claims
+    if token.header.get("typ", "JWT") != "JWT" or claims.get("iss") != get_settings().issuer:
+        return None
+    if any(name in claims for name in ("client_id", "scope", "events")) or not isinstance(claims.get("aud"), str):
+        return None
+    return claims if clients.get(claims["aud"]) is not None else None
 
 
 def _destination(params, hint: dict | None) -> str | None:
@@ -73,8 +80,8 @@ def handle():
 
         validate_csrf(request.form.get("csrf_token"))
         return _end_and_redirect(destination)
-    if hint is not None and (session is None or hint.get("sid") in (None, session.sid)):
-        return _end_and_redirect(destination)
+    if hint is not None and session is not None and hint.get("sid") == session.sid:
+        return _end_and_redirect(destination)  # the hint proves the request comes from this session's client
     if session is None:
         return redirect(destination or "/logged-out")
     return render_template("idp/logout_confirm.html", params=params)

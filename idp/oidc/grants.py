@@ -126,6 +126,9 @@ class AuthorizationCodeGrant(grants.AuthorizationCodeGrant):
         every later presentation, however close, finds the marker and revokes the grant."""
         redis = get_redis()
         key = f"idp:code:{digest(code)}"
+        peeked = redis.get(key)
+        if peeked and not peeked.startswith(USED_MARKER) and json.loads(peeked).get("client_id") != client.client_id:
+            return None  # another client's code: refused without spending it (its own client still can)
         gid = secrets.token_urlsafe(16)
         raw = redis.set(key, USED_MARKER + gid, ex=USED_CODE_MEMORY, get=True)
         if raw is None:  # never issued, or expired: keep no marker for it

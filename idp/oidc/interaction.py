@@ -4,6 +4,10 @@
 browser to ``/interaction/<uid>``. Whatever authenticates the user (password, federation, then
 post-login steps such as TOTP or the organisation choice) ends with ``resume_url(uid)``; no UI
 page ever reads ``redirect_uri`` (node-oidc-provider's interaction model).
+
+An Interaction belongs to the browser that started it (``idp.services.browser``): ``load`` finds
+it only from that browser, so its uid in a URL grants nothing elsewhere — neither its consent,
+nor its fresh authentication for ``prompt=login``/``max_age``.
 """
 
 from __future__ import annotations
@@ -14,6 +18,7 @@ import time
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from idp.services import browser
 from shared.appkit import get_redis, get_settings
 
 
@@ -27,6 +32,7 @@ class Interaction:
     authenticated_at: float | None = None  # set when a primary authentication succeeded here
     steps_done: list[str] = field(default_factory=list)
     data: dict[str, Any] = field(default_factory=dict)
+    browser: str = ""  # digest of the starting browser's binding secret
 
     @property
     def prompt(self) -> set[str]:
@@ -42,7 +48,8 @@ def _ttl() -> int:
 
 
 def create(client_id: str, params: dict[str, str]) -> Interaction:
-    interaction = Interaction(uid=secrets.token_urlsafe(24), client_id=client_id, params=params)
+    interaction = Interaction(uid=secrets.token_urlsafe(24), client_id=client_id, params=params,
+                              browser=browser.binding())
     save(interaction)
     return interaction
 
@@ -52,8 +59,12 @@ def save(interaction: Interaction) -> None:
 
 
 def load(uid: str) -> Interaction | None:
-    raw = get_redis().get(f"idp:interaction:{uid}")
-    return Interaction(**json.loads(raw)) if raw else None
+    """The interaction, when it was started by the browser making this request."""
+    raw = get_redis().get(f"idp:interaction:{uid}") if uid and len(uid) <= 64 else None
+    if not raw:
+        return None
+    interaction = Interaction(**json.loads(raw))
+    return interaction if browser.is_this_browser(interaction.browser) else None
 
 
 def delete(uid: str) -> None:

@@ -44,6 +44,7 @@ LOGOUT_HOOKS: list[Callable] = []
 
 
 def after_session_ended(session) -> None:
+    tokens.revoke_session(session.sid)  # its access tokens, including those without a refresh token
     with get_db().session() as db:
         families = set(db.scalars(select(RefreshToken.family_id).where(RefreshToken.sid == session.sid)))
         db.execute(update(RefreshToken).where(RefreshToken.sid == session.sid, RefreshToken.revoked_at.is_(None))

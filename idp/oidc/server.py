@@ -105,6 +105,11 @@ class AuthorizationRequest:
         return set(self.params.get("prompt", "").split())
 
     @property
+    def scopes(self) -> list[str]:
+        """What the code will carry: the requested scopes the client may obtain for a person."""
+        return granted_scopes(self.client, self.params.get("scope"), "authorization_code")
+
+    @property
     def requested_acr(self) -> list[str]:
         requested = self.params.get("acr_values", "").split()
         default = self.client.policy.get("default_acr")
@@ -145,7 +150,10 @@ def _grant_for(oauth_request: OAuth2Request, params: dict[str, str]) -> Authoriz
     except ValueError as error:  # Authlib will not echo a value holding '"' or '\\' in its error text
         raise InvalidRequestError("Invalid 'response_type' parameter") from error
     grant.validate_no_multiple_request_parameter(oauth_request)
-    redirect_uri = grant.validate_authorization_request()
+    try:
+        redirect_uri = grant.validate_authorization_request()
+    except ValueError as error:  # Authlib cannot word an error holding '"', '\\' or non-ASCII (a redirect_uri)
+        raise InvalidRequestError("Invalid 'redirect_uri' parameter") from error
     request = AuthorizationRequest(grant, redirect_uri, params)
     for check in AUTHORIZE_CHECKS:
         check(request)

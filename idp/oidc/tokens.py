@@ -71,8 +71,21 @@ def revoke_grant(gid: str) -> None:
     get_redis().set(f"idp:revoked-grant:{gid}", "1", ex=lifetime("access_token", 600) + 120)
 
 
+def revoke_session(sid: str) -> None:
+    """Every access token issued under this IdP session stops working (sign-out), refresh token or not."""
+    get_redis().set(f"idp:revoked-sid:{sid}", "1", ex=lifetime("access_token", 600) + 120)
+
+
 def grant_revoked(gid: str | None) -> bool:
     return bool(gid) and bool(get_redis().exists(f"idp:revoked-grant:{gid}"))
+
+
+def revoked(claims: dict[str, Any]) -> bool:
+    """The token's grant or its session was revoked (one round trip for both marks)."""
+    keys = [f"idp:revoked-grant:{claims['gid']}"] if claims.get("gid") else []
+    if claims.get("sid"):
+        keys.append(f"idp:revoked-sid:{claims['sid']}")
+    return bool(keys) and bool(get_redis().exists(*keys))
 
 
 def decode_access_token(token: str) -> dict[str, Any] | None:
@@ -90,6 +103,6 @@ def decode_access_token(token: str) -> dict[str, Any] | None:
     now = time.time()
     if claims.get("iss") != get_settings().issuer or not isinstance(claims.get("exp"), int) or claims["exp"] < now:
         return None
-    if grant_revoked(claims.get("gid")):
+    if revoked(claims):
         return None
     return claims

@@ -13,6 +13,7 @@ from flask_babel import gettext as _
 
 from idp.flows import federation as flow
 from idp.oidc.logout import LOGOUT_HOOKS
+from idp.services import browser
 from idp.upstream.registry import get_upstream, get_upstreams
 from shared.appkit import get_db, get_redis, get_settings
 
@@ -95,7 +96,7 @@ def start(provider: str):
         abort(404)
     acr = interaction.required_acr
     try:
-        return redirect(flow.start(get_redis(), upstream, uid, acr, callback_uri()))
+        return redirect(flow.start(get_redis(), upstream, uid, acr, callback_uri(), browser.binding()))
     except flow.FederationFailed as failure:
         return render_failure(failure)
 
@@ -103,7 +104,7 @@ def start(provider: str):
 @bp.get("/federation/callback")
 def callback():
     try:
-        done = flow.submit(get_redis(), get_db(), get_upstreams(), request.args.to_dict())
+        done = flow.submit(get_redis(), get_db(), get_upstreams(), request.args.to_dict(), browser.binding())
     except flow.FederationFailed as failure:
         flow.record_event("federation_refused", None, provider=failure.provider, code=failure.code)
         return render_failure(failure)

@@ -87,22 +87,26 @@ def consent(uid: str):
     client = clients.get(interaction.client_id)
     if session is None or client is None:
         return redirect(url_for("login.identifier", uid=uid))
+    from authlib.oauth2 import OAuth2Error
+
+    from idp.oidc import server as oidc
+
+    try:
+        request_ = oidc.validate_params(interaction.params)
+    except OAuth2Error as error:  # the client changed meanwhile (redirect URI removed, disabled)
+        return render_template("idp/authorize_error.html", error=error.error, description=error.description), 400
     if request.method == "POST":
         if request.form.get("decision") == "allow":
-            consents.grant(session.account_id, client, interaction.params.get("scope", ""))
-            interaction.data["consented"] = True
+            consents.grant(session.account_id, client, request_.scopes)
+            interaction.data["consented_by"] = session.account_id
             interactions.save(interaction)
             return redirect(interactions.resume_url(uid))
-        from idp.oidc import server as oidc
-
         interactions.delete(uid)
-        request_ = oidc.validate_params(interaction.params)
         from idp.web.oidc import _oauth_error
 
         return oidc.error_redirect(_oauth_error("access_denied"), request_.redirect_uri,
                                    interaction.params.get("state"))
-    return render_template("idp/consent.html", uid=uid, client=client,
-                           scopes=interaction.params.get("scope", "").split())
+    return render_template("idp/consent.html", uid=uid, client=client, scopes=request_.scopes)
 
 
 @bp.get("/")

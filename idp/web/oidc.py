@@ -113,12 +113,14 @@ def _start_interaction(request_: oidc.AuthorizationRequest):
 def _finish(request_: oidc.AuthorizationRequest, session, interaction=None):
     """The user is authenticated: check consent, then issue the code."""
     prompt = request_.prompt
-    if "none" in prompt and not consents.has_consent(session.account_id, request_.client):
+    consented = consents.has_consent(session.account_id, request_.client, request_.scopes)
+    if "none" in prompt and not consented:
         return oidc.error_redirect(_oauth_error("consent_required"), request_.redirect_uri, request_.params.get("state"))
-    if not consents.has_consent(session.account_id, request_.client) or "consent" in prompt:
+    if not consented or "consent" in prompt:
         if interaction is None:
             interaction = interactions.create(request_.client.client_id, request_.params)
-        if not interaction.data.get("consented"):
+        # the decision taken in this browser, by this account, on this page: nothing else counts
+        if interaction.data.get("consented_by") != session.account_id:
             return redirect(f"/interaction/{interaction.uid}/consent")
     account = accounts.get(session.account_id)
     sessions.touch_client(session, request_.client.client_id)

@@ -132,3 +132,26 @@ def test_the_named_clients_reach_their_own_api_only(stack):
     answer = requests.post(f"{idp.url}/token", auth=(client_id, secret),
                            data={"grant_type": "client_credentials", "scope": "court_feed provisioning openid"})
     assert answer.json()["scope"] == "court_feed"
+
+
+@pytest.mark.parametrize("redirect_uri", ['http://rp.example/cb"', "http://rp.example/cb\\", "http://rp.example/é"])
+def test_an_unworded_redirect_uri_is_a_clear_400(stack, redirect_uri):
+    """Issue 15 §9: Authlib cannot put these characters in its error text; the answer is our page."""
+    idp, _justice = stack
+    client_id, _secret = make_client(idp.app, [REDIRECT])
+    answer = requests.get(f"{idp.url}/authorize", params={"response_type": "code", "client_id": client_id,
+                                                          "redirect_uri": redirect_uri, "scope": "openid"})
+    assert answer.status_code == 400 and "redirect_uri" in answer.text
+
+
+def test_a_code_presented_by_another_client_is_not_spent(stack):
+    """Issue 15 §9: another client (the attacker's, holding a code that leaked from a victim's
+    redirect) presents it: refused, and the code still works for the client it was issued to."""
+    idp, _justice = stack
+    client_id, secret = make_client(idp.app, [REDIRECT], scope="openid", first_party=True)
+    other_id, other_secret = make_client(idp.app, [REDIRECT], scope="openid", first_party=True)
+    code, verifier = code_after_sign_in(idp, client_id, REDIRECT, "mallory@example.org", PASSWORD, "openid")
+    stolen = requests.post(f"{idp.url}/token", auth=(other_id, other_secret), data={
+        "grant_type": "authorization_code", "code": code, "redirect_uri": REDIRECT, "code_verifier": verifier})
+    assert stolen.status_code == 400 and stolen.json()["error"] == "invalid_grant"
+    assert "access_token" in exchange_code_for_tests(idp.url, client_id, secret, code, verifier, REDIRECT)

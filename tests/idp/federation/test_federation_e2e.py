@@ -188,3 +188,18 @@ def test_code_injection_a_code_of_another_round_trip_is_refused(fed):
     # the state itself was single use: the genuine answer is refused afterwards as well
     again = victim.get(f"{fed['idp'].url}/federation/callback?{urlencode(at_victim)}", allow_redirects=False)
     assert again.status_code >= 400
+
+
+def test_login_csrf_an_unused_callback_opened_by_the_victim_signs_nobody_in(fed):
+    """Finding 5 (docs/threat-model.md): the attacker stops his own round trip at the redirect back to
+    our callback and makes the victim's browser open it. She must not be signed in as him (she would
+    then add her own court case to his space); the round trip belongs to the browser that started it."""
+    attacker, at_attacker = upstream_answer(fed, "impots", "2345678901234", "Sandbox-Impots-2")
+    callback = f"{fed['idp'].url}/federation/callback?{urlencode(at_attacker)}"
+    victim = Browser()
+    answer = victim.get(callback, allow_redirects=False)
+    assert answer.status_code >= 400 and "idp_sid" not in victim.http.cookies
+    assert "/authorize/resume/" not in answer.headers.get("Location", "")
+    # nothing was exchanged nor spent in her browser: the round trip is still whole in his own
+    mine = attacker.get(callback, allow_redirects=False)
+    assert mine.status_code == 302 and "idp_sid" in attacker.http.cookies

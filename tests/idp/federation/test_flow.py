@@ -15,6 +15,7 @@ from shared.storage import Database, make_redis
 from .helpers import Browser, live_sandbox, query
 
 REDIRECT = "http://idp.test/federation/callback"
+BROWSER = "digest-of-the-browser-binding"
 
 
 @pytest.mark.parametrize("acr_values,default,expected", [
@@ -60,17 +61,17 @@ def test_round_trip_is_single_use(db):
                                              "client_secret_env": "NOPE_UNSET", "scopes": ["openid", "profile",
                                                                                            "email", "birth"]}})
         upstreams = {"ameli": OIDCUpstream(replace(configs["ameli"], client_secret="s"))}
-        authorize = flow.start(redis, upstreams["ameli"], "uid-1", "eidas1", REDIRECT)
+        authorize = flow.start(redis, upstreams["ameli"], "uid-1", "eidas1", REDIRECT, BROWSER)
         browser = Browser()
         page = browser.get(authorize)
         back = browser.submit(page, {"login": "2620875107001", "password": "Sandbox-Ameli-1"}, "/login",
                               ("action", "login"), follow=False)
         params = query(back.headers["Location"])
-        done = flow.submit(redis, db, upstreams, params)
+        done = flow.submit(redis, db, upstreams, params, BROWSER)
         assert done.uid == "uid-1" and done.acr == "eidas1" and done.amr[0] == "fed"
         assert done.upstream_session["id_token"] and done.upstream_session["provider"] == "ameli"
         with pytest.raises(flow.FederationFailed) as replay:
-            flow.submit(redis, db, upstreams, params)
+            flow.submit(redis, db, upstreams, params, BROWSER)
         assert replay.value.code == "expired"
 
 
@@ -82,7 +83,7 @@ def test_each_round_trip_has_its_own_state_nonce_and_pkce_challenge():
         configs = parse_providers({"ameli": {"issuer": url, "client_id": "civic-idp", "display_name": "ameli.fr",
                                              "client_secret_env": "NOPE_UNSET", "scopes": ["openid"]}})
         upstream = OIDCUpstream(replace(configs["ameli"], client_secret="s"))
-        first, second = (query(flow.start(redis, upstream, "uid-1", "eidas1", REDIRECT)) for _ in range(2))
+        first, second = (query(flow.start(redis, upstream, "uid-1", "eidas1", REDIRECT, BROWSER)) for _ in range(2))
     for name in ("state", "nonce", "code_challenge"):
         assert first[name] and second[name] and first[name] != second[name], name
     assert first["code_challenge_method"] == second["code_challenge_method"] == "S256"

@@ -538,8 +538,9 @@ def test_an_address_registered_by_someone_else_is_taken_back_by_its_owner(idp, d
     her own password; the attacker's password opens nothing, before or after."""
     email = unique_email("prehijack")
     attacker_password = "Attacker-Passe-2026"
-    post_form(requests.Session(), f"{idp.url}/registration", email=email, password=attacker_password,
-              password_confirm=attacker_password, terms="yes")  # a password posted anyway is ignored
+    squatted = post_form(requests.Session(), f"{idp.url}/registration", email=email, password=attacker_password,
+                         password_confirm=attacker_password, terms="yes")  # a password posted anyway is ignored
+    assert squatted.status_code == 200, squatted.text
     assert account_row(idp, email).password_hash is None
     assert sign_in_page_answer(idp, email, attacker_password).status_code == 400
     headers = {"Authorization": f"Bearer {client_token(idp, portal_client)}"}
@@ -569,3 +570,37 @@ def test_an_invitation_resets_what_another_registration_left_on_the_pending_acco
                   json={"email": email, "locale": "en", "given_name": "Ada", "family_name": "LOVELACE"})
     row = account_row(idp, email)
     assert (row.given_name, row.family_name, row.password_hash) == ("Ada", "LOVELACE", None)
+
+
+def test_registration_costs_the_same_work_for_a_taken_and_a_free_address(idp, devinbox, monkeypatch):
+    """Issue 15 §4, enumeration by timing: argon2 ran only for new addresses (about 25 ms apart, the
+    two timing sets never overlapped). Counted, not timed: no argon2id hash on either path, the
+    same answer on both, on the IdP's registration and on the organisations' one."""
+    from argon2 import PasswordHasher
+
+    hashed: list[str] = []
+    real_hash = PasswordHasher.hash
+    monkeypatch.setattr(PasswordHasher, "hash", lambda self, password, **kw: (
+        hashed.append(password), real_hash(self, password, **kw))[1])
+    taken = unique_email("timing-taken")
+    make_user(idp.app, taken, GOOD)
+    hashed.clear()
+
+    def register(email: str) -> tuple[int, str, int]:
+        before = len(hashed)
+        response = post_form(requests.Session(), f"{idp.url}/registration", email=email, terms="yes")
+        return response.status_code, response.text.replace(email, "EMAIL"), len(hashed) - before
+
+    def join(email: str, siren: str) -> tuple[int, int]:
+        before = len(hashed)
+        response = post_form(requests.Session(), f"{idp.url}/organisations/inscription", role="administrator",
+                             organisation_id="new", org_name="Mairie", org_kind="commune", org_siren=siren,
+                             org_address_line="1 place de la Mairie", org_postcode="68160", org_city="Lièpvre",
+                             legal_rep_name="Anne FAURE", legal_rep_title="Madame la Maire", given_name="Ada",
+                             family_name="LOVELACE", email=email, terms="on")
+        return response.status_code, len(hashed) - before
+
+    taken_answer, free_answer = register(taken), register(unique_email("timing-free"))
+    assert taken_answer[0] == free_answer[0] == 200
+    assert taken_answer[2] == free_answer[2] == 0
+    assert join(taken, "216801801") == join(unique_email("timing-org"), "216801802") == (200, 0)
