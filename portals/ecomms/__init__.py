@@ -63,7 +63,8 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     def staged_expiry() -> None:
         services.sweep_staged()  # staged files whose hour is up, and their places in the quotas
 
-    start_periodic(app, "staged-expiry", 60, staged_expiry)
+    start_periodic(app, "staged-expiry", float(settings.section("uploads").get("staged_sweep_seconds", 60)),
+                   staged_expiry)
 
     @app.teardown_request
     def discard_unpublished(_error=None):

@@ -133,7 +133,11 @@ def accept(incoming: Incoming) -> Incoming:
     return incoming
 
 
-UPLOAD_TTL = 3600  # a staged file waits this long for "Envoyer", then is deleted
+UPLOAD_TTL = 3600  # a staged file waits this long for "Envoyer", then is deleted ([uploads] staged_seconds)
+
+
+def upload_ttl() -> int:
+    return int(get_settings().section("uploads").get("staged_seconds", UPLOAD_TTL))
 
 
 def upload_quotas() -> quotas.Quotas:
@@ -155,7 +159,7 @@ def stage_upload(principal: Principal, application: Application, name: str, stre
     redis = get_redis()
     try:
         quotas.reserve_staged(redis, upload_quotas(), principal.sub, quota_application, upload_id,
-                              declared_length or storage.MAX_BYTES, temp.path.name, UPLOAD_TTL)
+                              declared_length or storage.MAX_BYTES, temp.path.name, upload_ttl())
     except quotas.QuotaReached as reached:
         temp.discard()
         raise _quota_refusal(reached) from None
@@ -166,10 +170,10 @@ def stage_upload(principal: Principal, application: Application, name: str, stre
         temp.discard()
         quotas.release_staged(redis, principal.sub, quota_application, upload_id)
         raise
-    quotas.settle_staged(redis, principal.sub, quota_application, upload_id, item.size, UPLOAD_TTL)
+    quotas.settle_staged(redis, principal.sub, quota_application, upload_id, item.size, upload_ttl())
     redis.set(f"ecomms:upload:{upload_id}", json.dumps({
         "sub": principal.sub, "application_id": application.id, "name": name, "sha256": item.sha256,
-        "size": item.size, "temp": temp.path.name}), ex=UPLOAD_TTL)
+        "size": item.size, "temp": temp.path.name}), ex=upload_ttl())
     return upload_id, item
 
 

@@ -175,6 +175,24 @@ def test_a_staged_file_is_deleted_when_its_hour_is_up(small_quotas_app):
     assert sent.status_code == 400 and "plus disponible" in sent.get_data(as_text=True)
 
 
+def test_the_running_portal_deletes_a_staged_file_once_its_time_is_up(tmp_path):
+    """The sweep as the portal runs it (its periodic job), with an expiry of one second."""
+    url = f"sqlite:///{tmp_path / 'ecomms.db'}"
+    upgrade_database(url)
+    app = create_app({"database_url": url, "instance_path": tmp_path, "_quiet": True,
+                      "raw": {"uploads": {"staged_seconds": 1, "staged_sweep_seconds": 0.2}}})
+    with app.extensions["db"].session() as session:
+        session.add(Application(id="app-1", number="123/16", title="A c. B", applicant_email="a@example.org",
+                                applicant_sub="applicant-1", created_by="registry"))
+    client = client_of(app)
+    assert stage(client, csrf_of(client, SEND)).status_code == 201
+    assert any(name.startswith(".upload-") for name in stored_files(app))
+    deadline = time.monotonic() + 10
+    while stored_files(app) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert stored_files(app) == [], "the staged file outlived its expiry"
+
+
 def test_a_staged_file_cannot_be_sent_twice(small_quotas_app):
     client = client_of(small_quotas_app)
     token = csrf_of(client, SEND)
