@@ -78,7 +78,7 @@ def first_run(tmp_path: Path) -> tuple[list[str], list[tuple[str, str]]]:
     done = subprocess.run([sys.executable, "-c", FIRST_RUN], cwd=REPO, env=env, capture_output=True, text=True,
                           timeout=300)
     assert done.returncode == 0, done.stderr[-3000:]
-    chmods = json.loads(done.stdout.strip().splitlines()[-1])
+    chmods = [p for p in json.loads(done.stdout.strip().splitlines()[-1]) if p.startswith(str(tmp_path))]
     open_to_others = []
     for top in (tmp_path / "instance", tmp_path / "keys"):
         for path in [top, *top.rglob("*")]:
