@@ -93,7 +93,19 @@ def test_citizen_journey_through_two_providers(stack, chromium, tmp_path):
     page = chromium.new_context(locale="fr-FR", accept_downloads=True).new_page()
     sign_in(page, portal.url, "impots", "1234567890123", "Sandbox-Impots-1")
     assert "Votre espace personnel est vide" in page.content()
-    add_case(page, devinbox, numbers["RG 24/00001"], "+33612340000", 1)
+    # asking a new code too soon keeps the code field, says how long to wait and counts down
+    page.get_by_role("link", name="Ajouter un dossier").first.click()
+    page.get_by_label("Numéro d'identification").fill(numbers["RG 24/00001"])
+    page.get_by_role("button", name="Obtenir le code par SMS").click()
+    first = re.search(r"est (\d{6})", devinbox.wait_for("+33612340000", count=1, channel="sms")[0]["text"]).group(1)
+    page.get_by_role("button", name="Recevoir un nouveau code").click()
+    wait = page.locator("#resend-wait")
+    shown = wait.inner_text()
+    assert "Vous pourrez demander un nouveau code dans" in shown and page.get_by_label("Code reçu par SMS").is_visible()
+    page.wait_for_function("([el, text]) => el.textContent !== text", arg=[wait.element_handle(), shown])
+    page.get_by_label("Code reçu par SMS").fill(first)
+    page.get_by_role("button", name="Valider").click()
+    page.get_by_text("Ce dossier vient d'être ajouté à votre compte.").wait_for()
     add_case(page, devinbox, numbers["RG 24/00002"], "+33612340000", 2)
     assert page.content().count("Divorce — RG 24/0000") == 2
 
