@@ -32,10 +32,9 @@ from flask_babel import gettext as _
 
 from idp.flows.steps import POST_LOGIN_STEPS
 from idp.oidc import interaction as interactions
-from idp.services import accounts, audit, sessions, throttle
+from idp.services import accounts, audit, devices, sessions, throttle
 from shared.web import safe_local_path
 
-THROTTLE_SCOPE = "password"
 INTERNAL = ""  # the client id of interactions started at the IdP itself (account page), not by a client
 IDENTIFIER_MAX_LENGTH = 320
 
@@ -86,16 +85,17 @@ def inactive_account_message(account) -> str:
 
 def submit_password(uid: str, identifier: str, password: str):
     """Check the password; return the account, or raise LoginRefused with a non-enumerating message."""
-    ip = request.remote_addr or "unknown"
-    wait = throttle.wait_seconds(THROTTLE_SCOPE, f"id:{identifier}", f"ip:{ip}")
-    if wait:
-        raise LoginRefused(_("Trop de tentatives. Réessayez dans %(seconds)s secondes.", seconds=wait), 429)
     account = accounts.find_by_identifier(identifier)
+    # counted per account and client (known device, else address): strangers never hold the owner back
+    client = (account.id if account else f"unknown:{identifier.strip().lower()}",
+              devices.known_device(account.id if account else None), request.remote_addr or "unknown")
+    if wait := throttle.sign_in_wait(*client):
+        raise LoginRefused(_("Trop de tentatives. Réessayez dans %(seconds)s secondes.", seconds=wait), 429)
     if not accounts.check_password(account, password):
-        throttle.failure(THROTTLE_SCOPE, f"id:{identifier}", f"ip:{ip}")
+        throttle.sign_in_failed(*client)
         audit.record("sign_in_failed", account.id if account else None, identifier=identifier[:100])
         raise LoginRefused(_("Identifiant ou mot de passe incorrect."))
-    throttle.success(THROTTLE_SCOPE, f"id:{identifier}")
+    throttle.sign_in_succeeded(*client)
     if account.status != "active":
         audit.record("sign_in_refused_inactive", account.id, status=account.status)
         raise LoginRefused(inactive_account_message(account), 403)

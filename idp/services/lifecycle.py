@@ -20,7 +20,7 @@ from sqlalchemy import func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from idp.services import audit, sessions, text_fields
+from idp.services import audit, rate_limits, sessions, text_fields
 from idp.services.accounts import normalise_email
 from idp.services.passwords import hash_password, unmet_rules, verify_password
 from idp.storage.sql.lifecycle import AccountLink
@@ -372,22 +372,32 @@ RECOVERY_WORKERS = 2
 _executor = ThreadPoolExecutor(max_workers=RECOVERY_WORKERS, thread_name_prefix="recovery")
 
 
+class RecoveryThrottled(Exception):
+    """This address was asked for too often lately: ``seconds`` until it can be asked for again."""
+
+    def __init__(self, seconds: int):
+        super().__init__(seconds)
+        self.seconds = seconds
+
+
+RECOVERY_PER_EMAIL = "3 per hour"
+
+
 def request_recovery(email: str, locale: str) -> None:
     """Hand the request to a background worker and return at once: the answer and its timing are
-    the same whether or not the address has an account."""
+    the same whether or not the address has an account. One address is not flooded with emails:
+    past the limit the requester is told to wait (RecoveryThrottled) — never a silent drop; the
+    count is the same for every address, with or without an account, so it tells nothing."""
+    email = normalise_email(email)
+    limit = rate_limits.configured("recovery_per_email", RECOVERY_PER_EMAIL)
+    if wait := rate_limits.hit(limit, "recovery-email", hashlib.sha256(email.encode()).hexdigest()):
+        raise RecoveryThrottled(wait)
     app = current_app._get_current_object()
-    _executor.submit(_recovery_job, app, normalise_email(email), locale)
+    _executor.submit(_recovery_job, app, email, locale)
 
 
 def _recovery_job(app: Flask, email: str, locale: str) -> None:
-    from idp.services import throttle
-
     with app.app_context():
-        # one address is not flooded with emails; checked here, after the answer, so that the
-        # answer's timing does not tell whether this address was asked for lately
-        if throttle.wait_seconds("recovery", f"id:{email}"):
-            return
-        throttle.failure("recovery", f"id:{email}")
         process_recovery(email, locale)
 
 

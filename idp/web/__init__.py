@@ -6,6 +6,8 @@ from importlib import import_module
 
 from flask import Flask
 
+from idp.web.limits import init_limits
+
 # "module:attribute" of every blueprint; an area appends one line when it lands.
 BLUEPRINTS: list[str] = [
     "idp.web.oidc:bp",
@@ -22,3 +24,4 @@ def register_blueprints(app: Flask) -> None:
     for path in BLUEPRINTS:
         module_name, attribute = path.split(":")
         app.register_blueprint(getattr(import_module(module_name), attribute))
+    init_limits(app)  # per-route limits, applied to the registered views

@@ -12,9 +12,10 @@ from flask_babel import lazy_gettext as _l
 from idp.flows import login as login_flow
 from idp.flows.mfa import SECOND_FACTOR_AMR, is_complete
 from idp.oidc import interaction as interactions
-from idp.services import accounts, audit, clients, lifecycle, mfa, sessions, throttle
+from idp.services import accounts, audit, clients, devices, lifecycle, mfa, sessions, throttle
 from idp.services.lifecycle import LinkProblem, Problems
 from idp.services.passwords import RULES
+from idp.web.limits import wait_text
 from shared.i18n import select_locale
 
 bp = Blueprint("account", __name__)
@@ -160,19 +161,23 @@ def resend_activation():
 
 @bp.route("/recovery", methods=["GET", "POST"])
 def recovery():
-    errors = {}
+    errors, status = {}, 400
     if request.method == "POST":
         email = request.form.get("email", "").strip()
         if not lifecycle.valid_email(email):
             errors["email"] = str(MESSAGES[("email", "invalid")])
-        elif wait := throttled_by_address("recovery"):
-            errors["email"] = _("Trop de demandes. Réessayez dans %(seconds)s secondes.", seconds=wait)
-        else:
-            throttle.failure("recovery", f"ip:{request.remote_addr}")
-            lifecycle.request_recovery(email, select_locale())  # the per-address limit applies in the job
-            return render_template("idp/account/check_mail.html", email=email, purpose="recovery")
+        else:  # requests per network address: idp.web.limits (Flask-Limiter)
+            try:
+                lifecycle.request_recovery(email, select_locale())
+            except lifecycle.RecoveryThrottled as throttled:
+                errors["email"] = _("Une demande a déjà été faite récemment pour cette adresse. Si elle correspond "
+                                    "à un compte, le message est parti : vérifiez votre boîte de réception et vos "
+                                    "courriers indésirables.") + " " + wait_text(throttled.seconds)
+                status = 429
+            else:
+                return render_template("idp/account/check_mail.html", email=email, purpose="recovery")
     return render_template("idp/account/recovery.html", errors=errors,
-                           interaction=request.args.get("interaction", "")), (400 if errors else 200)
+                           interaction=request.args.get("interaction", "")), (status if errors else 200)
 
 
 @bp.route("/recovery/<token>", methods=["GET", "POST"])
@@ -184,7 +189,8 @@ def reset(token: str):
     errors = {}
     if request.method == "POST":
         try:
-            lifecycle.reset_password(token, request.form.get("password", ""), request.form.get("password_confirm", ""))
+            account = lifecycle.reset_password(token, request.form.get("password", ""),
+                                               request.form.get("password_confirm", ""))
         except Problems as problems:
             errors = words(problems)
         except LinkProblem as problem:
@@ -192,6 +198,7 @@ def reset(token: str):
         else:
             response = Response(render_template("idp/account/reset_done.html"))
             sessions.clear_cookie(response)
+            devices.remember(response, account.id)  # the reset link proved the address: a known device
             return response
     return render_template("idp/account/reset.html", token=token, errors=errors,
                            **rules_context()), (400 if errors else 200)

@@ -7,7 +7,7 @@ from flask import Blueprint, abort, redirect, render_template, request, url_for
 from idp.flows import login as flow
 from idp.flows.mfa import is_complete
 from idp.oidc import interaction as interactions
-from idp.services import accounts, clients, consents, sessions
+from idp.services import accounts, clients, consents, devices, sessions
 from shared.web import safe_local_path
 
 bp = Blueprint("login", __name__)
@@ -70,7 +70,9 @@ def password(uid: str):
         except flow.LoginRefused as refusal:
             errors["password"], status = refusal.message, refusal.status
         else:
-            return flow.complete_authentication(uid, account.id, ["pwd"])
+            response = flow.complete_authentication(uid, account.id, ["pwd"])
+            devices.remember(response, account.id)  # this browser proved the password: a known device
+            return response
     return render_template("idp/login_password.html", uid=uid, identifier=interaction.identifier,
                            client_name=_client_name(interaction), errors=errors), status
 

@@ -245,13 +245,16 @@ def test_recovery_answers_the_same_for_known_and_unknown_addresses(idp, devinbox
 
 def test_recovery_takes_the_same_time_for_known_and_unknown_addresses(idp):
     """The account lookup and the email happen after the answer, so their cost cannot show."""
-    known = unique_email("timing")
-    make_user(idp.app, known, GOOD)
+    known = [unique_email("timing") for _ in range(8)]  # one each round: an address is asked for 3 times an hour
+    for email in known:
+        make_user(idp.app, email, GOOD)
     http = requests.Session()
     token = csrf_token(http.get(f"{idp.url}/recovery").text)
     timings: dict[str, list[float]] = {"known": [], "unknown": []}
-    for _ in range(8):
-        for label, email in (("known", known), ("unknown", unique_email("nobody"))):
+    for round_ in range(8):
+        pair = [("known", known[round_]), ("unknown", unique_email("nobody"))]
+        # alternate who goes first: the request after a known address's competes with its background job
+        for label, email in (pair if round_ % 2 else pair[::-1]):
             start = time.perf_counter()
             answer = http.post(f"{idp.url}/recovery", data={"csrf_token": token, "email": email})
             timings[label].append(time.perf_counter() - start)

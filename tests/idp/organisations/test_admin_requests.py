@@ -9,18 +9,28 @@ from datetime import timedelta
 
 import pytest
 
+import idp
 from idp.services import organisations as orgs
 from idp.storage.sql.organisations import AdminRequest, Membership, OrganisationStore
 from idp.storage.sql.outbox import OutboxMessage
 from shared.timeutil import utcnow
 from tests.idp.organisations.conftest import CODE_URL, make_person, org_data
-from tests.idp.organisations.test_pages import app, csrf, sign_in, text  # noqa: F401 (fixture)
+from tests.idp.organisations.test_pages import csrf, sign_in, text
 
 PERIOD = orgs.LetterLimits().period
 
 
 @pytest.fixture
-def town(app):  # noqa: F811
+def app(tmp_sqlite_url):
+    idp.upgrade_database(tmp_sqlite_url)
+    app = idp.create_app({"database_url": tmp_sqlite_url, "_quiet": True})
+    app.config.update(TESTING=True)
+    yield app
+    app.extensions["db"].dispose()
+
+
+@pytest.fixture
+def town(app):
     """A town hall whose first candidate, Anne (activated), has asked: one letter is out."""
     with app.extensions["db"].session() as session:
         store = OrganisationStore(session)
