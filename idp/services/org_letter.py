@@ -15,7 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from idp.services import text_fields
+from idp.services.text_fields import one_line
 from idp.storage.sql.models import Account
 from idp.storage.sql.organisations import AdminRequest, Organisation, OrganisationStore
 from shared.timeutil import as_utc, to_strasbourg
@@ -35,15 +35,6 @@ class Letter:
     codes: tuple[str, str]
     code_entry_url: str
     others: list[AdminRequest] = field(default_factory=list)  # other requests still pending for this organisation
-
-
-def one_line(value: str | None, name: str | None = None) -> str:
-    """``value`` as one line: every forbidden character (controls, separators, invisible formatting)
-    becomes a space, runs of spaces one, and the field's length bound applies."""
-    value = "".join(" " if text_fields.has_forbidden(c) else c for c in text_fields.clean(value))
-    value = " ".join(value.split())
-    bound = text_fields.LIMITS.get(name or "", 200)
-    return value if len(value) <= bound else value[: bound - 1] + "…"
 
 
 def date_fr(moment: datetime) -> str:

@@ -91,3 +91,13 @@ def require(**values: str | None) -> dict[str, str | None]:
 
 def limit(name: str) -> int:
     return LIMITS[name]
+
+
+def one_line(value: str | None, name: str | None = None) -> str:
+    """``value`` made one line, for text we show but did not take from a form (an upstream
+    provider's claims, rows written before these rules): every forbidden character becomes a
+    space, runs of spaces one, and the field's length bound applies."""
+    value = "".join(" " if has_forbidden(c) else c for c in clean(value))
+    value = " ".join(value.split())
+    bound = LIMITS.get(name or "", 200)
+    return value if len(value) <= bound else value[: bound - 1] + "…"

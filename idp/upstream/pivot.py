@@ -19,6 +19,8 @@ from dataclasses import asdict, dataclass
 from datetime import date
 from typing import Any
 
+from idp.services import text_fields
+
 PIVOT_FIELDS = ("given_name", "family_name", "birthdate", "gender", "birthplace", "birthcountry", "email")
 # What must be present for an identity to be usable (birthplace may be empty: born abroad).
 REQUIRED_FIELDS = ("given_name", "family_name", "birthdate", "gender", "birthcountry")
@@ -119,14 +121,15 @@ def map_claims(upstream_claims: dict[str, Any], mapping: dict[str, str] | None =
     bad: list[str] = []
     for field in ("given_name", "family_name", "birthcountry", "birthplace"):
         raw = pick(field)
-        values[field] = str(raw).strip() if isinstance(raw, str | int) and str(raw).strip() else ""
+        # names reach emails, letters and portals: one line, whatever the provider sent
+        values[field] = text_fields.one_line(str(raw), field) if isinstance(raw, str | int) else ""
     values["birthdate"] = _clean_date(pick("birthdate")) or ""
     gender = pick("gender")
     values["gender"] = gender.strip().lower() if isinstance(gender, str) else ""
     if values["gender"] not in GENDERS:
         values["gender"] = ""
     email = pick("email")
-    values["email"] = email.strip().lower() if isinstance(email, str) and "@" in email else None
+    values["email"] = email.strip().lower() if isinstance(email, str) and not text_fields.problem("email", email) else None
     verified = upstream_claims.get("email_verified")
     values["email_verified"] = bool(values["email"]) and (verified is True or verified == "true")
     if values["birthcountry"] == FRANCE_COG and not values["birthplace"]:

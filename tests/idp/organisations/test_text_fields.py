@@ -156,3 +156,15 @@ def test_the_letter_shows_typed_values_only_inside_labelled_fields(database):
     for line in pdf_lines:  # in the PDF too, the value never starts a line of its own
         assert not re.match(r"\s*(Appelez|Service des codes)", line), line
     assert any(line.startswith("1 place de la Mairie Service des codes") for line in pdf_lines)
+
+
+def test_names_from_an_upstream_provider_become_one_line():
+    """Federation takes names from another provider's claims: shown, never refused, but one line."""
+    from idp.upstream.pivot import map_claims
+
+    identity = map_claims({"given_name": f"Jean\r\n{INJECTION}", "family_name": "DUPONT\u2028\u202eLE", "birthdate": "1980-01-02",
+                           "gender": "male", "birthcountry": "99100", "birthplace": "67482",
+                           "email": "jean\n@example.org"})
+    assert identity.given_name == f"Jean {INJECTION}"
+    assert identity.family_name == "DUPONT LE"
+    assert identity.email is None
