@@ -369,6 +369,13 @@ def hearings_to_export(session: Session, sub: str, now: datetime | None = None) 
     return sorted(seen.values(), key=lambda h: h.at)
 
 
+def cancelled_hearings(case: Case, now: datetime | None = None) -> list[Event]:
+    """Hearings the court cancelled that were still to come: their cancellation can be downloaded
+    for a calendar that imported them from a file."""
+    now = now or utcnow()
+    return [e for e in case.events if e.kind == "hearing" and e.status == "cancelled" and as_utc(e.at) > now]
+
+
 def timeline(case: Case) -> list[Event]:
     """The "Vie du dossier": what the court did not cancel, most recent first."""
     return [e for e in case.events if e.status != "cancelled"]

@@ -143,7 +143,27 @@ def case(attachment_id: str):
                                views=services.views_of_case(session, principal.sub, party.case_id),
                                events=services.timeline(party.case), parties_by_role=parties_by_role,
                                hearings=services.future_hearings(party.case),
+                               cancelled=services.cancelled_hearings(party.case),
                                show_parties=request.args.get("parties") == "1")
+
+
+@bp.get("/cases/<attachment_id>/cancellations/<hearing_id>.ics")
+@login_required
+def cancellation(attachment_id: str, hearing_id: str):
+    """The cancellation of a hearing (METHOD:CANCEL, same UID): opening it removes the hearing from
+    a calendar that imported it from a file."""
+    with get_db().session() as session:
+        try:
+            attachment = services.attachment_of(session, current_principal().sub, attachment_id)
+        except Refused:
+            abort(404)
+        if attachment.party.access_cut:
+            abort(404)
+        hearing = next((e for e in services.cancelled_hearings(attachment.party.case) if e.id == hearing_id), None)
+        if hearing is None:
+            abort(404)
+        return Response(calendar.export_ics([hearing]), mimetype="text/calendar",
+                        headers={"Content-Disposition": 'attachment; filename="annulation.ics"'})
 
 
 @bp.post("/cases/<attachment_id>/detach")

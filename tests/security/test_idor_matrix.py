@@ -24,6 +24,7 @@ import io
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import timedelta
 from html import unescape
 from pathlib import Path
 from typing import Any
@@ -36,6 +37,7 @@ from sqlalchemy import select
 from werkzeug.routing import Rule
 
 from shared.rp.testing import sign_in
+from shared.timeutil import utcnow
 from tests.portals.ecomms.conftest import make_pdf, stored_files
 from tests.portals.justice.conftest import make_case, outbox
 from tests.portals.justice.test_space import add
@@ -182,8 +184,13 @@ def justice_scene(tmp_path: Path, before_use: Callable[[Flask], None] | None = N
     add(other, app, other_number)
     with app.extensions["db"].session() as session:
         attachment = session.scalars(select(Attachment).where(Attachment.sub == "owner")).one()
+        cancelled = Event(case_id=attachment.party.case_id, kind="hearing", label="Audience annulée",
+                          at=utcnow() + timedelta(days=20), status="cancelled", sequence=1)
+        session.add(cancelled)
+        session.flush()
         ids = {"attachment_id": attachment.id, "party_id": attachment.party_id,
                "event_id": next(e.id for e in attachment.party.case.events if e.kind == "document"),
+               "hearing_id": cancelled.id,
                "reference": attachment.party.case.reference}
 
     def state() -> Any:

@@ -176,10 +176,17 @@ def test_events_are_corrected_and_cancelled_and_a_renvoi_carries_its_new_date(id
     cancelled = client.delete(f"/api/court/cases/RG%2024%2F7/events/{hearing}", headers=auth)
     assert cancelled.status_code == 200 and cancelled.get_json()["status"] == "cancelled"
     page = person.get(f"/cases/{attachment_id}").get_data(as_text=True)
-    assert "12/02/2030 09:30" not in page, "a cancelled hearing leaves the timeline"
+    timeline = re.search(r'<ol class="timeline">.*?</ol>', page, re.S).group(0)
+    assert "12/02/2030 09:30" not in timeline, "a cancelled hearing leaves the timeline"
     assert "Renvoi décidé le 12/02/2030" in page and "nouvelle audience le 02/04/2030 14:00" in page
     assert "Décision rendue le 12/02/2030" not in page, "a renvoi is not a final decision"
     assert hearing not in person.get("/export").get_data(as_text=True)
+    assert "Audiences annulées par le tribunal" in page  # a file-imported calendar can drop it too
+    withdrawal = Calendar.from_ical(person.get(f"/cases/{attachment_id}/cancellations/{hearing}.ics").data)
+    assert str(withdrawal["method"]) == "CANCEL"
+    [cancelled_entry] = withdrawal.walk("VEVENT")
+    assert str(cancelled_entry["uid"]).startswith(hearing) and str(cancelled_entry["status"]) == "CANCELLED"
+    assert person.get(f"/cases/{attachment_id}/cancellations/{renvoi.get_json()['id']}.ics").status_code == 404
     with portal.app_context(), portal.extensions["db"].session() as session:
         session.execute(Event.__table__.update().values(reminder_sent_at=None))
     with portal.app_context(), portal.extensions["db"].session() as session:
