@@ -147,8 +147,8 @@ def letter_pdf(letter: Letter) -> bytes:
     pdf.set_font("Helvetica", "", 10)
     pdf.ln(20)
     for line in postal_address(letter.organisation).splitlines():  # the window-envelope block
-        pdf.set_x(110)
-        pdf.cell(0, 5, _latin(line), new_x="LMARGIN", new_y="NEXT")
+        pdf.set_x(110)  # each part wraps inside the block, never past the page's margin
+        pdf.multi_cell(pdf.w - pdf.r_margin - 110, 5, _latin(line), new_x="LMARGIN", new_y="NEXT")
     pdf.ln(12)
     pdf.cell(0, 5, _latin(f"Le {date_fr(letter.request.created_at)}"), new_x="LMARGIN", new_y="NEXT")
     pdf.ln(4)
