@@ -316,10 +316,10 @@ def _matching_cases(sub: str, filters: Filters, now: datetime):
 def list_cases(session: Session, sub: str, filters: Filters, now: datetime | None = None, page: int = 1,
                per_page: int | None = None) -> list[CaseCard]:
     """The person's cases, one card each, filtered, sorted and paged in SQL on indexes."""
-    ids = _matching_cases(sub, filters, now or utcnow()).subquery()
     order = {"updated": Case.updated_at.desc(), "reference": Case.reference, "court": Case.court_name,
              "nature": Case.nature}[filters.sort]
-    query = select(Case).where(Case.id.in_(select(ids.c.id))).order_by(order, Case.reference)
+    query = select(Case).where(Case.id.in_(_matching_cases(sub, filters, now or utcnow()))).order_by(
+        order, Case.reference)
     if per_page:
         query = query.limit(per_page).offset(max(0, page - 1) * per_page)
     cases = list(session.scalars(query))
@@ -348,10 +348,9 @@ def count_attached(session: Session, sub: str) -> int:
 def upcoming_hearings_count(session: Session, sub: str, now: datetime | None = None) -> int:
     """Upcoming hearings across the person's visible cases, counted once each in SQL (the export banner)."""
     now = now or utcnow()
-    cases = _matching_cases(sub, Filters(), now).subquery()
     return session.scalar(
         select(func.count(func.distinct(Event.id))).where(
-            Event.case_id.in_(select(cases.c.id)), Event.kind == "hearing", Event.status != "cancelled",
+            Event.case_id.in_(_matching_cases(sub, Filters(), now)), Event.kind == "hearing", Event.status != "cancelled",
             Event.at > now)) or 0
 
 
