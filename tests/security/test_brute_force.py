@@ -181,3 +181,20 @@ def test_a_used_reset_link_makes_the_browser_a_known_device(app):
                                   "password_confirm": "Nouvelle-Passe-7"})
     assert done.status_code == 200 and owner.get_cookie(devices.COOKIE) is not None
     assert attempt(owner, "victim@example.org", "Nouvelle-Passe-7").status_code == 302
+
+
+def test_the_limits_come_from_the_configuration(tmp_path):
+    """config/idp.toml [throttle] sets them: here one recovery an hour per address asked for, and
+    two failed passwords a minute per address."""
+    from idp import create_app, upgrade_database
+
+    url = f"sqlite:///{tmp_path / 'idp.db'}"
+    upgrade_database(url)
+    app = create_app({"database_url": url, "instance_path": tmp_path, "_quiet": True,
+                      "raw": {"outbox": {"manual": True}, "throttle": {
+                          "recovery_per_email": "1 per hour", "sign_in_failures_per_address": "2 per minute"}}})
+    requester = browser(app, OWNER_ADDRESS)
+    assert [recover(requester, "someone@example.org").status_code for _ in range(2)] == [200, 429]
+    sprayer = browser(app, ATTACKER_ADDRESS)
+    assert [attempt(sprayer, f"p{n}@example.org", "Spring-2026").status_code for n in range(3)] == [400, 400, 429]
+    app.extensions["db"].dispose()
