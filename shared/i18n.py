@@ -47,9 +47,17 @@ def compile_catalogues(dirs: list[Path]) -> None:
 
 
 def select_locale() -> str:
+    """The person's explicit choice (?lang=, the switch's cookie), else what the relying party
+    asked for on their behalf (OIDC ``ui_locales``, set on ``g.ui_locales`` by the IdP), else French."""
+    from flask import g
+
     chosen = request.args.get("lang") or request.cookies.get(LANG_COOKIE)
     if chosen in LANGUAGES:
         return chosen
+    for asked in g.get("ui_locales", ()):
+        language = asked.split("-")[0].lower()
+        if language in LANGUAGES:
+            return language
     return DEFAULT_LANGUAGE
 
 

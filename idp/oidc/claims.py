@@ -81,7 +81,8 @@ def claims_for(account: Account, client, scope: str, context: dict[str, Any] | N
         for provider in CLAIM_PROVIDERS.get(name, []):
             claims.update(provider(account, client, context or {}))
     claims["sub"] = pairwise_sub(account.id, client)  # no provider may override the subject
-    return claims
+    # OIDC Core §5.3.2: a claim with no value is omitted, not sent as null
+    return {name: value for name, value in claims.items() if value is not None}
 
 
 def all_claim_names() -> list[str]:

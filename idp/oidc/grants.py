@@ -171,6 +171,15 @@ FIND_REFRESH = (select(RefreshToken, Account).join(Account, Account.id == Refres
                 .where(RefreshToken.token_hash == bindparam("token_hash")))  # built once: every refresh runs it
 
 
+def find_refresh_token(value: str) -> RefreshToken | None:
+    """A live (not revoked, not used) refresh token by its value, for revocation."""
+    with get_db().session() as session:
+        found = session.execute(FIND_REFRESH, {"token_hash": digest(value)}).first()
+    if found is None or found[0].revoked_at is not None or found[0].used_at is not None:
+        return None
+    return found[0]
+
+
 class RefreshTokenGrant(grants.RefreshTokenGrant):
     """Rotation happens when ``server.save_token`` stores the successor (``rotate_refresh_token``): the
     presented token is marked used in the same transaction, so no answer carries a token whose
@@ -185,8 +194,8 @@ class RefreshTokenGrant(grants.RefreshTokenGrant):
         if found is None or found[0].revoked_at is not None:
             return None
         row, account = found
-        if row.used_at is not None:  # an already-rotated token: someone holds a stolen copy
-            revoke_family(row.family_id, "refresh token reused")
+        if row.used_at is not None and not within_reuse_grace(row.used_at):
+            revoke_family(row.family_id, "refresh token reused")  # rotated a while ago: a stolen copy
             return None
         expires = row.expires_at if row.expires_at.tzinfo else row.expires_at.replace(tzinfo=utcnow().tzinfo)
         if expires < utcnow():
@@ -212,14 +221,32 @@ ROTATE_REFRESH = (update(RefreshToken)
                   .values(used_at=bindparam("now")))
 
 
+def reuse_grace() -> timedelta:
+    return timedelta(seconds=tokens.lifetime("refresh_reuse_grace", 5))
+
+
+def within_reuse_grace(used_at) -> bool:
+    """Rotated moments ago: an honest client refreshing from several processes at once (no lock
+    across them, as mod_auth_openidc), not a thief replaying an old token. Okta and Auth0 rotation
+    have the same short window; past it, reuse revokes the family."""
+    used = used_at if used_at.tzinfo else used_at.replace(tzinfo=utcnow().tzinfo)
+    return utcnow() - used <= reuse_grace()
+
+
+ROTATED_AT = select(RefreshToken.used_at).where(RefreshToken.id == bindparam("presented"),
+                                                RefreshToken.revoked_at.is_(None))
+
+
 def rotate_refresh_token(presented_id: str | None, successor: dict[str, Any] | None) -> bool:
     """In one transaction: mark the presented refresh token used (if any) and store its successor
-    (if any). False, with nothing written, when a concurrent request rotated it between its lookup
-    and here."""
+    (if any). When a concurrent request rotated it first, the successor is still stored within the
+    reuse grace (same family); otherwise False, with nothing written."""
     with get_db().session() as session:
         if presented_id is not None:
             if not session.execute(ROTATE_REFRESH, {"presented": presented_id, "now": utcnow()}).rowcount:
-                return False
+                used_at = session.execute(ROTATED_AT, {"presented": presented_id}).scalar()
+                if used_at is None or not within_reuse_grace(used_at):
+                    return False
         if successor is not None:
             session.execute(INSERT_REFRESH, successor)
     return True

@@ -18,6 +18,8 @@ import time
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from flask import g
+
 from idp.services import browser
 from shared.appkit import get_redis, get_settings
 
@@ -64,7 +66,10 @@ def load(uid: str) -> Interaction | None:
     if not raw:
         return None
     interaction = Interaction(**json.loads(raw))
-    return interaction if browser.is_this_browser(interaction.browser) else None
+    if not browser.is_this_browser(interaction.browser):
+        return None
+    g.ui_locales = interaction.params.get("ui_locales", "").split()  # the client's wish, below the person's choice
+    return interaction
 
 
 def delete(uid: str) -> None:

@@ -50,7 +50,9 @@ def generate_token(grant_type, client, user=None, scope=None, expires_in=None, i
         access, lifetime = tokens.access_token(client.client_id, client, scope, None, None,
                                                audiences or [client.client_id])
     token = {"token_type": "Bearer", "access_token": access, "expires_in": lifetime, "scope": scope}
-    if include_refresh_token and user is not None and "offline_access" in scope.split():
+    # a refresh always gets a successor (RFC 6749 §6: even for a narrower scope, which applies to
+    # this access token only), else the client's next refresh looks like a stolen token's
+    if include_refresh_token and user is not None and ("offline_access" in granted or grant_type == "refresh_token"):
         token["refresh_token"] = secrets.token_urlsafe(48)
     return token
 
@@ -64,7 +66,8 @@ def save_token(token: dict, request) -> None:
     if "refresh_token" in token and user is not None:
         successor = dict(
             id=new_id(), token_hash=grants.digest(token["refresh_token"]), family_id=user.gid,
-            client_id=request.client.client_id, account_id=user.account.id, scope=token["scope"], sid=user.sid,
+            client_id=request.client.client_id, account_id=user.account.id, sid=user.sid,
+            scope=presented.row.scope if presented is not None else token["scope"],  # the grant's, not a narrowed one
             auth_time=user.auth_time, acr=user.acr, amr=list(user.amr or []), claims=dict(user.context or {}),
             issued_at=utcnow(), expires_at=grants.refresh_expiry(),
         )
@@ -87,6 +90,9 @@ def init_server(app: Flask) -> None:
     server.register_grant(grants.AuthorizationCodeGrant, [grants.S256CodeChallenge(required=True), grants.OpenIDCode()])
     server.register_grant(grants.RefreshTokenGrant, [grants.OpenIDRefresh()])
     server.register_grant(grants.ClientCredentialsGrant)
+    from idp.oidc.revocation import Revocation
+
+    server.register_endpoint(Revocation)
 
 
 # --- /authorize ------------------------------------------------------------------------------
@@ -141,7 +147,25 @@ def check_max_age(request: AuthorizationRequest) -> None:
         raise InvalidRequestError("Invalid 'max_age' parameter", redirect_uri=request.redirect_uri)
 
 
-AUTHORIZE_CHECKS = [check_pkce_required, check_prompt_values, check_max_age]
+def check_unsupported_parameters(request: AuthorizationRequest) -> None:
+    """Refuse what we do not support instead of ignoring it (node-oidc-provider's answers): a
+    client that signs its request or asks for another response mode must know it was not honoured."""
+    if "request" in request.params:
+        raise _error("request_not_supported", "Request objects are not supported", request)
+    if "request_uri" in request.params:
+        raise _error("request_uri_not_supported", "request_uri is not supported", request)
+    mode = request.params.get("response_mode")
+    if mode is not None and mode != "query":
+        raise _error("unsupported_response_mode", "Only response_mode=query is supported", request)
+
+
+def _error(code: str, description: str, request: AuthorizationRequest) -> OAuth2Error:
+    error = InvalidRequestError(description, redirect_uri=request.redirect_uri)
+    error.error = code
+    return error
+
+
+AUTHORIZE_CHECKS = [check_unsupported_parameters, check_pkce_required, check_prompt_values, check_max_age]
 
 
 def _grant_for(oauth_request: OAuth2Request, params: dict[str, str]) -> AuthorizationRequest:

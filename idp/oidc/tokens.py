@@ -80,11 +80,18 @@ def grant_revoked(gid: str | None) -> bool:
     return bool(gid) and bool(get_redis().exists(f"idp:revoked-grant:{gid}"))
 
 
+def revoke_jti(jti: str) -> None:
+    """One access token revoked by its client (RFC 7009), for the rest of its lifetime."""
+    get_redis().set(f"idp:revoked-jti:{jti}", "1", ex=lifetime("access_token", 600) + 120)
+
+
 def revoked(claims: dict[str, Any]) -> bool:
-    """The token's grant or its session was revoked (one round trip for both marks)."""
+    """The token itself, its grant or its session was revoked (one round trip for the marks)."""
     keys = [f"idp:revoked-grant:{claims['gid']}"] if claims.get("gid") else []
     if claims.get("sid"):
         keys.append(f"idp:revoked-sid:{claims['sid']}")
+    if claims.get("jti"):
+        keys.append(f"idp:revoked-jti:{claims['jti']}")
     return bool(keys) and bool(get_redis().exists(*keys))
 
 

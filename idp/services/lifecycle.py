@@ -253,7 +253,9 @@ def register(email: str, accepted_terms: bool, locale: str) -> None:
         existing = session.scalar(select(Account).where(Account.email == email))
         if existing is not None:
             if existing.status == "pending":
-                send_activation(session, existing)
+                # the new link keeps the kind of the last one: a portal's invitation stays one
+                # (someone registering the invitee's address must not turn it into a plain link)
+                send_activation(session, existing, _last_activation_client(session, existing.id))
             else:
                 _send(session, existing, "already_registered", url=f"{get_settings().issuer}/recovery")
             existing_id = existing.id
@@ -270,6 +272,13 @@ def register(email: str, accepted_terms: bool, locale: str) -> None:
     except IntegrityError:  # the same address registered at the same moment: one account, same answer
         return
     audit.record("registration", account.id)
+
+
+def _last_activation_client(session: Session, account_id: str) -> str | None:
+    last = session.scalar(select(AccountLink).where(AccountLink.account_id == account_id,
+                                                    AccountLink.purpose == "activation")
+                          .order_by(AccountLink.created_at.desc()).limit(1))
+    return (last.data or {}).get("client_id") if last else None
 
 
 def send_activation(session: Session, account: Account, client_id: str | None = None) -> None:
@@ -353,8 +362,7 @@ def invite(email: str, client, locale: str = "fr", given_name: str | None = None
                 # whoever created this pending account (perhaps not its owner) keeps nothing of it:
                 # the portal's names, no password (the owner sets hers on the activation page)
                 account.password_hash = None
-                if given_name or family_name:
-                    account.given_name, account.family_name = given_name, family_name
+                account.given_name, account.family_name = given_name, family_name
                 send_activation(session, account, client.client_id)
             elif account.status == "active":
                 from idp.services.clients import login_url

@@ -88,8 +88,9 @@ def qr_svg(uri: str) -> bytes:
     return buffer.getvalue()
 
 
-def confirm_enrolment(account_id: str, code: str, session_amr: list[str]) -> list[str] | None:
-    """Enable the factor when the code matches; return the recovery codes (shown once)."""
+def confirm_enrolment(account_id: str, code: str, session_amr: list[str], keep_sid: str | None = None) -> list[str] | None:
+    """Enable the factor when the code matches; return the recovery codes (shown once). Every
+    other session and its tokens end: they were obtained without the factor now required."""
     if not may_change_factor(account_id, session_amr):
         raise CurrentFactorRequired()
     secret = pending_secret(account_id)
@@ -102,6 +103,9 @@ def confirm_enrolment(account_id: str, code: str, session_amr: list[str]) -> lis
         factor.recovery_code_hashes = [_digest(c) for c in codes]
         session.merge(factor)
     get_redis().delete(f"idp:totp-enrolment:{account_id}")
+    from idp.services.lifecycle import revoke_everything
+
+    revoke_everything(account_id, keep_sid=keep_sid)
     _notify(account_id, enabled=True)
     audit.record("second_factor_enabled", account_id)
     return codes

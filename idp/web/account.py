@@ -308,7 +308,7 @@ def totp_setup(uid: str | None):
     secret = mfa.start_enrolment(account.id, session.amr)
     errors = {}
     if request.method == "POST":
-        codes = mfa.confirm_enrolment(account.id, request.form.get("code", ""), session.amr)
+        codes = mfa.confirm_enrolment(account.id, request.form.get("code", ""), session.amr, keep_sid=session.sid)
         if codes is None:
             errors["code"] = str(MESSAGES[("code", "wrong")])
         else:

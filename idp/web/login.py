@@ -97,7 +97,7 @@ def consent(uid: str):
         request_ = oidc.validate_params(interaction.params)
     except OAuth2Error as error:  # the client changed meanwhile (redirect URI removed, disabled)
         return render_template("idp/authorize_error.html", error=error.error, description=error.description), 400
-    if request.method == "POST":
+    if request.method == "POST" and interaction.data.get("consent_shown_to") == session.account_id:
         if request.form.get("decision") == "allow":
             consents.grant(session.account_id, client, request_.scopes)
             interaction.data["consented_by"] = session.account_id
@@ -108,7 +108,13 @@ def consent(uid: str):
 
         return oidc.error_redirect(_oauth_error("access_denied"), request_.redirect_uri,
                                    interaction.params.get("state"))
-    return render_template("idp/consent.html", uid=uid, client=client, scopes=request_.scopes)
+    # the decision counts only for the account the page was shown to: a page left open while
+    # another account signed in (another tab) asks again, naming the account now signed in
+    interaction.data["consent_shown_to"] = session.account_id
+    interactions.save(interaction)
+    account = accounts.get(session.account_id)
+    return render_template("idp/consent.html", uid=uid, client=client, scopes=request_.scopes,
+                           account_email=account.email if account else ""), (409 if request.method == "POST" else 200)
 
 
 @bp.get("/")

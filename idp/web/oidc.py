@@ -34,6 +34,8 @@ def discovery():
             "userinfo_endpoint": f"{issuer}/userinfo",
             "jwks_uri": f"{issuer}/jwks",
             "end_session_endpoint": f"{issuer}/logout",
+            "revocation_endpoint": f"{issuer}/revoke",
+            "revocation_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post"],
             "scopes_supported": oidc.SCOPES,
             "response_types_supported": ["code"],
             "response_modes_supported": ["query"],
@@ -83,8 +85,7 @@ def _login_needed(request_: oidc.AuthorizationRequest, session, interaction=None
     max_age = request_.params.get("max_age")
     if max_age is not None and time.time() - session.auth_time > int(max_age):
         return not (interaction and interaction.authenticated_at)
-    if request_.requested_acr and session.acr not in request_.requested_acr and not _acr_satisfied(
-            session.acr, request_.requested_acr):
+    if request_.requested_acr and not _acr_satisfied(session, request_.requested_acr):
         return True
     if request_.client.policy.get("require_federation") and "fed" not in session.amr:
         return True
@@ -94,18 +95,43 @@ def _login_needed(request_: oidc.AuthorizationRequest, session, interaction=None
 
 
 EIDAS = {"eidas1": 1, "eidas2": 2, "eidas3": 3}
+SECOND_FACTORS = {"otp", "mfa", "hwk", "swk"}
 
 
-def _acr_satisfied(achieved: str | None, requested: list[str]) -> bool:
-    """eIDAS levels are ordered: a higher achieved level satisfies a lower requested one."""
-    if achieved in EIDAS:
-        return any(EIDAS[achieved] >= EIDAS[r] for r in requested if r in EIDAS)
-    return achieved in requested
+def achieved_acrs(session) -> set[str]:
+    """The advertised acr values this session's authentication satisfies: ``pwd`` any primary
+    sign-in, ``mfa`` a second factor (or eIDAS substantial and above), an eIDAS level every level
+    up to the one the upstream provider asserted."""
+    amr = set(session.amr or [])
+    achieved = {session.acr} if session.acr else set()
+    if session.acr in EIDAS:
+        achieved |= {level for level, rank in EIDAS.items() if rank <= EIDAS[session.acr]}
+        if EIDAS[session.acr] >= 2:
+            achieved.add("mfa")
+    if amr & {"pwd", "fed"}:
+        achieved.add("pwd")
+    if amr & SECOND_FACTORS:
+        achieved.add("mfa")
+    return achieved
+
+
+def _acr_satisfied(session, requested: list[str]) -> bool:
+    return bool(achieved_acrs(session) & set(requested))
+
+
+def _acr_claim(request_: oidc.AuthorizationRequest, session) -> str | None:
+    """The acr the ID token states: what the authentication itself asserted (an upstream's eIDAS
+    level), else the first requested value this session satisfies."""
+    if session.acr:
+        return session.acr
+    achieved = achieved_acrs(session)
+    return next((value for value in request_.requested_acr if value in achieved), None)
 
 
 def _start_interaction(request_: oidc.AuthorizationRequest):
     interaction = interactions.create(request_.client.client_id, request_.params)
-    if request_.client.policy.get("require_federation"):
+    wants_eidas = any(value in EIDAS for value in request_.params.get("acr_values", "").split())
+    if request_.client.policy.get("require_federation") or wants_eidas:
         return redirect(f"/interaction/{interaction.uid}/providers")
     return redirect(f"/interaction/{interaction.uid}")
 
@@ -124,7 +150,8 @@ def _finish(request_: oidc.AuthorizationRequest, session, interaction=None):
             return redirect(f"/interaction/{interaction.uid}/consent")
     account = accounts.get(session.account_id)
     sessions.touch_client(session, request_.client.client_id)
-    user = AuthenticatedUser(account, session.sid, session.auth_time, session.amr, session.acr, session.context)
+    user = AuthenticatedUser(account, session.sid, session.auth_time, session.amr, _acr_claim(request_, session),
+                             session.context)
     if interaction is not None:
         interactions.delete(interaction.uid)
     return oidc.authorization_response(request_, user)
@@ -167,6 +194,13 @@ def resume(uid: str):
     except OAuth2Error as error:
         return _error_page(error)
     session = sessions.current_session()
+    if (session is not None and interaction.authenticated_at is not None and request_.requested_acr
+            and not _acr_satisfied(session, request_.requested_acr)):
+        # the person signed in here and still cannot give what was asked (a second factor the
+        # account does not have, an eIDAS level by password): say so instead of asking again
+        interactions.delete(uid)
+        return oidc.error_redirect(_oauth_error("unmet_authentication_requirements"), request_.redirect_uri,
+                                   request_.params.get("state"))
     if _login_needed(request_, session, interaction):
         return redirect(f"/interaction/{uid}")
     return _finish(request_, session, interaction)
@@ -178,6 +212,15 @@ def token():
     response = oidc.server.create_token_response()
     response.headers["Cache-Control"] = "no-store"
     response.headers["Pragma"] = "no-cache"
+    return response
+
+
+@bp.post("/revoke")
+@csrf.exempt
+def revoke():
+    """RFC 7009: a client revokes one of its tokens (and with it the grant it belongs to)."""
+    response = oidc.server.create_endpoint_response("revocation")
+    response.headers["Cache-Control"] = "no-store"
     return response
 
 

@@ -160,3 +160,22 @@ def test_signing_out_ends_every_access_token_of_the_session(idp, third_party):
     out = http.get(f"{idp.url}/logout", params={"id_token_hint": tokens["id_token"]}, allow_redirects=False)
     assert out.status_code == 302
     assert requests.get(f"{idp.url}/userinfo", headers=bearer).status_code == 401
+
+
+def test_a_consent_page_left_open_decides_nothing_for_another_account(idp, third_party):
+    """Outside review: tab 1 shows the consent page to account A; tab 2 signs in as B in the same
+    browser; tab 1's Autoriser must not give B's data (nor record B's consent)."""
+    client = make_client(idp.app, [REDIRECT], scope="openid profile email")  # consented by no one yet
+    http = signed_in_browser(idp, ATTACKER)
+    url, _ = authorize(idp, client[0], "openid profile email")
+    page = walk(http, http.get(url, allow_redirects=False))
+    assert "/consent" in page.url and ATTACKER in page.text
+    tab2 = walk(http, http.get(authorize(idp, client[0], "openid", prompt="login")[0], allow_redirects=False))
+    tab2 = http.post(tab2.url, data={"csrf_token": csrf_token(tab2.text), "identifier": VICTIM})
+    http.post(tab2.url, data={"csrf_token": csrf_token(tab2.text), "password": PASSWORD}, allow_redirects=False)
+    answer = http.post(page.url, data={"csrf_token": csrf_token(page.text), "decision": "allow"},
+                       allow_redirects=False)
+    assert answer.status_code == 409 and VICTIM in answer.text, "asked again, naming the account now signed in"
+    silent = walk(http, http.get(authorize(idp, client[0], "openid profile email", prompt="none")[0],
+                                 allow_redirects=False))
+    assert parse_qs(urlsplit(silent.headers["Location"]).query)["error"] == ["consent_required"]

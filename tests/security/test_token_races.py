@@ -1,8 +1,12 @@
 """Single-use credentials presented by several requests at once (a stolen copy raced against the
 client), on PostgreSQL and Redis, whatever the interleaving:
 
-- one refresh token: at most one presentation gets tokens, and as soon as more than one was made
-  the whole family is revoked, so the winner's new refresh token is refused too (RFC 9700 §4.14.2);
+- one refresh token, strict rotation (no reuse grace): at most one presentation gets tokens, and
+  as soon as more than one was made the whole family is revoked, so the winner's new refresh
+  token is refused too (RFC 9700 §4.14.2);
+- one refresh token, with the default reuse grace: every honest concurrent refresh (a client
+  without a lock across its processes, as mod_auth_openidc) gets a working successor in the same
+  family, and a replay after the grace still revokes the family (issue 19 §1);
 - one authorization code: at most one exchange gets tokens (RFC 6749 §4.1.2), and the tokens of
   the grant are revoked when a second presentation is seen (RFC 9700 §4.2.4)."""
 
@@ -10,9 +14,12 @@ from __future__ import annotations
 
 import threading
 import uuid
+from datetime import timedelta
 
 import requests
 
+from idp.oidc import grants
+from shared.timeutil import utcnow
 from tests.idp.helpers import (
     code_after_sign_in,
     exchange_code_for_tests,
@@ -53,7 +60,8 @@ def signed_in_code(idp, email: str) -> tuple[str, str, str, str]:
 
 
 def test_a_refresh_token_raced_by_several_requests_is_spent_at_most_once(postgres_server_url, real_redis_url):
-    idp = start_idp(create_database(postgres_server_url, f"idp_{uuid.uuid4().hex[:8]}"), real_redis_url)
+    idp = start_idp(create_database(postgres_server_url, f"idp_{uuid.uuid4().hex[:8]}"), real_redis_url,
+                    raw={"lifetimes": {"refresh_reuse_grace": 0}})
     try:
         client_id, secret, code, verifier = signed_in_code(idp, "race@example.org")
         refresh_token = exchange_code_for_tests(idp.url, client_id, secret, code, verifier, REDIRECT)["refresh_token"]
@@ -67,6 +75,38 @@ def test_a_refresh_token_raced_by_several_requests_is_spent_at_most_once(postgre
             successor = requests.post(f"{idp.url}/token", auth=(client_id, secret), timeout=10, data={
                 "grant_type": "refresh_token", "refresh_token": winner["refresh_token"]})
             assert successor.status_code == 400
+    finally:
+        idp.stop()
+
+
+def test_concurrent_refreshes_within_the_grace_all_get_a_successor_and_a_late_replay_revokes(
+        postgres_server_url, real_redis_url):
+    from sqlalchemy import update
+
+    from idp.storage.sql.models import RefreshToken
+    from shared.appkit import get_db
+
+    idp = start_idp(create_database(postgres_server_url, f"idp_{uuid.uuid4().hex[:8]}"), real_redis_url)
+    try:
+        client_id, secret, code, verifier = signed_in_code(idp, "grace@example.org")
+        refresh_token = exchange_code_for_tests(idp.url, client_id, secret, code, verifier, REDIRECT)["refresh_token"]
+        answers = race(f"{idp.url}/token", (client_id, secret),
+                       {"grant_type": "refresh_token", "refresh_token": refresh_token})
+        assert [answer.status_code for answer in answers] == [200] * RACERS
+        successors = [answer.json()["refresh_token"] for answer in answers]
+        assert len(set(successors)) == RACERS
+        first = requests.post(f"{idp.url}/token", auth=(client_id, secret), timeout=10, data={
+            "grant_type": "refresh_token", "refresh_token": successors[0]})
+        assert first.status_code == 200, "no honest racer's successor was revoked"
+        with idp.app.app_context(), get_db().session() as session:  # the grace is over for the first token
+            session.execute(update(RefreshToken).where(RefreshToken.token_hash == grants.digest(refresh_token))
+                            .values(used_at=utcnow() - timedelta(minutes=1)))
+        replay = requests.post(f"{idp.url}/token", auth=(client_id, secret), timeout=10, data={
+            "grant_type": "refresh_token", "refresh_token": refresh_token})
+        assert replay.status_code == 400
+        dead = requests.post(f"{idp.url}/token", auth=(client_id, secret), timeout=10, data={
+            "grant_type": "refresh_token", "refresh_token": first.json()["refresh_token"]})
+        assert dead.status_code == 400, "a replay after the grace revokes the whole family"
     finally:
         idp.stop()
 

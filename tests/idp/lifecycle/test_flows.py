@@ -548,7 +548,7 @@ def test_an_address_registered_by_someone_else_is_taken_back_by_its_owner(idp, d
     assert sign_in_page_answer(idp, email, attacker_password).status_code == 400
     headers = {"Authorization": f"Bearer {client_token(idp, portal_client)}"}
     invited = requests.post(f"{idp.url}/api/provisioning/invitations", json={"email": email}, headers=headers)
-    assert invited.json()["status"] == "pending"
+    assert invited.status_code == 201 and invited.json()["status"] == "pending", invited.text
 
     link = link_in(devinbox.wait_for(email, count=2)[0])
     victim = requests.Session()
@@ -607,3 +607,22 @@ def test_registration_costs_the_same_work_for_a_taken_and_a_free_address(idp, de
     assert taken_answer[0] == free_answer[0] == 200
     assert taken_answer[2] == free_answer[2] == 0
     assert join(taken, "216801801") == join(unique_email("timing-org"), "216801802") == (200, 0)
+
+
+def test_registering_an_invited_address_keeps_the_invitation_an_invitation(idp, devinbox, portal_client):
+    """Outside review: a registration of the invitee's address replaced the Court's invitation link
+    by a plain one; the new link is still the portal's invitation and lands on the portal."""
+    email = unique_email("invited-twice")
+    headers = {"Authorization": f"Bearer {client_token(idp, portal_client)}"}
+    invited = requests.post(f"{idp.url}/api/provisioning/invitations", json={"email": email}, headers=headers)
+    assert invited.status_code == 201, invited.text
+    devinbox.wait_for(email)
+    post_form(requests.Session(), f"{idp.url}/registration", email=email, terms="yes")
+    latest = devinbox.wait_for(email, count=2)[0]
+    assert "vous invite" in latest["subject"]
+    http = requests.Session()
+    link = link_in(latest)
+    form = http.get(link)
+    landed = http.post(link, data={"csrf_token": csrf_token(form.text), "password": GOOD, "password_confirm": GOOD},
+                       allow_redirects=False)
+    assert landed.status_code == 302 and landed.headers["Location"] == f"{PORTAL}/login"

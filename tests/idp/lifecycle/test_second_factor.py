@@ -13,7 +13,7 @@ from urllib.parse import parse_qs, urlencode, urljoin, urlsplit
 import pyotp
 import requests
 
-from tests.idp.helpers import csrf_token, make_client, make_user, pkce
+from tests.idp.helpers import code_after_sign_in, csrf_token, make_client, make_user, pkce
 from tests.idp.lifecycle.conftest import PORTAL
 
 GOOD = "Bonne-Passe-2026"
@@ -172,3 +172,20 @@ def test_the_password_alone_cannot_replace_the_second_factor(idp, portal_client)
     accepted = victim.post(challenge.url, data={"csrf_token": csrf_token(challenge.text), "code": code},
                            allow_redirects=False)
     assert "otp" in exchange(idp, portal_client, finish(victim, accepted)["code"][0], verifier)["amr"]
+
+
+def test_turning_the_second_factor_on_ends_the_sessions_opened_without_it(idp, portal_client):
+    """Outside review: a session and tokens obtained with the password alone (perhaps a thief's)
+    kept working after the owner enabled the second factor."""
+    email = f"on-{secrets.token_hex(4)}@example.org"
+    make_user(idp.app, email, GOOD)
+    code, verifier = code_after_sign_in(idp, portal_client[0], f"{PORTAL}/callback", email, GOOD, "openid email")
+    tokens = requests.post(f"{idp.url}/token", auth=portal_client, data={
+        "grant_type": "authorization_code", "code": code,
+        "redirect_uri": f"{PORTAL}/callback", "code_verifier": verifier}).json()
+    bearer = {"Authorization": f"Bearer {tokens['access_token']}"}
+    assert requests.get(f"{idp.url}/userinfo", headers=bearer).status_code == 200
+    owner = signed_in(idp, email)
+    enrol(owner, idp.url)
+    assert requests.get(f"{idp.url}/userinfo", headers=bearer).status_code == 401
+    assert owner.get(f"{idp.url}/account", allow_redirects=False).status_code == 200, "the owner's own session stays"
