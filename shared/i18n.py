@@ -44,6 +44,7 @@ def compile_catalogues(dirs: list[Path]) -> None:
                 catalog = read_po(fh)
             with mo_path.open("wb") as fh:
                 write_mo(fh, catalog)
+            mo_path.chmod(0o644)  # a public file: readable by another user even under the private umask
 
 
 def select_locale() -> str:
