@@ -8,7 +8,14 @@ from urllib.parse import urlencode
 import pytest
 import requests
 
-from tests.idp.helpers import exchange_code_for_tests, make_client, make_user, pkce, sign_in_with_requests, start_idp
+from tests.idp.helpers import (
+    exchange_code_for_tests,
+    make_client,
+    make_user,
+    pkce,
+    sign_in_with_requests,
+    start_idp,
+)
 
 REDIRECT = "http://rp.example/callback"
 EMAIL, PASSWORD = "revoke@example.org", "Correct-Horse-1"

@@ -10,7 +10,14 @@ from urllib.parse import parse_qs, urlencode, urlsplit
 import pytest
 import requests
 
-from tests.idp.helpers import exchange_code_for_tests, make_client, make_user, pkce, sign_in_with_requests, start_idp
+from tests.idp.helpers import (
+    exchange_code_for_tests,
+    make_client,
+    make_user,
+    pkce,
+    sign_in_with_requests,
+    start_idp,
+)
 
 REDIRECT = "http://rp.example/callback"
 EMAIL, PASSWORD = "step@example.org", "Correct-Horse-1"
