@@ -230,6 +230,15 @@ def _hours(purpose: str) -> int:
 # ---------------------------------------------------------------------------------------------
 # Registration and activation
 
+REGISTRATION_PER_EMAIL = "3 per hour"
+
+
+class RegistrationThrottled(Exception):
+    def __init__(self, seconds: int):
+        super().__init__(seconds)
+        self.seconds = seconds
+
+
 def register(email: str, accepted_terms: bool, locale: str) -> None:
     """Create a pending account and send its activation link; raise Problems on bad input.
 
@@ -249,6 +258,11 @@ def register(email: str, accepted_terms: bool, locale: str) -> None:
         errors["terms"] = "required"
     if errors:
         raise Problems(errors)
+    # one address is not flooded with emails from many network addresses (outside review): the
+    # same count for every address, with or without an account, so it tells nothing
+    limit = rate_limits.configured("registration_per_email", REGISTRATION_PER_EMAIL)
+    if wait := rate_limits.hit(limit, "registration-email", hashlib.sha256(email.encode()).hexdigest()):
+        raise RegistrationThrottled(wait)
     with get_db().session() as session:
         existing = session.scalar(select(Account).where(Account.email == email))
         if existing is not None:

@@ -103,6 +103,9 @@ def registration():
                 lifecycle.register(form["email"], request.form.get("terms") == "yes", select_locale())
             except Problems as problems:
                 errors = words(problems)
+            except lifecycle.RegistrationThrottled as throttled:
+                errors["email"] = _("Trop de demandes pour cette adresse. Réessayez dans %(seconds)s secondes.",
+                                    seconds=throttled.seconds)
             else:
                 throttle.failure("registration", f"ip:{request.remote_addr}")  # counts requests, not failures
                 return render_template("idp/account/check_mail.html", email=form["email"], purpose="registration")

@@ -626,3 +626,13 @@ def test_registering_an_invited_address_keeps_the_invitation_an_invitation(idp, 
     landed = http.post(link, data={"csrf_token": csrf_token(form.text), "password": GOOD, "password_confirm": GOOD},
                        allow_redirects=False)
     assert landed.status_code == 302 and landed.headers["Location"] == f"{PORTAL}/login"
+
+
+def test_registration_does_not_flood_one_address_with_emails(idp, devinbox):
+    """Outside review: 30 registrations of one address from 30 network addresses sent 30 emails.
+    Past three an hour the requester is told to wait (never a silent drop), for any address."""
+    email = unique_email("flood")
+    answers = [post_form(requests.Session(), f"{idp.url}/registration", email=email, terms="yes") for _ in range(5)]
+    assert [a.status_code for a in answers] == [200, 200, 200, 400, 400]
+    assert "Trop de demandes pour cette adresse" in answers[-1].text
+    assert len(devinbox.wait_for(email, count=3)) == 3
