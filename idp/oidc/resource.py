@@ -14,7 +14,7 @@ from shared import authorization
 
 def bearer_claims(scope: str | None = None):
     header = request.headers.get("Authorization", "")
-    if header.startswith("Bearer "):
+    if header[:7].lower() == "bearer ":  # the scheme is case-insensitive (RFC 7235 §2.1)
         presented = header[7:].strip()
     elif request.method == "POST" and request.mimetype == "application/x-www-form-urlencoded" and request.form.get("access_token"):
         presented = request.form["access_token"]  # RFC 6750 §2.2 form-encoded body parameter

@@ -73,3 +73,10 @@ def test_another_clients_token_is_not_revoked_and_unknown_tokens_answer_200(idp)
         "grant_type": "refresh_token", "refresh_token": issued["refresh_token"]}).status_code == 200
     assert requests.post(f"{idp.url}/revoke", auth=owner, data={"token": "never-issued"}).status_code == 200
     assert requests.post(f"{idp.url}/revoke", auth=(owner[0], "wrong"), data={"token": "x"}).status_code == 401
+
+
+def test_the_bearer_scheme_is_case_insensitive(idp):
+    """Outside review: `Authorization: bearer …` was refused (RFC 7235 §2.1: case-insensitive)."""
+    client = make_client(idp.app, [REDIRECT], scope="openid offline_access", first_party=True)
+    token = tokens_for(idp, client)["access_token"]
+    assert requests.get(f"{idp.url}/userinfo", headers={"Authorization": f"bearer {token}"}).status_code == 200
