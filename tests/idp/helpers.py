@@ -146,3 +146,20 @@ def api_token(idp, scope: str) -> str:
                            auth=(client_id, secret))
     assert answer.status_code == 200, answer.text
     return answer.json()["access_token"]
+
+
+def past_the_reuse_grace(app, refresh_token: str) -> None:
+    """Date this (rotated) refresh token's rotation a minute back: past the reuse grace, a replay of
+    it is a stolen copy's (idp.oidc.grants.within_reuse_grace)."""
+    from datetime import timedelta
+
+    from sqlalchemy import update
+
+    from idp.oidc import grants
+    from idp.storage.sql.models import RefreshToken
+    from shared.appkit import get_db
+    from shared.timeutil import utcnow
+
+    with app.app_context(), get_db().session() as session:
+        session.execute(update(RefreshToken).where(RefreshToken.token_hash == grants.digest(refresh_token))
+                        .values(used_at=utcnow() - timedelta(minutes=1)))

@@ -12,7 +12,7 @@ import requests
 from flask import Flask, request
 
 from shared.tokens import ProviderMetadata, verify_logout_token
-from tests.idp.helpers import make_client, make_user, pkce, sign_in_with_requests, start_idp
+from tests.idp.helpers import make_client, make_user, past_the_reuse_grace, pkce, sign_in_with_requests, start_idp
 from tests.servers import LiveServer, free_port
 
 REDIRECT = "http://rp.example/callback"
@@ -132,6 +132,7 @@ def test_reused_refresh_token_revokes_the_family(setup):
     rotated = refresh(tokens["refresh_token"])
     assert rotated.status_code == 200
     newer = rotated.json()
+    past_the_reuse_grace(idp.app, tokens["refresh_token"])
     assert refresh(tokens["refresh_token"]).json()["error"] == "invalid_grant"  # reuse of the old one
     assert refresh(newer["refresh_token"]).json()["error"] == "invalid_grant"  # the whole family is gone
     assert requests.get(f"{idp.url}/userinfo",

@@ -25,8 +25,9 @@ def csrf(html: str) -> str:
 def test_two_instances_share_everything(postgres_server_url, real_redis_url):
     database = create_database(postgres_server_url, f"idp_{uuid.uuid4().hex[:8]}")
     issuer = f"http://127.0.0.1:{free_port()}"  # the load balancer's address, as both instances announce it
-    first = start_idp(database, real_redis_url, issuer=issuer)
-    second = start_idp(database, real_redis_url, issuer=issuer)
+    strict = {"lifetimes": {"refresh_reuse_grace": 0}}  # reuse detection across instances, no grace
+    first = start_idp(database, real_redis_url, issuer=issuer, raw=strict)
+    second = start_idp(database, real_redis_url, issuer=issuer, raw=strict)
     try:
         make_user(first.app, "bob@example.org", "Bonne-Passe-2026")
         client_id, secret = make_client(first.app, [REDIRECT], first_party=True,

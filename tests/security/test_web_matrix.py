@@ -16,6 +16,7 @@ CSRF_EXEMPT_VIEWS = {
     "idp.web.oidc.authorize": "OAuth authorization request (GET/POST per OIDC Core), no session change by itself",
     "idp.web.oidc.token": "token endpoint: client authentication, no cookies",
     "idp.web.oidc.userinfo": "bearer token",
+    "idp.web.oidc.revoke": "token revocation (RFC 7009): client authentication, no cookies",
     "idp.web.oidc.end_session": "RP-initiated logout asks for confirmation on its own page",
     "shared.rp.views.backchannel_logout": "signed logout token from the IdP, no cookies",
     "idp.web.federation.callback": "state/nonce/PKCE round trip with the upstream provider",
