@@ -12,7 +12,14 @@ import requests
 from flask import Flask, request
 
 from shared.tokens import ProviderMetadata, verify_logout_token
-from tests.idp.helpers import make_client, make_user, past_the_reuse_grace, pkce, sign_in_with_requests, start_idp
+from tests.idp.helpers import (
+    make_client,
+    make_user,
+    past_the_reuse_grace,
+    pkce,
+    sign_in_with_requests,
+    start_idp,
+)
 from tests.servers import LiveServer, free_port
 
 REDIRECT = "http://rp.example/callback"
