@@ -23,6 +23,11 @@ core; on success it hands the account to ``idp.flows.login.complete_authenticati
 The eIDAS level required is the lowest eIDAS level in the client's ``acr_values`` or, failing
 that, the client's policy ``default_acr``: providers that cannot give it are not offered, and the
 upstream ID token's ``acr`` is checked against it.
+
+The pivot policy: a client whose policy says ``require_pivot`` (the justice space) is offered only
+providers trusted for the FranceConnect pivot identity (``identity = "pivot"``), and its sessions
+must have come through one (:func:`pivot_session`); other clients (eComms, e-services) accept
+any provider's standard claims.
 """
 
 from __future__ import annotations
@@ -117,16 +122,18 @@ def required_acr(acr_values: str | list[str] | None, default_acr: str | None) ->
     return default_acr if default_acr in EIDAS_LEVELS else None
 
 
-def offered_providers(upstreams: dict[str, Upstream], acr: str | None) -> list[ProviderDescription]:
-    """The providers that can give the required level, in configuration order."""
-    return [d for d in (u.describe() for u in upstreams.values()) if d.can_give(acr)]
+def offered_providers(upstreams: dict[str, Upstream], acr: str | None,
+                      require_pivot: bool = False) -> list[ProviderDescription]:
+    """The providers that can give the required level (and the pivot identity when the client
+    requires it), in configuration order."""
+    return [d for d in (u.describe() for u in upstreams.values()) if d.can_give(acr, require_pivot)]
 
 
 def start(redis: Redis, upstream: Upstream, uid: str, acr: str | None, redirect_uri: str,
-          browser_binding: str) -> str:
+          browser_binding: str, require_pivot: bool = False) -> str:
     """Remember the round trip, bound to the browser that makes it (``browser_binding``: the digest
     of ``idp.services.browser``), and return the upstream authorization URL."""
-    if not upstream.describe().can_give(acr):
+    if not upstream.describe().can_give(acr, require_pivot):
         raise FederationFailed("provider_not_offered", upstream.key, uid, acr)
     transaction = new_transaction(upstream.key, redirect_uri, acr)
     try:
@@ -134,7 +141,7 @@ def start(redis: Redis, upstream: Upstream, uid: str, acr: str | None, redirect_
     except UpstreamError as error:
         raise FederationFailed(error.code, upstream.key, uid, acr, error.detail) from error
     flow = Flow(id=transaction.state, uid=uid, provider=upstream.key, required_acr=acr,
-                transaction=transaction.to_dict(), browser=browser_binding)
+                transaction=transaction.to_dict(), browser=browser_binding, data={"require_pivot": require_pivot})
     redis.set(FLOW_PREFIX + flow.id, json.dumps(_dump(flow)), ex=FLOW_TTL)
     return url
 
@@ -181,6 +188,9 @@ def submit(redis: Redis, db: Database, upstreams: dict[str, Upstream], params: d
         flow.transition(State.FAILED)
         log.warning("federation refused: provider=%s code=%s detail=%s", flow.provider, error.code, error.detail)
         raise FederationFailed(error.code, flow.provider, flow.uid, flow.required_acr, error.detail) from error
+    if flow.data.get("require_pivot") and not result.identity.pivot:
+        flow.transition(State.FAILED)
+        raise FederationFailed("invalid_identity", flow.provider, flow.uid, flow.required_acr, "not a pivot identity")
     try:
         with db.session() as session:
             linked = link_identity(IdentityStore(session), result)
@@ -193,12 +203,19 @@ def submit(redis: Redis, db: Database, upstreams: dict[str, Upstream], params: d
     flow.transition(State.COMPLETED)
     amr = ["fed", *[a for a in result.amr if a != "fed"]]
     upstream_session = {"provider": result.provider, "id_token": result.id_token,
-                        "end_session_endpoint": result.end_session_endpoint}
+                        "end_session_endpoint": result.end_session_endpoint, "sub": result.subject,
+                        "sid": result.sid, "pivot": result.identity.pivot}
     return Completed(uid=flow.uid, account_id=linked.account_id, acr=result.acr, amr=amr, linked=linked,
                      upstream_session=upstream_session, result=result)
 
 
 # -- logout ---------------------------------------------------------------------------------------
+
+
+def pivot_session(session) -> bool:
+    """The IdP session came through a provider trusted for the pivot identity (``require_pivot``)."""
+    info = (getattr(session, "context", None) or {}).get(SESSION_KEY)
+    return isinstance(info, dict) and info.get("pivot") is True
 
 
 def begin_upstream_logout(redis: Redis, upstreams: dict[str, Upstream], session_data: dict[str, Any] | None,
@@ -280,6 +297,7 @@ class InteractionView:
     client_name: str
     acr_values: list[str]
     default_acr: str | None
+    require_pivot: bool = False
 
     @property
     def required_acr(self) -> str | None:
@@ -298,16 +316,20 @@ def describe_interaction(uid: str) -> InteractionView | None:
         return None
     return InteractionView(uid=uid, client_id=client.client_id, client_name=client.name,
                            acr_values=list(interaction.requested_acr),
-                           default_acr=(client.policy or {}).get("default_acr"))
+                           default_acr=(client.policy or {}).get("default_acr"),
+                           require_pivot=bool((client.policy or {}).get("require_pivot")))
 
 
 def complete_authentication(done: Completed):
     """Hand the account to the core (new IdP session carrying the upstream logout data); None if expired."""
-    from idp.flows import login
+    from idp.flows import login, upstream_logout
     from idp.oidc import interaction as interactions
+    from shared.appkit import get_redis, get_settings
 
     if interactions.load(done.uid) is None:
         return None
+    lifetime = int(get_settings().section("lifetimes").get("session", 43200))
+    upstream_logout.remember(get_redis(), done.result.provider, done.result.sid, done.account_id, lifetime)
     return login.complete_authentication(done.uid, done.account_id, done.amr, done.acr,
                                          {SESSION_KEY: done.upstream_session})
 

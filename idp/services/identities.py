@@ -7,6 +7,9 @@ Rules (seed 001; issue 5 §3):
 2. Otherwise the pivot identity's linking key (normalised given names, family name, birth date,
    gender, birth place, birth country — no email) finds the account of the same person met
    through another provider; the new (provider, sub) is linked to it.
+   Only for a pivot identity: a standard provider's identity (``identity.pivot`` False) is
+   never looked up by key, so an upstream nobody vouches for cannot sign in as a FranceConnect
+   person by sending her birth data; its account is reached by its (provider, ``sub``) alone.
 3. Otherwise a new account is created: active, without a password, ``email_verified`` as the
    upstream said. Its ``Account.email`` is a never-deliverable placeholder so that an email
    address alone can never tie it to a password account (the real address lives in the pivot
@@ -65,14 +68,14 @@ def link_identity(store: IdentityStore, result: UpstreamResult) -> Linked:
 
 def _refresh(store: IdentityStore, record: PivotIdentityRecord, identity: PivotIdentity) -> None:
     key = identity.linking_key()
-    if record.linking_key != key:
+    if key is not None and record.linking_key != key:
         other = store.find_pivot_by_key(key)
         if other is not None and other.account_id != record.account_id:
             raise IdentityConflict(record.account_id)
     store.update_pivot(record, pivot_fields(identity), key)
     account = store.get_account(record.account_id)
     if account is not None:
-        account.given_name, account.family_name = identity.given_name, identity.family_name
+        account.given_name, account.family_name = identity.given_name or None, identity.family_name or None
         account.email_verified = identity.email_verified
 
 
@@ -92,13 +95,14 @@ def _link(store: IdentityStore, result: UpstreamResult) -> Linked:
             _refresh(store, record, identity)
         store.touch(link)
         return Linked(link.account_id, created=False, new_link=False)
-    record = store.find_pivot_by_key(identity.linking_key())
+    key = identity.linking_key()
+    record = store.find_pivot_by_key(key) if key is not None else None
     if record is not None:
         _check_active(store, record.account_id)
         _refresh(store, record, identity)
         store.touch(store.add_link(result.provider, result.subject, record.account_id))
         return Linked(record.account_id, created=False, new_link=True)
-    account = store.create_federated_account(pivot_fields(identity), identity.linking_key())
+    account = store.create_federated_account(pivot_fields(identity), key)
     store.touch(store.add_link(result.provider, result.subject, account.id))
     return Linked(account.id, created=True, new_link=True)
 
@@ -106,7 +110,8 @@ def _link(store: IdentityStore, result: UpstreamResult) -> Linked:
 def pivot_claims(store: IdentityStore, account_id: str, scopes: list[str] | tuple[str, ...]) -> dict[str, Any]:
     """The claims of a federated account for the granted scopes, from its pivot identity only.
 
-    Empty for an account that never came through federation.
+    Empty for an account that never came through federation. A field without a value (a standard
+    provider's missing birth data, an identity without email) is omitted, never sent empty.
     """
     record = store.get_pivot(account_id)
     if record is None:
@@ -117,9 +122,17 @@ def pivot_claims(store: IdentityStore, account_id: str, scopes: list[str] | tupl
             value = getattr(record, name)
             if name in ("email", "email_verified") and not record.email:
                 continue
+            if value in ("", None):
+                continue
             claims[name] = value
     return claims
 
 
 def is_federated(store: IdentityStore, account_id: str) -> bool:
     return store.get_pivot(account_id) is not None
+
+
+def has_pivot(store: IdentityStore, account_id: str) -> bool:
+    """The account's identity is a pivot identity asserted by a provider trusted for it."""
+    record = store.get_pivot(account_id)
+    return record is not None and record.linking_key is not None

@@ -63,13 +63,14 @@ class ProviderDescription:
     acr_levels: tuple[str, ...]  # eIDAS levels this provider can give
     sandbox: bool = False
     help_url: str | None = None  # where a person recovers forgotten credentials
+    pivot: bool = False  # trusted to assert the FranceConnect pivot identity
 
     @property
     def max_acr(self) -> str | None:
         return max(self.acr_levels, key=eidas_rank) if self.acr_levels else None
 
-    def can_give(self, required: str | None) -> bool:
-        return satisfies(self.max_acr, required)
+    def can_give(self, required: str | None, require_pivot: bool = False) -> bool:
+        return satisfies(self.max_acr, required) and (self.pivot or not require_pivot)
 
 
 @dataclass
@@ -112,6 +113,7 @@ class UpstreamResult:
     amr: tuple[str, ...] = ()
     id_token: str | None = None  # kept to end the upstream session (id_token_hint)
     end_session_endpoint: str | None = None
+    sid: str | None = None  # the upstream session (ID token ``sid``), named by its back-channel logout
 
 
 class Upstream(ABC):

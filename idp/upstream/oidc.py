@@ -5,7 +5,11 @@ response ``iss`` is checked when present or announced (RFC 9207); the ID token i
 OIDC Core §3.1.3.7 says (signature against the provider's JWKS with an asymmetric-only algorithm
 allow-list — ``none`` and HS* are refused before any key is looked at —, ``iss``, ``aud``/``azp``,
 ``exp``/``iat``, ``nonce``, ``acr``); userinfo is read with the access token and must name the same
-``sub`` (§5.3.2). Discovery documents and JWKS are cached per process (they are caches: losing
+``sub`` (§5.3.2). An ID token without ``acr`` gets the provider's declared ``default_acr``.
+
+The client authenticates with ``client_secret_basic`` (id and secret form-urlencoded before the
+Basic encoding, RFC 6749 §2.3.1) or ``client_secret_post``. The provider's back-channel logout
+tokens (OIDC Back-Channel Logout 1.0 §2.6) are validated by :meth:`OIDCUpstream.validate_logout_token`. Discovery documents and JWKS are cached per process (they are caches: losing
 them costs one HTTP request); the JWKS is refetched once when a token names an unknown ``kid``.
 """
 
@@ -15,7 +19,7 @@ import threading
 import time
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import quote_plus, urlencode
 
 import requests
 from joserfc import jwt
@@ -38,6 +42,8 @@ SAFE_ALGORITHMS = ("RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256"
 DEFAULT_ALGORITHMS = ("RS256", "PS256", "ES256")
 LEEWAY = 60
 HTTP_TIMEOUT = 10
+BACKCHANNEL_LOGOUT_EVENT = "http://schemas.openid.net/event/backchannel-logout"
+LOGOUT_TOKEN_MAX_AGE = 600  # a logout token older than this (by iat) is refused: it is sent at once
 
 
 @dataclass(frozen=True)
@@ -58,6 +64,12 @@ class UpstreamConfig:
     sandbox: bool = False
     help_url: str | None = None
     send_acr_values: bool = True
+    identity: str = "standard"  # "pivot": trusted to assert the FranceConnect pivot identity
+    default_acr: str | None = None  # the level of an ID token that states no acr (one of acr_levels)
+
+    @property
+    def pivot(self) -> bool:
+        return self.identity == "pivot"
 
 
 class _Cache:
@@ -93,7 +105,8 @@ class OIDCUpstream(Upstream):
     def describe(self) -> ProviderDescription:
         c = self.config
         return ProviderDescription(key=c.key, display_name=c.display_name, logo=c.logo,
-                                   acr_levels=tuple(c.acr_levels), sandbox=c.sandbox, help_url=c.help_url)
+                                   acr_levels=tuple(c.acr_levels), sandbox=c.sandbox, help_url=c.help_url,
+                                   pivot=c.pivot)
 
     def discovery(self) -> dict[str, Any]:
         issuer = self.config.issuer
@@ -172,13 +185,14 @@ class OIDCUpstream(Upstream):
         userinfo = self.fetch_userinfo(tokens.get("access_token"), claims["sub"])
         merged = {**claims, **userinfo}
         try:
-            identity = map_claims(merged, self.config.claims)
+            identity = map_claims(merged, self.config.claims, pivot=self.config.pivot)
         except PivotIdentityError as error:
             raise UpstreamError("invalid_identity", ", ".join(error.missing)) from error
         amr = claims.get("amr") if isinstance(claims.get("amr"), list) else []
         return UpstreamResult(provider=self.key, subject=str(claims["sub"]), identity=identity,
                               acr=self.achieved_acr(claims.get("acr")), amr=tuple(str(a) for a in amr), id_token=id_token,
-                              end_session_endpoint=document.get("end_session_endpoint"))
+                              end_session_endpoint=document.get("end_session_endpoint"),
+                              sid=claims["sid"] if isinstance(claims.get("sid"), str) else None)
 
     def end_session_url(self, id_token_hint: str | None, post_logout_redirect_uri: str | None,
                         state: str | None = None) -> str | None:
@@ -205,7 +219,7 @@ class OIDCUpstream(Upstream):
         if self.config.token_endpoint_auth_method == "client_secret_post":  # noqa: S105
             data.update(client_id=self.config.client_id, client_secret=self.config.client_secret or "")
         elif self.config.client_secret:
-            auth = (self.config.client_id, self.config.client_secret)
+            auth = basic_credentials(self.config.client_id, self.config.client_secret)
         else:
             data["client_id"] = self.config.client_id
         try:
@@ -221,14 +235,15 @@ class OIDCUpstream(Upstream):
             raise UpstreamError("invalid_response", f"token endpoint: {body.get('error') if isinstance(body, dict) else body}")
         return body
 
-    def validate_id_token(self, token: str, transaction: Transaction) -> dict[str, Any]:
+    def verified_claims(self, token: str, code: str = "invalid_id_token") -> tuple[dict[str, Any], dict[str, Any]]:
+        """(header, claims) of a JWT signed by this provider, its iss and aud checked; else ``code``."""
         try:
             header = extract_compact(token.encode()).headers()
         except (JoseError, ValueError, UnicodeError) as error:
-            raise UpstreamError("invalid_id_token", "malformed") from error
+            raise UpstreamError(code, "malformed") from error
         alg = header.get("alg")
         if alg not in self.config.algorithms or alg not in SAFE_ALGORITHMS:
-            raise UpstreamError("invalid_id_token", f"algorithm not allowed: {alg!r}")
+            raise UpstreamError(code, f"algorithm not allowed: {alg!r}")
         keys = self.key_set()
         kid = header.get("kid")
         if kid and not any(k.kid == kid for k in keys.keys):
@@ -236,16 +251,52 @@ class OIDCUpstream(Upstream):
         try:
             claims = jwt.decode(token, keys, algorithms=list(self.config.algorithms)).claims
         except (JoseError, ValueError) as error:
-            raise UpstreamError("invalid_id_token", f"signature: {error.__class__.__name__}") from error
-        now = time.time()
+            raise UpstreamError(code, f"signature: {error.__class__.__name__}") from error
         if claims.get("iss") != self.config.issuer:
-            raise UpstreamError("invalid_id_token", "wrong issuer")
+            raise UpstreamError(code, "wrong issuer")
         aud = claims.get("aud")
         audiences = aud if isinstance(aud, list) else [aud]
         if self.config.client_id not in audiences:
-            raise UpstreamError("invalid_id_token", "wrong audience")
+            raise UpstreamError(code, "wrong audience")
         if len(audiences) > 1 and claims.get("azp") != self.config.client_id:
-            raise UpstreamError("invalid_id_token", "azp must name this client")
+            raise UpstreamError(code, "azp must name this client")
+        return header, claims
+
+    def validate_logout_token(self, token: str) -> dict[str, Any]:
+        """A back-channel logout token of this provider, as OIDC Back-Channel Logout 1.0 §2.6 says:
+        signature (same algorithms and keys as ID tokens), ``iss``, ``aud``, ``iat`` (recent) and
+        ``exp``, the back-channel logout event, ``sub`` and/or ``sid``, a ``jti``, and no ``nonce``
+        (so that an ID token is never taken for one). Single use of ``jti`` is the caller's."""
+        header, claims = self.verified_claims(token, "invalid_logout_token")
+        typ = str(header.get("typ", "logout+jwt")).lower()
+        if typ not in ("logout+jwt", "application/logout+jwt", "jwt"):
+            raise UpstreamError("invalid_logout_token", f"typ {typ!r}")
+        now = time.time()
+        iat, exp = claims.get("iat"), claims.get("exp")
+        if not isinstance(iat, int | float) or iat > now + LEEWAY or iat < now - LOGOUT_TOKEN_MAX_AGE:
+            raise UpstreamError("invalid_logout_token", "iat missing, in the future or too old")
+        if exp is not None and (not isinstance(exp, int | float) or exp < now - LEEWAY):
+            raise UpstreamError("invalid_logout_token", "expired")
+        events = claims.get("events")
+        if not isinstance(events, dict) or not isinstance(events.get(BACKCHANNEL_LOGOUT_EVENT), dict):
+            raise UpstreamError("invalid_logout_token", "no back-channel logout event")
+        if "nonce" in claims:
+            raise UpstreamError("invalid_logout_token", "a logout token carries no nonce")
+        if not isinstance(claims.get("jti"), str) or not claims["jti"]:
+            raise UpstreamError("invalid_logout_token", "no jti")
+        sub, sid = claims.get("sub"), claims.get("sid")
+        if not (isinstance(sub, str) and sub) and not (isinstance(sid, str) and sid):
+            raise UpstreamError("invalid_logout_token", "neither sub nor sid")
+        for name in ("sub", "sid"):
+            if name in claims and not isinstance(claims[name], str):
+                raise UpstreamError("invalid_logout_token", f"{name} is not a string")
+        return claims
+
+    def validate_id_token(self, token: str, transaction: Transaction) -> dict[str, Any]:
+        _, claims = self.verified_claims(token)
+        if "events" in claims:  # a logout token is never an ID token
+            raise UpstreamError("invalid_id_token", "events claim")
+        now = time.time()
         exp, iat = claims.get("exp"), claims.get("iat")
         if not isinstance(exp, int | float) or exp < now - LEEWAY:
             raise UpstreamError("invalid_id_token", "expired or no exp")
@@ -258,17 +309,24 @@ class OIDCUpstream(Upstream):
         self.check_acr(claims.get("acr"), transaction.acr)
         return claims
 
-    def check_acr(self, achieved: Any, required: str | None) -> None:
-        """The eIDAS level given must be a known level, one this provider is declared for, and enough."""
+    def check_acr(self, asserted: Any, required: str | None) -> None:
+        """The eIDAS level given must be a known level, one this provider is declared for, and enough.
+        An ID token that states no acr gives the provider's declared ``default_acr``."""
         if not required:
             return
+        achieved = self.config.default_acr if asserted is None else asserted
+        if achieved is None:
+            raise UpstreamError("acr_too_low", "no acr stated, and no default_acr declared for this provider")
         if achieved not in EIDAS_LEVELS or achieved not in self.config.acr_levels:
             raise UpstreamError("acr_too_low", f"unexpected acr {achieved!r}")
         if not satisfies(achieved, required):
             raise UpstreamError("acr_too_low", f"acr {achieved!r} below the required {required!r}")
 
     def achieved_acr(self, acr: Any) -> str | None:
-        """The eIDAS level passed on: only a known level this provider is declared for."""
+        """The eIDAS level passed on: only a known level this provider is declared for; its declared
+        ``default_acr`` when the ID token states none."""
+        if acr is None:
+            return self.config.default_acr
         return acr if acr in EIDAS_LEVELS and acr in self.config.acr_levels else None
 
     def fetch_userinfo(self, access_token: Any, sub: str) -> dict[str, Any]:
@@ -288,3 +346,9 @@ class OIDCUpstream(Upstream):
         if not isinstance(info, dict) or info.get("sub") != sub:
             raise UpstreamError("invalid_response", "userinfo sub differs from the ID token sub")
         return info
+
+
+def basic_credentials(client_id: str, client_secret: str) -> tuple[str, str]:
+    """HTTP Basic credentials as RFC 6749 §2.3.1 wants them: id and secret each encoded with
+    application/x-www-form-urlencoded first (a ``:``, ``%``, ``+`` or space in a secret survives)."""
+    return quote_plus(client_id, safe=""), quote_plus(client_secret, safe="")

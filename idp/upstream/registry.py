@@ -53,6 +53,13 @@ def parse_providers(raw: dict[str, Any], production: bool = False) -> dict[str, 
         unknown = [level for level in levels if level not in EIDAS_LEVELS]
         if unknown:
             raise ConfigError(f"upstream provider {key!r}: unknown acr level(s) {unknown}")
+        identity = table.get("identity", "standard")
+        if identity not in ("pivot", "standard"):
+            raise ConfigError(f"upstream provider {key!r}: identity must be \"pivot\" or \"standard\"")
+        # the level of an ID token that states no acr: declared, else the lowest declared level
+        default_acr = table.get("default_acr", min(levels, key=EIDAS_LEVELS.index) if levels else "")
+        if default_acr and default_acr not in levels:
+            raise ConfigError(f"upstream provider {key!r}: default_acr {default_acr!r} is not one of its acr_levels")
         configs[key] = UpstreamConfig(
             key=key,
             issuer=issuer,  # compared exactly with the discovery document and the ID token's iss
@@ -68,6 +75,8 @@ def parse_providers(raw: dict[str, Any], production: bool = False) -> dict[str, 
             sandbox=sandbox,
             help_url=table.get("help_url"),
             send_acr_values=bool(table.get("send_acr_values", True)),
+            identity=identity,
+            default_acr=default_acr or None,
         )
     return configs
 

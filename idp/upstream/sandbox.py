@@ -36,7 +36,7 @@ import threading
 import time
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import unquote_plus, urlencode
 
 from flask import Flask, abort, jsonify, redirect, render_template, request, session
 from flask_babel import gettext as _
@@ -190,6 +190,7 @@ def create_sandbox_app(name: str, *, issuer: str | None = None, idp_issuer: str 
     store = SandboxStore()
     app.extensions["sandbox_store"] = store
     key = _load_key(name)
+    app.extensions["sandbox_key"] = key  # tests sign what this provider would (e.g. a logout token)
     seed_citizens(app, DEMO_CITIZENS.get(name, []))
     if citizens:
         seed_citizens(app, citizens)
@@ -286,8 +287,8 @@ def create_sandbox_app(name: str, *, issuer: str | None = None, idp_issuer: str 
 
     def authenticate_client() -> bool:
         auth = request.authorization
-        if auth and auth.type == "basic":
-            client_id, secret = auth.username, auth.password
+        if auth and auth.type == "basic":  # each part form-urlencoded first (RFC 6749 §2.3.1)
+            client_id, secret = unquote_plus(auth.username or ""), unquote_plus(auth.password or "")
         else:
             client_id, secret = request.form.get("client_id"), request.form.get("client_secret")
         return client_id == client["client_id"] and hmac.compare_digest(

@@ -3,19 +3,22 @@
 - ``GET  /interaction/<uid>/providers``  the FranceConnect-like choice of upstream provider;
 - ``POST /federation/<provider>/start``  sends the browser to the chosen provider (state, nonce, PKCE);
 - ``GET  /federation/callback``          the provider's answer → account → back to the authorization;
-- ``GET  /federation/logged-out``        the upstream end_session's return during logout.
+- ``GET  /federation/logged-out``        the upstream end_session's return during logout;
+- ``POST /federation/<provider>/backchannel-logout``  the provider's back-channel logout token.
 """
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, redirect, render_template, request
+from flask import Blueprint, abort, jsonify, redirect, render_template, request
 from flask_babel import gettext as _
 
 from idp.flows import federation as flow
+from idp.flows import upstream_logout
 from idp.oidc.logout import LOGOUT_HOOKS
-from idp.services import browser
+from idp.services import browser, sessions
 from idp.upstream.registry import get_upstream, get_upstreams
 from shared.appkit import get_db, get_redis, get_settings
+from shared.web import csrf
 
 bp = Blueprint("federation", __name__)
 flow.register_federation_claims()
@@ -80,7 +83,7 @@ def providers(uid: str):
     if interaction is None:
         return render_failure(flow.FederationFailed("unknown_interaction"))
     acr = interaction.required_acr
-    offered = flow.offered_providers(get_upstreams(), acr)
+    offered = flow.offered_providers(get_upstreams(), acr, interaction.require_pivot)
     return render_template("idp/federation/providers.html", uid=uid, client_name=interaction.client_name,
                            providers=offered, required_acr=acr, level_label=level_label)
 
@@ -96,7 +99,8 @@ def start(provider: str):
         abort(404)
     acr = interaction.required_acr
     try:
-        return redirect(flow.start(get_redis(), upstream, uid, acr, callback_uri(), browser.binding()))
+        return redirect(flow.start(get_redis(), upstream, uid, acr, callback_uri(), browser.binding(),
+                                   interaction.require_pivot))
     except flow.FederationFailed as failure:
         return render_failure(failure)
 
@@ -122,6 +126,30 @@ def logged_out():
     if target:
         return redirect(target)
     return render_template("idp/federation/logged_out.html")
+
+
+@bp.post("/federation/<provider>/backchannel-logout")
+@csrf.exempt  # server to server: a signed logout token, no cookie, no browser
+def backchannel_logout(provider: str):
+    """OIDC Back-Channel Logout 1.0 §2.8: 200 once the sessions are ended, 400 with an error otherwise."""
+    upstream = get_upstream(provider)
+    token = request.form.get("logout_token", "")
+    try:
+        if upstream is None:
+            raise upstream_logout.LogoutRefused("unknown_provider")
+        if not token or len(token) > 16384:
+            raise upstream_logout.LogoutRefused("invalid_request", "logout_token missing")
+        done = upstream_logout.receive(get_redis(), get_db(), upstream, token, sessions)
+    except upstream_logout.LogoutRefused as refused:
+        flow.record_event("federation_logout_refused", None, provider=provider, code=refused.code)
+        response = jsonify(error="invalid_request", error_description=refused.code)
+        response.status_code = 400
+    else:
+        flow.record_event("federation_backchannel_logout", done.account_id, provider=provider,
+                          sessions=len(done.ended))
+        response = jsonify(sessions_ended=len(done.ended))
+    response.headers["Cache-Control"] = "no-store"
+    return response
 
 
 def upstream_logout_url(session_data: dict | None, post_logout_redirect: str | None) -> str | None:

@@ -8,6 +8,7 @@ from authlib.oauth2 import OAuth2Error
 from flask import Blueprint, current_app, jsonify, redirect, render_template, request
 from flask_babel import gettext as _
 
+from idp.flows.federation import pivot_session
 from idp.flows.mfa import needs_second_factor
 from idp.oidc import claims as claims_module
 from idp.oidc import interaction as interactions
@@ -89,6 +90,8 @@ def _login_needed(request_: oidc.AuthorizationRequest, session, interaction=None
         return True
     if request_.client.policy.get("require_federation") and "fed" not in session.amr:
         return True
+    if request_.client.policy.get("require_pivot") and not pivot_session(session):
+        return True  # a standard provider's sign-in is not the FranceConnect identity this client needs
     if needs_second_factor(session, account.id, request_.client):
         return True
     return False
@@ -131,7 +134,7 @@ def _acr_claim(request_: oidc.AuthorizationRequest, session) -> str | None:
 def _start_interaction(request_: oidc.AuthorizationRequest):
     interaction = interactions.create(request_.client.client_id, request_.params)
     wants_eidas = any(value in EIDAS for value in request_.params.get("acr_values", "").split())
-    if request_.client.policy.get("require_federation") or wants_eidas:
+    if request_.client.policy.get("require_federation") or request_.client.policy.get("require_pivot") or wants_eidas:
         return redirect(f"/interaction/{interaction.uid}/providers")
     return redirect(f"/interaction/{interaction.uid}")
 

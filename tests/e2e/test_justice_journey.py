@@ -38,7 +38,7 @@ def stack(tmp_path, monkeypatch, devinbox):
             os.environ[env] = secret
             providers[name] = {"issuer": url, "client_id": "civic-idp", "client_secret_env": env, "display_name": name,
                                "logo": f"federation/{name}.svg", "scopes": ["openid", "profile", "email", "birth"],
-                               "acr_levels": levels, "sandbox": True}
+                               "acr_levels": levels, "sandbox": True, "identity": "pivot"}
         idp.app.config["UPSTREAM_PROVIDERS"] = providers
         idp.app.extensions.pop("upstreams", None)
         with idp.app.app_context():
@@ -46,7 +46,7 @@ def stack(tmp_path, monkeypatch, devinbox):
                 "Justice – espace personnel", [f"{portal_url}/callback"], post_logout_redirect_uris=[f"{portal_url}/"],
                 backchannel_logout_uri=f"{portal_url}/backchannel-logout", client_id="justice", first_party=True,
                 scope="openid profile offline_access",
-                policy={"require_federation": True, "default_acr": "eidas1"})
+                policy={"require_federation": True, "require_pivot": True, "default_acr": "eidas1"})
         monkeypatch.setenv("JUSTICE_CLIENT_SECRET", secret)
         database = f"sqlite:///{tmp_path / 'justice.db'}"
         upgrade_database(database)

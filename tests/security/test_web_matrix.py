@@ -20,6 +20,7 @@ CSRF_EXEMPT_VIEWS = {
     "idp.web.oidc.end_session": "RP-initiated logout asks for confirmation on its own page",
     "shared.rp.views.backchannel_logout": "signed logout token from the IdP, no cookies",
     "idp.web.federation.callback": "state/nonce/PKCE round trip with the upstream provider",
+    "idp.web.federation.backchannel_logout": "signed logout token from an upstream provider, no cookies",
     "idp.upstream.sandbox.token": "sandbox upstream provider's token endpoint (client authentication)",
     "idp.upstream.sandbox.userinfo": "sandbox upstream provider's userinfo (bearer token)",
     "idp.upstream.sandbox.end_session": "sandbox upstream provider's RP-initiated logout",

@@ -1,7 +1,8 @@
 """Federated identities (SQL): who signed in through which upstream provider, as which account.
 
-- ``pivot_identities``: one per federated account — the pivot identity last received and its
-  ``linking_key`` (unique: one person, one account; see :mod:`idp.upstream.pivot`).
+- ``pivot_identities``: one per federated account — the identity last received and its
+  ``linking_key`` (unique: one person, one account; see :mod:`idp.upstream.pivot`), NULL when it
+  came from a standard provider (not a pivot identity: it links nothing).
 - ``federated_identities``: (provider, upstream ``sub``) → account; unique per provider and subject.
 
 :class:`IdentityStore` is the only code that touches these tables (one store per transaction).
@@ -25,7 +26,7 @@ class PivotIdentityRecord(Base):
     __tablename__ = "pivot_identities"
 
     account_id: Mapped[str] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"), primary_key=True)
-    linking_key: Mapped[str] = mapped_column(String(64), unique=True, index=True)
+    linking_key: Mapped[str | None] = mapped_column(String(64), unique=True, index=True, nullable=True)
     given_name: Mapped[str] = mapped_column(String(200))
     family_name: Mapped[str] = mapped_column(String(200))
     birthdate: Mapped[str] = mapped_column(String(10))
@@ -74,14 +75,15 @@ class IdentityStore:
         return list(self.session.scalars(select(FederatedIdentity).where(FederatedIdentity.account_id == account_id)
                                          .order_by(FederatedIdentity.id)))
 
-    def create_federated_account(self, fields: dict, linking_key: str) -> Account:
+    def create_federated_account(self, fields: dict, linking_key: str | None) -> Account:
         """A password-less, active account with its pivot identity (one savepoint)."""
         account_id = new_id()
         try:
             with self.session.begin_nested():
                 account = Account(id=account_id, email=f"{account_id}@{FEDERATED_EMAIL_DOMAIN}", password_hash=None,
                                   status="active", email_verified=bool(fields.get("email_verified")),
-                                  given_name=fields["given_name"], family_name=fields["family_name"])
+                                  given_name=fields["given_name"] or None,
+                                  family_name=fields["family_name"] or None)
                 self.session.add(account)
                 self.session.flush()
                 self.session.add(PivotIdentityRecord(account_id=account_id, linking_key=linking_key, **fields))
@@ -90,7 +92,7 @@ class IdentityStore:
             raise Conflict(str(error)) from error
         return account
 
-    def update_pivot(self, record: PivotIdentityRecord, fields: dict, linking_key: str) -> None:
+    def update_pivot(self, record: PivotIdentityRecord, fields: dict, linking_key: str | None) -> None:
         try:
             with self.session.begin_nested():
                 for name, value in fields.items():

@@ -29,11 +29,12 @@ def ensure_installed() -> str:
 
 
 @contextmanager
-def node_oidc_provider(client_secret: str, redirect_uri: str, post_logout_redirect_uri: str):
+def node_oidc_provider(client_secret: str, redirect_uri: str, post_logout_redirect_uri: str, **options: str):
+    """``options``: provider.js's optional settings (STANDARD_ONLY, NO_ACR, BACKCHANNEL_LOGOUT_URI)."""
     node = ensure_installed()
     port = free_port()
     env = dict(os.environ, PORT=str(port), CLIENT_SECRET=client_secret, REDIRECT_URI=redirect_uri,
-               POST_LOGOUT_REDIRECT_URI=post_logout_redirect_uri, NODE_ENV="development")
+               POST_LOGOUT_REDIRECT_URI=post_logout_redirect_uri, NODE_ENV="development", **options)
     proc = subprocess.Popen([node, "provider.js"], cwd=NODE_OP_DIR, env=env, stdout=subprocess.PIPE,
                             stderr=subprocess.STDOUT, text=True)
     try:

@@ -22,7 +22,7 @@ def node_op():
 def upstream_for(url, levels=("eidas1", "eidas2")):
     return OIDCUpstream(UpstreamConfig(key="nodeop", issuer=url, client_id="civic-idp", client_secret="node-secret",
                                        display_name="node-oidc-provider", scopes=("openid", "profile", "email", "birth"),
-                                       acr_levels=levels))
+                                       acr_levels=levels, identity="pivot"))
 
 
 def sign_in(upstream, acr):

@@ -30,7 +30,7 @@ def upstream(sandbox):
     app.config["SANDBOX_ACR"] = None
     return OIDCUpstream(UpstreamConfig(key="impots", issuer=url, client_id="civic-idp", client_secret=SECRET,
                                        display_name="impots.gouv.fr", scopes=("openid", "profile", "email", "birth"),
-                                       acr_levels=("eidas1",)))
+                                       acr_levels=("eidas1",), identity="pivot"))
 
 
 def sign_in_upstream(upstream, acr="eidas1", login="1234567890123", password="Sandbox-Impots-1"):

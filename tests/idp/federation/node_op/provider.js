@@ -1,6 +1,9 @@
 // A third-party OpenID provider for the federation tests: node-oidc-provider (npm "oidc-provider"),
 // configured as an eIDAS-level identity provider with two citizens, started on loopback.
 // Environment: PORT, CLIENT_SECRET, REDIRECT_URI, POST_LOGOUT_REDIRECT_URI. Prints "listening" when ready.
+// Optional: STANDARD_ONLY=1 (an ordinary OP: only OIDC's standard claims, no "birth" scope, no
+// FranceConnect birth place or country), NO_ACR=1 (the ID token states no acr),
+// BACKCHANNEL_LOGOUT_URI (back-channel logout enabled, the IdP registered for it with its sid).
 import http from 'node:http';
 import Provider from 'oidc-provider';
 
@@ -24,6 +27,16 @@ const accounts = {
     },
   },
 };
+const standardOnly = process.env.STANDARD_ONLY === '1';
+if (standardOnly) {
+  for (const account of Object.values(accounts)) {
+    delete account.claims.birthplace;
+    delete account.claims.birthcountry;
+    delete account.claims.birthdate;
+    delete account.claims.gender;
+  }
+}
+const backchannelLogoutUri = process.env.BACKCHANNEL_LOGOUT_URI;
 const subjects = { 'angela.dubois': 'node-sub-angela', 'marc.leroy': 'node-sub-marc' };
 const bySubject = Object.fromEntries(Object.entries(subjects).map(([login, sub]) => [sub, accounts[login]]));
 
@@ -36,21 +49,30 @@ const configuration = {
     grant_types: ['authorization_code'],
     response_types: ['code'],
     token_endpoint_auth_method: 'client_secret_basic',
+    ...(backchannelLogoutUri
+      ? { backchannel_logout_uri: backchannelLogoutUri, backchannel_logout_session_required: true } : {}),
   }],
   pkce: { required: () => true },
-  scopes: ['openid', 'profile', 'email', 'birth'],
+  // Its outgoing requests (the back-channel logout) go to the IdP on loopback, which the default
+  // SSRF guard (a dispatcher refusing special-use addresses) would refuse: this test OP drops it.
+  fetch: (url, options) => {
+    const { dispatcher, ...rest } = options;
+    return globalThis.fetch(url, rest);
+  },
+  scopes: standardOnly ? ['openid', 'profile', 'email'] : ['openid', 'profile', 'email', 'birth'],
   claims: {
     openid: ['sub'],
     acr: null,
     amr: null,
     profile: ['given_name', 'family_name', 'birthdate', 'gender'],
     email: ['email', 'email_verified'],
-    birth: ['birthplace', 'birthcountry'],
+    ...(standardOnly ? {} : { birth: ['birthplace', 'birthcountry'] }),
   },
   acrValues: ['eidas1', 'eidas2', 'eidas3'],
   cookies: { keys: ['federation-test-cookie-key'] },
   features: {
     devInteractions: { enabled: false },
+    backchannelLogout: { enabled: Boolean(backchannelLogoutUri) },
     rpInitiatedLogout: {
       enabled: true,
       logoutSource: async (ctx, form) => {
@@ -68,7 +90,7 @@ const configuration = {
     if (grantId) return ctx.oidc.provider.Grant.find(grantId);
     // First-party trust: the IdP is pre-approved, no consent screen.
     const grant = new ctx.oidc.provider.Grant({ clientId: ctx.oidc.client.clientId, accountId: ctx.oidc.session.accountId });
-    grant.addOIDCScope('openid profile email birth');
+    grant.addOIDCScope(standardOnly ? 'openid profile email' : 'openid profile email birth');
     await grant.save();
     return grant;
   },
@@ -76,6 +98,8 @@ const configuration = {
 
 const provider = new Provider(issuer, configuration);
 const callback = provider.callback();
+provider.on('backchannel.error', (ctx, err, client) => { console.log(`backchannel.error ${client.clientId}: ${err}`); });
+provider.on('backchannel.success', (ctx, client) => { console.log(`backchannel.success ${client.clientId}`); });
 
 function readForm(req) {
   return new Promise((resolve) => {
@@ -106,7 +130,7 @@ const server = http.createServer(async (req, res) => {
       return res.end('<p>Invalid login</p>');
     }
     const redirectTo = await provider.interactionResult(req, res, {
-      login: { accountId: subjects[form.login], acr: 'eidas2', amr: ['pwd'] },
+      login: { accountId: subjects[form.login], amr: ['pwd'], ...(process.env.NO_ACR === '1' ? {} : { acr: 'eidas2' }) },
     }, { mergeWithLastSubmission: false });
     res.writeHead(303, { Location: redirectTo });
     return res.end();
