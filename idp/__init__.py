@@ -51,6 +51,13 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
 
     start_scheduler(app)
     start_worker(app)
+    from idp.oidc import account_events
+    from idp.services.lifecycle import EMAIL_CHANGED_HOOKS
+    from shared.jobs import start_periodic
+
+    if account_events.identifier_changed not in EMAIL_CHANGED_HOOKS:
+        EMAIL_CHANGED_HOOKS.append(account_events.identifier_changed)
+    start_periodic(app, "account-events", 5, account_events.drain_once)
     return app
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import func, select
 
-from idp.services import sessions
+from idp.services import clients, sessions
 from idp.storage.sql.models import Client, Consent, RefreshToken
 from shared.appkit import get_db
 
@@ -25,3 +25,14 @@ def applications_of(account_id: str) -> list[dict]:
         names = dict(db.execute(select(Client.client_id, Client.name).where(Client.client_id.in_(list(seen)))).all())
     return sorted(({"client_id": c, "name": names.get(c, c), **v} for c, v in seen.items() if c in names),
                   key=lambda a: a["name"])
+
+
+def services_losing_content(account_id: str) -> list[dict]:
+    """The services this account used whose content stays with the old address when it changes
+    (``policy.email_change_keeps_content = false``, eComms): the email page warns of each."""
+    found = []
+    for used in applications_of(account_id):
+        client = clients.get(used["client_id"])
+        if client and (client.policy or {}).get("email_change_keeps_content") is False:
+            found.append({"name": used["name"], "url": clients.login_url(client)})
+    return found

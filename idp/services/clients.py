@@ -191,7 +191,7 @@ def sync_from_config(settings: Settings) -> list[dict[str, str]]:
             backchannel_logout_uri=_expand(entry["backchannel_logout_uri"], urls) if entry.get("backchannel_logout_uri") else None,
             scope=scope,
             first_party=bool(entry.get("first_party", False)),
-            policy=dict(entry.get("policy", {})),
+            policy={k: _expand(v, urls) if isinstance(v, str) else v for k, v in entry.get("policy", {}).items()},
             require_pkce=bool(entry.get("require_pkce", True)),
             grant_types=grant_types,
             client_secret_hash=hash_secret(secret),

@@ -508,6 +508,11 @@ def request_email_change(account_id: str, new_email: str, current_password: str)
     audit.record("email_change_requested", account_id)
 
 
+# Called with (account id, new address) once an address change is confirmed (the relying
+# parties' account events register here).
+EMAIL_CHANGED_HOOKS: list = []
+
+
 def confirm_email_change(token: str) -> Account:
     with get_db().session() as session:
         link = consume_link(session, token, "email_change")
@@ -519,6 +524,8 @@ def confirm_email_change(token: str) -> Account:
         account.email, account.email_verified = new_email, True
         _send(session, old_email, "email_changed", locale=account.locale, new_email=new_email)
     audit.record("email_changed", account.id, old=old_email, new=new_email)
+    for hook in EMAIL_CHANGED_HOOKS:
+        hook(account.id, new_email)
     return account
 
 

@@ -5,18 +5,19 @@ from __future__ import annotations
 
 from functools import wraps
 
-from flask import Blueprint, Response, abort, redirect, render_template, request, url_for
+from flask import Blueprint, Response, abort, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_babel import refresh
 
 from idp.flows import login as login_flow
 from idp.flows.mfa import SECOND_FACTOR_AMR, is_complete
 from idp.oidc import interaction as interactions
-from idp.services import accounts, audit, clients, devices, lifecycle, mfa, sessions, throttle
+from idp.services import account_view, accounts, audit, clients, devices, lifecycle, mfa, sessions, throttle
 from idp.services.lifecycle import LinkProblem, Problems
 from idp.services.passwords import RULES
 from idp.web.limits import wait_text
-from shared.i18n import select_locale
+from shared.i18n import LANGUAGES, select_locale
 
 bp = Blueprint("account", __name__)
 
@@ -119,6 +120,7 @@ def activate(token: str):
         _link, account = lifecycle.peek_link(token, "activation")
     except LinkProblem as problem:
         return link_problem(problem, "activation")
+    speak_invitation_language(account.locale)
     errors = {}
     if request.method == "POST":
         try:
@@ -131,6 +133,13 @@ def activate(token: str):
             return _after_activation(account, data)
     return render_template("idp/account/activate.html", token=token, email=account.email,
                            errors=errors, **rules_context()), (400 if errors else 200)
+
+
+def speak_invitation_language(locale: str | None) -> None:
+    """Below the person's explicit choice: the language they were invited in, then their browser's."""
+    browser = request.accept_languages.best_match(LANGUAGES)
+    g.ui_locales = [code for code in (locale, browser) if code]
+    refresh()
 
 
 def _after_activation(account, data: dict):
@@ -263,8 +272,8 @@ def change_email(session, account):
             errors = words(problems)
         else:
             return render_template("idp/account/check_mail.html", email=new_email, purpose="email_change")
-    return render_template("idp/account/email.html", account=account, errors=errors,
-                           new_email=new_email), (400 if errors else 200)
+    return render_template("idp/account/email.html", account=account, errors=errors, new_email=new_email,
+                           losing=account_view.services_losing_content(account.id)), (400 if errors else 200)
 
 
 @bp.route("/email-change/<token>", methods=["GET", "POST"])
@@ -279,7 +288,8 @@ def confirm_email_change(token: str):
         except LinkProblem as problem:
             return link_problem(problem, "email_change")
         return render_template("idp/account/email_changed.html", email=account.email)
-    return render_template("idp/account/email_confirm.html", token=token, new_email=link.data.get("new_email"))
+    return render_template("idp/account/email_confirm.html", token=token, new_email=link.data.get("new_email"),
+                           losing=account_view.services_losing_content(link.account_id))
 
 
 # -- second factor ---------------------------------------------------------------------------------

@@ -9,7 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from flask import Flask, g, jsonify, render_template, request
+from flask import Flask, g
 from flask import Request as FlaskRequest
 
 from shared.appkit import init_storage
@@ -44,7 +44,8 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     init_storage(app, settings)
     init_rp(app, settings, client_key="ecomms")
     from portals.ecomms.models import OutboxMessage
-    from portals.ecomms.views import REFUSALS, bp
+    from portals.ecomms.services import Refused
+    from portals.ecomms.views import bp, refused_response
     from shared.outbox import init_outbox
 
     app.register_blueprint(bp)
@@ -56,6 +57,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     def retention() -> None:
         with get_db().session() as session:
             services.apply_retention(session)  # documents kept one year (seed 000 FAQ)
+            services.purge_closed(session)  # closed applications whose download grace is over
             services.cleanup_storage(session)  # leftovers of interrupted uploads
 
     start_periodic(app, "retention", 3600, retention)
@@ -73,10 +75,11 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
 
     @app.errorhandler(413)
     def too_large(_error):
-        message = str(REFUSALS["too_large"])
-        if request.accept_mimetypes.best == "application/json" or request.path.endswith("/uploads"):
-            return jsonify(error=message), 413
-        return render_template("ecomms/refused.html", message=message), 413
+        return refused_response(Refused("too_large"), 413)
+
+    @app.errorhandler(500)
+    def server_error(_error):  # a sentence in the person's language, never a raw "Internal Server Error"
+        return refused_response(Refused("server_error"), 500)
 
     return app
 

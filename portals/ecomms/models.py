@@ -39,10 +39,16 @@ class Application(Base):
     title: Mapped[str] = mapped_column(String(300))
     status: Mapped[str] = mapped_column(String(12), default="open")  # open | closed
     applicant_email: Mapped[str] = mapped_column(String(320))
-    applicant_sub: Mapped[str | None] = mapped_column(String(128))
+    applicant_sub: Mapped[str | None] = mapped_column(String(128))  # None: detached (address changed)
+    applicant_locale: Mapped[str] = mapped_column(String(8), default="fr")  # the notices' language
+    # the applicant sees the documents from this moment on (a re-attached address starts empty)
+    attached_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    detached_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     created_by: Mapped[str] = mapped_column(String(128))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     closed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # closed with a grace period: the applicant may still download until then ([closing] grace_days)
+    purge_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     documents: Mapped[list[Document]] = relationship(back_populates="application", cascade="all, delete-orphan",
                                                      order_by="Document.created_at.desc()")
 

@@ -12,19 +12,17 @@ from pathlib import Path
 
 import requests
 from flask import current_app
-from flask_babel import force_locale
-from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from portals.ecomms import pdfcheck, quotas, receipts, storage
-from portals.ecomms.models import Application, Document, OutboxMessage
+from portals.ecomms import notices, pdfcheck, quotas, receipts, storage
+from portals.ecomms.models import Application, Document
 from shared.appkit import get_redis, get_settings
-from shared.outbox import queue_email
 from shared.rp.session import Principal
-from shared.timeutil import format_strasbourg, to_strasbourg, utcnow
+from shared.timeutil import as_utc, format_strasbourg, to_strasbourg, utcnow
 
 NUMBER_RE = re.compile(r"^[1-9][0-9]{0,6}/[0-9]{2}$")
+EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 DOC_TYPES = ("observations", "letter", "form", "power_of_attorney", "annex", "other")
 RETENTION = timedelta(days=365)
 REGISTRY_ROLE = "registry"
@@ -46,29 +44,57 @@ def is_registry(principal: Principal | None) -> bool:
 # -- reading ---------------------------------------------------------------------------------------
 
 def applications_of(session: Session, principal: Principal) -> list[Application]:
+    """The registry sees every application; an applicant those attached to them, open or closed
+    within their grace period."""
     query = select(Application).order_by(Application.created_at.desc())
     if not is_registry(principal):
-        query = query.where(Application.applicant_sub == principal.sub, Application.status == "open")
+        query = query.where(Application.applicant_sub == principal.sub)
+        return [a for a in session.scalars(query) if readable(a)]
     return list(session.scalars(query))
 
 
+def readable(application: Application, now=None) -> bool:
+    """Open, or closed with a grace period not yet over (the applicant may still download)."""
+    if application.status == "open":
+        return True
+    return application.purge_at is not None and as_utc(application.purge_at) > (now or utcnow())
+
+
 def application_for(session: Session, principal: Principal, application_id: str) -> Application:
-    """The application if this person may see it; otherwise Refused("not_found") (no hint it exists)."""
-    application = session.get(Application, application_id)
+    """The application if this person may see it; Refused("closed") for the applicant's own closed
+    application (a deposit in progress is told why); otherwise Refused("not_found") (no hint it exists)."""
+    application = session.get(Application, application_id) if len(application_id) <= 36 else None
     if application is None:
         raise Refused("not_found")
     if is_registry(principal):
         return application
-    if application.applicant_sub != principal.sub or application.status != "open":
+    if application.applicant_sub != principal.sub:
         raise Refused("not_found")
+    if not readable(application):
+        raise Refused("closed")
     return application
 
 
+def writable(application: Application) -> None:
+    if application.status != "open":
+        raise Refused("closed")
+
+
+def documents_of(application: Application, principal: Principal, direction: str) -> list[Document]:
+    """One folder (Inbox: from the Court; Sent items: to the Court). An applicant re-attached after an
+    address change sees only what arrived since (nothing is carried over)."""
+    since = None if is_registry(principal) or application.attached_at is None else as_utc(application.attached_at)
+    return [d for d in application.documents
+            if d.direction == direction and (since is None or as_utc(d.created_at) >= since)]
+
+
 def document_for(session: Session, principal: Principal, document_id: str) -> Document:
-    document = session.get(Document, document_id)
+    document = session.get(Document, document_id) if len(document_id) <= 36 else None
     if document is None:
         raise Refused("not_found")
-    application_for(session, principal, document.application_id)
+    application = application_for(session, principal, document.application_id)
+    if document not in documents_of(application, principal, document.direction):
+        raise Refused("not_found")
     return document
 
 
@@ -111,12 +137,12 @@ def check_pdf(path: Path, size: int, name: str) -> None:
 class Incoming:
     """One received file, still in its temporary file."""
 
-    temp: storage.HashingTempFile
+    temp: storage.HashingTempFile | storage.Staged
     name: str
-    doc_type: str
+    doc_type: str = ""
     sha256: str = ""
     size: int = 0
-    upload_id: str = ""  # set for a file staged by the JavaScript form
+    upload_id: str = ""  # set once the file is staged (kept, checked, until "Envoyer" or its expiry)
 
 
 def accept(incoming: Incoming) -> Incoming:
@@ -124,13 +150,18 @@ def accept(incoming: Incoming) -> Incoming:
     try:
         incoming.sha256, incoming.size = incoming.temp.finish()
         check_file_name(incoming.name)
-        if incoming.doc_type not in DOC_TYPES:
-            raise Refused("doc_type", incoming.name)
         check_pdf(incoming.temp.path, incoming.size, incoming.name)
     except Exception:
         incoming.temp.discard()
         raise
     return incoming
+
+
+def check_types(files: list[Incoming]) -> None:
+    """The seed: "le type du document est défini au moment du transfert" — chosen, never defaulted."""
+    for incoming in files:
+        if incoming.doc_type not in DOC_TYPES:
+            raise Refused("doc_type", incoming.name)
 
 
 UPLOAD_TTL = 3600  # a staged file waits this long for "Envoyer", then is deleted ([uploads] staged_seconds)
@@ -148,58 +179,77 @@ def _quota_refusal(reached: quotas.QuotaReached) -> Refused:
     return Refused(f"{reached.code}_quota", files=reached.limit_files, mb=reached.limit_mb)
 
 
+def _staging(principal: Principal, application: Application, temp: storage.HashingTempFile, name: str,
+             size: int, receive) -> Incoming:
+    """Reserve the file's place in the quotas, receive and check it, keep it staged (see stage_*)."""
+    writable(application)
+    upload_id = secrets.token_hex(16)
+    quota_application = None if is_registry(principal) else application.id
+    redis = get_redis()
+    try:
+        quotas.reserve_staged(redis, upload_quotas(), principal.sub, quota_application, upload_id, size,
+                              temp.path.name, upload_ttl())
+    except quotas.QuotaReached as reached:
+        temp.discard()
+        raise _quota_refusal(reached) from None
+    try:
+        receive()
+        item = accept(Incoming(temp=temp, name=name))
+    except Exception:
+        temp.discard()
+        quotas.release_staged(redis, principal.sub, quota_application, upload_id)
+        raise
+    temp.keep()
+    quotas.settle_staged(redis, principal.sub, quota_application, upload_id, item.size, upload_ttl())
+    redis.set(f"ecomms:upload:{upload_id}", json.dumps({
+        "sub": principal.sub, "application_id": application.id, "name": name, "sha256": item.sha256,
+        "size": item.size, "temp": temp.path.name}), ex=upload_ttl())
+    item.upload_id = upload_id
+    return item
+
+
 def stage_upload(principal: Principal, application: Application, name: str, stream,
                  declared_length: int | None) -> tuple[str, Incoming]:
     """Receive one file of the JavaScript form and keep it, checked, until "Envoyer" (or its
     expiry): its place in the quotas is reserved before the bytes arrive."""
     check_file_name(name)
-    upload_id = secrets.token_hex(16)
     temp = storage.HashingTempFile(storage_folder())
-    quota_application = None if is_registry(principal) else application.id
-    redis = get_redis()
-    try:
-        quotas.reserve_staged(redis, upload_quotas(), principal.sub, quota_application, upload_id,
-                              declared_length or storage.MAX_BYTES, temp.path.name, upload_ttl())
-    except quotas.QuotaReached as reached:
-        temp.discard()
-        raise _quota_refusal(reached) from None
-    try:
-        storage.copy_into(temp, stream)
-        item = accept(Incoming(temp=temp, name=name, doc_type="other"))
-    except Exception:
-        temp.discard()
-        quotas.release_staged(redis, principal.sub, quota_application, upload_id)
-        raise
-    quotas.settle_staged(redis, principal.sub, quota_application, upload_id, item.size, upload_ttl())
-    redis.set(f"ecomms:upload:{upload_id}", json.dumps({
-        "sub": principal.sub, "application_id": application.id, "name": name, "sha256": item.sha256,
-        "size": item.size, "temp": temp.path.name}), ex=upload_ttl())
-    return upload_id, item
+    item = _staging(principal, application, temp, name, declared_length or storage.MAX_BYTES,
+                    lambda: storage.copy_into(temp, stream))
+    return item.upload_id, item
 
 
-def staged_upload(principal: Principal, application: Application, upload_id: str, doc_type: str) -> Incoming:
+def stage_received(principal: Principal, application: Application, temp: storage.HashingTempFile,
+                   name: str) -> Incoming:
+    """A file of the plain (no-JavaScript) form, already streamed into its temporary file: staged like
+    an XHR upload, so a refusal of the form (type, confirmation) keeps it for the next try."""
+    return _staging(principal, application, temp, name, temp.size, lambda: None)
+
+
+def staged_upload(principal: Principal, application: Application, upload_id: str, doc_type: str = "") -> Incoming:
     """A file this person staged for this application, still there; else Refused("upload_expired")."""
-    raw = get_redis().get(f"ecomms:upload:{upload_id}") if upload_id.isalnum() else None
+    staged = _staged_record(principal, application, upload_id)
+    if staged is None or not (storage_folder() / staged["temp"]).exists():
+        raise Refused("upload_expired")
+    return Incoming(temp=storage.Staged(storage_folder() / staged["temp"]), name=staged["name"], doc_type=doc_type,
+                    sha256=staged["sha256"], size=staged["size"], upload_id=upload_id)
+
+
+def _staged_record(principal: Principal, application: Application, upload_id: str) -> dict | None:
+    raw = get_redis().get(f"ecomms:upload:{upload_id}") if upload_id.isalnum() and len(upload_id) <= 64 else None
     staged = json.loads(raw) if raw else None
     if staged is None or staged["sub"] != principal.sub or staged["application_id"] != application.id:
-        raise Refused("upload_expired")
-    path = storage_folder() / staged["temp"]
-    if not path.exists():
-        raise Refused("upload_expired")
-    if doc_type not in DOC_TYPES:
-        raise Refused("doc_type", staged["name"])
-    return Incoming(temp=storage.Staged(path), name=staged["name"], doc_type=doc_type, sha256=staged["sha256"],
-                    size=staged["size"], upload_id=upload_id)
+        return None
+    return staged
 
 
 def unstage(principal: Principal, application: Application, upload_id: str, remove_file: bool) -> bool:
-    """Forget a staged file (sent: its file is now the document; removed: the file goes too)."""
+    """Forget a staged file (sent: its file is now the document; removed: the file goes too). True
+    for the one caller that took it (two requests sending the same file: only one gets it)."""
+    staged = _staged_record(principal, application, upload_id)
     redis = get_redis()
-    raw = redis.get(f"ecomms:upload:{upload_id}") if upload_id.isalnum() else None
-    staged = json.loads(raw) if raw else None
-    if staged is None or staged["sub"] != principal.sub or staged["application_id"] != application.id:
+    if staged is None or not redis.delete(f"ecomms:upload:{upload_id}"):
         return False
-    redis.delete(f"ecomms:upload:{upload_id}")
     quotas.release_staged(redis, principal.sub, None if is_registry(principal) else application.id, upload_id)
     if remove_file:
         (storage_folder() / staged["temp"]).unlink(missing_ok=True)
@@ -214,12 +264,18 @@ def sweep_staged() -> list[str]:
 def deposit(session: Session, principal: Principal, application: Application, files: list[Incoming],
             direction: str) -> list[Document]:
     """Publish checked files and record them; all or nothing. The applicant's side counts against
-    the quotas of documents sent over the last 24 hours."""
+    the quotas of documents sent over the last 24 hours. A file another request already sent (a
+    double click, a re-posted form) is refused with ``already_sent``, never published twice."""
+    writable(application)
+    check_types(files)
     if direction == "to_court":
         try:
             quotas.check_sent(session, upload_quotas(), principal.sub, application.id, [f.size for f in files])
         except quotas.QuotaReached as reached:
             raise _quota_refusal(reached) from None
+    for incoming in files:  # claim every staged file first: a concurrent request claims none of them twice
+        if incoming.upload_id and not unstage(principal, application, incoming.upload_id, remove_file=False):
+            raise Refused("already_sent")
     folder = storage_folder()
     published: list[Path] = []
     documents = []
@@ -233,15 +289,16 @@ def deposit(session: Session, principal: Principal, application: Application, fi
             session.add(document)
             documents.append(document)
         session.flush()
-    except Exception:
-        for path in published:
+    except Exception as error:  # all or nothing: the claimed files go too (no one can send them now)
+        for path in published + [incoming.temp.path for incoming in files]:
             path.unlink(missing_ok=True)
+        if isinstance(error, FileNotFoundError):
+            raise Refused("upload_expired") from None
         raise
-    for incoming in files:
-        if incoming.upload_id:
-            unstage(principal, application, incoming.upload_id, remove_file=False)
-    if direction == "from_court" and application.applicant_email:
-        notify(session, application, "new_document")
+    if direction == "from_court":
+        notices.new_documents(session, application, documents)
+    else:
+        notices.filing(session, application, documents)
     return documents
 
 
@@ -270,16 +327,16 @@ def create_application(session: Session, principal: Principal, number: str, titl
         errors["number"] = "number_taken"
     if not title:
         errors["title"] = "required"
-    if not re.match(r"^[^@\s]+@[^@\s]+\.[^@\s]+$", applicant_email):
+    if not EMAIL_RE.match(applicant_email):
         errors["applicant_email"] = "email"
     if errors:
         raise FormErrors(errors)
     sub = invite(applicant_email, locale)
     application = Application(number=number, title=title[:300], applicant_email=applicant_email, applicant_sub=sub,
-                              created_by=principal.sub)
+                              applicant_locale=locale, created_by=principal.sub, attached_at=utcnow())
     session.add(application)
     session.flush()
-    notify(session, application, "new_application", locale)
+    notices.new_application(session, application)
     return application
 
 
@@ -301,10 +358,45 @@ def invite(email: str, locale: str) -> str:
     return response.json()["sub"]
 
 
-def close_application(session: Session, application: Application) -> int:
-    """Closing deletes the application's documents (seed 000 FAQ)."""
-    count = delete_documents(session, list(application.documents))
+def grace_days() -> int:
+    """Days the applicant may still download after closing ([closing] grace_days; 0, the seed's
+    rule: the documents go at once)."""
+    return max(0, int(get_settings().section("closing").get("grace_days", 0)))
+
+
+def closing_summary(application: Application) -> dict[str, list[Document]]:
+    """What closing deletes, folder by folder (the confirmation page names it)."""
+    return {"inbox": [d for d in application.documents if d.direction == "from_court"],
+            "sent": [d for d in application.documents if d.direction == "to_court"]}
+
+
+def close_application(session: Session, application: Application, confirmation: str) -> int:
+    """Closing deletes the application's documents (seed 000 FAQ), once the registry typed the
+    application's number; with a grace period they go when it ends. The applicant is told."""
+    if confirmation.strip() != application.number:
+        raise Refused("close_confirmation")
+    writable(application)
     application.status, application.closed_at = "closed", utcnow()
+    days = grace_days()
+    count = len(application.documents)
+    if days:
+        application.purge_at = application.closed_at + timedelta(days=days)
+        notices.closed(session, application, format_strasbourg(application.purge_at))
+    else:
+        delete_documents(session, list(application.documents))
+        notices.closed(session, application, None)
+    return count
+
+
+def purge_closed(session: Session, now=None) -> int:
+    """Closed applications whose grace period is over lose their documents."""
+    now = now or utcnow()
+    due = session.scalars(select(Application).where(Application.status == "closed",
+                                                    Application.purge_at.is_not(None), Application.purge_at <= now))
+    count = 0
+    for application in due:
+        count += delete_documents(session, list(application.documents))
+        application.purge_at = None
     return count
 
 
@@ -331,22 +423,3 @@ def expires_on(document: Document):
 def cleanup_storage(session: Session) -> list[str]:
     keys = set(session.scalars(select(Document.storage_key)))
     return storage.cleanup(storage_folder(), keys)
-
-
-# -- notifications -----------------------------------------------------------------------------------
-
-def notify(session: Session, application: Application, kind: str, locale: str = "fr") -> None:
-    url = get_settings().public_url + "/"
-    with force_locale(locale):
-        if kind == "new_application":
-            subject = _("Une requête a été ajoutée à votre compte eComms")
-            body = _("Bonjour,\n\nLa Cour a ajouté la requête n° %(number)s à votre liste de requêtes dans eComms. "
-                     "Toute correspondance se fera désormais par voie électronique.\n\nAccéder à eComms : %(url)s",
-                     number=application.number, url=url)
-        else:
-            subject = _("Un nouveau document est disponible dans eComms")
-            body = _("Bonjour,\n\nUn nouveau document de la Cour concernant la requête n° %(number)s est disponible "
-                     "dans votre Boîte de réception eComms.\n\nAccéder à eComms : %(url)s",
-                     number=application.number, url=url)
-        body += "\n\n" + _("Si vous ne trouvez pas nos courriels, vérifiez votre dossier de courrier indésirable.")
-    queue_email(session, OutboxMessage, to=application.applicant_email, subject=subject, body_text=body, locale=locale)

@@ -43,6 +43,7 @@ class HashingTempFile:
         self._file = open_private(self.path)  # 0600 from the start; kept open across the parser's writes
         self._hash = hashlib.sha256()
         self.size = 0
+        self.kept = False
 
     def write(self, data: bytes) -> int:
         self.size += len(data)
@@ -76,9 +77,15 @@ class HashingTempFile:
         if not self._file.closed:
             self._file.close()
 
+    def keep(self) -> None:
+        """Staged for a later request: the end of this one leaves the file in place."""
+        self.close()
+        self.kept = True
+
     def discard(self) -> None:
         self.close()
-        self.path.unlink(missing_ok=True)
+        if not self.kept:
+            self.path.unlink(missing_ok=True)
 
 
 def copy_into(target: HashingTempFile, stream) -> HashingTempFile:

@@ -11,7 +11,9 @@ from flask import (
     abort,
     current_app,
     flash,
+    g,
     jsonify,
+    make_response,
     redirect,
     render_template,
     request,
@@ -21,12 +23,15 @@ from flask import (
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
-from portals.ecomms import receipts, services, storage
+from portals.ecomms import attachment, receipts, services, storage
 from portals.ecomms.models import Application
 from portals.ecomms.services import DOC_TYPES, FormErrors, Incoming, Refused
 from shared.appkit import get_db
+from shared.i18n import LANGUAGES
 from shared.rp import current_principal, login_required
 from shared.timeutil import strasbourg_now
+from shared.tokens import TokenError
+from shared.web import csrf
 
 bp = Blueprint("ecomms", __name__)
 MAX_FORM_FILES = 3  # rows of the no-JavaScript form; with JavaScript, any number
@@ -55,6 +60,15 @@ REFUSALS = {
                           "(par exemple avec « Imprimer » puis « Enregistrer au format PDF ») et envoyez-le à nouveau."),
     "staged_quota": _l("Vous avez déjà le maximum de documents en attente d'envoi (%(files)s documents ou "
                        "%(mb)s Mo) : envoyez-les ou retirez-en avant d'en ajouter d'autres."),
+    "closed": _l("Cette requête a été close par la Cour : elle n'accepte plus de documents et ses documents ne sont "
+                 "plus disponibles dans eComms. Vos documents non envoyés n'ont pas été transmis."),
+    "already_sent": _l("Ce(s) document(s) ont déjà été envoyés à la Cour (le formulaire a été envoyé deux fois) : "
+                       "voyez Éléments envoyés."),
+    "close_confirmation": _l("Saisissez exactement le numéro de la requête pour confirmer sa clôture."),
+    "not_found": _l("Cette page n'existe pas ou ne vous est pas accessible."),
+    "server_error": _l("Une erreur technique nous a empêchés de traiter votre demande ; rien n'a été enregistré. "
+                       "Réessayez dans un instant. En cas d'urgence (délai à respecter), envoyez vos documents par "
+                       "fax au +33 (0)3 88 41 27 30."),
     "daily_quota": _l("La limite d'envoi est atteinte (%(files)s documents ou %(mb)s Mo en 24 heures, pour vous comme "
                       "pour une requête) : réessayez demain ou contactez le greffe."),
 }
@@ -72,6 +86,16 @@ def refusal_text(refusal: Refused) -> str:
 
 def refusal_status(refusal: Refused) -> int:
     return 429 if refusal.code.endswith("_quota") else 400
+
+
+@bp.before_app_request
+def applicant_language():
+    """Below the person's explicit choice (the switch, ?lang=): their account's language (the
+    invitation's), then their browser's; French when neither says."""
+    principal = current_principal()
+    wished = [principal.claims["locale"]] if principal and principal.claims.get("locale") else []
+    browser = request.accept_languages.best_match(LANGUAGES)
+    g.ui_locales = wished + ([browser] if browser else [])
 
 
 @bp.app_context_processor
@@ -99,15 +123,29 @@ def application(application_id: str):
     tab = "sent" if request.args.get("tab") == "sent" else "inbox"
     with get_db().session() as session:
         selected = _visible(session, principal, application_id)
-        documents = [d for d in selected.documents if d.direction == ("to_court" if tab == "sent" else "from_court")]
+        documents = services.documents_of(selected, principal, "to_court" if tab == "sent" else "from_court")
         return render_template("ecomms/applications.html", applications=services.applications_of(session, principal),
                                selected=selected, tab=tab, documents=documents, expires_on=services.expires_on)
+
+
+def wants_json() -> bool:
+    return request.accept_mimetypes.best == "application/json" or request.path.endswith("/uploads")
+
+
+def refused_response(refusal: Refused, status: int):
+    """A refusal as the caller understands it: JSON for the upload script, else a page."""
+    if wants_json():
+        return make_response(jsonify(error=refusal_text(refusal)), status)
+    title = _("Requête close") if refusal.code == "closed" else None
+    return make_response(render_template("ecomms/refused.html", message=refusal_text(refusal), title=title), status)
 
 
 def _visible(session, principal, application_id: str) -> Application:
     try:
         return services.application_for(session, principal, application_id)
-    except Refused:
+    except Refused as refusal:
+        if refusal.code == "closed":  # the applicant's own application, closed meanwhile: say so
+            abort(refused_response(refusal, 410))
         abort(404)
 
 
@@ -115,42 +153,61 @@ def _visible(session, principal, application_id: str) -> Application:
 @login_required
 def send(application_id: str):
     principal = current_principal()
-    errors: list[str] = []
-    status = 200
+    refusals: list[Refused] = []
+    staged: list[Incoming] = []
     with get_db().session() as session:
         selected = _visible(session, principal, application_id)
+        if selected.status != "open":
+            abort(refused_response(Refused("closed"), 410))
         if request.method == "POST":
-            try:
-                incoming = _incoming_files(principal, selected)
-                if request.form.get("confirm") != "yes":
-                    raise Refused("confirm")
-                documents = services.deposit(session, principal, selected, incoming, "to_court")
-            except Refused as refusal:  # the request's temporary files go at teardown
-                errors.append(refusal_text(refusal))
-                status = refusal_status(refusal)
-            else:
-                session.flush()
-                names = ", ".join(d.stored_name for d in documents)
-                flash(_("Votre envoi a bien été reçu par la Cour : %(names)s. Il est horodaté à l'heure de Strasbourg ; "
-                        "votre accusé de dépôt est disponible dans Éléments envoyés.", names=names), "success")
-                return redirect(url_for("ecomms.application", application_id=selected.id, tab="sent"))
-        return render_template("ecomms/send.html", selected=selected, errors=errors, doc_types=DOC_TYPES,
-                               rows=range(1, MAX_FORM_FILES + 1)), status
+            staged, refusals = _incoming_files(principal, selected)
+            if request.form.get("confirm") != "yes":
+                refusals.append(Refused("confirm"))
+            if not refusals:
+                try:
+                    documents = services.deposit(session, principal, selected, staged, "to_court")
+                except Refused as refusal:
+                    refusals.append(refusal)
+                else:
+                    session.flush()
+                    names = ", ".join(d.stored_name for d in documents)
+                    flash(_("Votre envoi a bien été reçu par la Cour : %(names)s. Il est horodaté à l'heure de "
+                            "Strasbourg ; votre accusé de dépôt est disponible dans Éléments envoyés.", names=names),
+                          "success")
+                    return redirect(url_for("ecomms.application", application_id=selected.id, tab="sent"))
+        # every file that was received stays staged and listed: a refusal never throws it away
+        status = max((refusal_status(r) for r in refusals), default=200)
+        return render_template("ecomms/send.html", selected=selected, errors=[refusal_text(r) for r in refusals],
+                               doc_types=DOC_TYPES, rows=range(1, MAX_FORM_FILES + 1),
+                               staged=[i for i in staged if i.upload_id]), status
 
 
-def _incoming_files(principal, selected) -> list[Incoming]:
-    """Files of the plain multipart form, or the XHR-staged uploads the JavaScript form names."""
-    incoming = [services.staged_upload(principal, selected, upload_id, request.form.get(f"type_{upload_id}", ""))
-                for upload_id in request.form.getlist("upload_ids")]
+def _incoming_files(principal, selected) -> tuple[list[Incoming], list[Refused]]:
+    """The XHR-staged uploads the form names and the plain multipart form's files (staged in turn),
+    each with the type chosen for it; and what was refused (a bad file, a missing type)."""
+    incoming: list[Incoming] = []
+    refusals: list[Refused] = []
+    for upload_id in request.form.getlist("upload_ids"):
+        try:
+            incoming.append(services.staged_upload(principal, selected, upload_id,
+                                                   request.form.get(f"type_{upload_id}", "")))
+        except Refused as refusal:
+            refusals.append(refusal)
     for row in range(1, MAX_FORM_FILES + 1):
         upload = request.files.get(f"file_{row}")
         if upload is None or not upload.filename:
             continue
-        item = Incoming(temp=upload.stream, name=upload.filename, doc_type=request.form.get(f"type_{row}", ""))
-        incoming.append(services.accept(item))
-    if not incoming:
-        raise Refused("no_file")
-    return incoming
+        try:
+            item = services.stage_received(principal, selected, upload.stream, upload.filename)
+        except Refused as refusal:
+            refusals.append(refusal)
+            continue
+        item.doc_type = request.form.get(f"type_{row}", "")
+        incoming.append(item)
+    if not incoming and not refusals:
+        refusals.append(Refused("no_file"))
+    refusals += [Refused("doc_type", i.name) for i in incoming if i.doc_type not in DOC_TYPES]
+    return incoming, refusals
 
 
 @bp.post("/applications/<application_id>/uploads")
@@ -161,14 +218,14 @@ def upload(application_id: str):
     with get_db().session() as session:
         selected = _visible(session, principal, application_id)
     if (request.content_length or 0) > storage.MAX_BYTES:
-        return jsonify(error=refusal_text(Refused("too_large"))), 413
+        return refused_response(Refused("too_large"), 413)
     name = unquote(request.headers.get("X-File-Name", ""))
     try:
         upload_id, item = services.stage_upload(principal, selected, name, request.stream, request.content_length)
     except storage.TooLarge:
-        return jsonify(error=refusal_text(Refused("too_large"))), 413
+        return refused_response(Refused("too_large"), 413)
     except Refused as refusal:
-        return jsonify(error=refusal_text(refusal)), refusal_status(refusal)
+        return refused_response(refusal, 410 if refusal.code == "closed" else refusal_status(refusal))
     return jsonify(id=upload_id, name=name, size=item.size), 201
 
 
@@ -284,22 +341,86 @@ def court_sends(application_id: str):
     principal = registry_only()
     with get_db().session() as session:
         selected = _visible(session, principal, application_id)
-        try:
-            incoming = _incoming_files(principal, selected)
-            services.deposit(session, principal, selected, incoming, "from_court")
-        except Refused as refusal:
-            flash(refusal_text(refusal), "error")
+        incoming, refusals = _incoming_files(principal, selected)
+        if not refusals:
+            try:
+                services.deposit(session, principal, selected, incoming, "from_court")
+            except Refused as refusal:
+                refusals.append(refusal)
+        if refusals:
+            for item in incoming:  # the registry's form starts again: nothing left staged
+                services.unstage(principal, selected, item.upload_id, remove_file=True)
+            for refusal in refusals:
+                flash(refusal_text(refusal), "error")
         else:
             flash(_("Le document a été déposé dans la Boîte de réception du requérant, qui en est informé."), "success")
         return redirect(url_for("ecomms.application", application_id=selected.id))
 
 
-@bp.post("/registry/applications/<application_id>/close")
+@bp.route("/registry/applications/<application_id>/close", methods=["GET", "POST"])
 @login_required
 def close(application_id: str):
+    """A danger zone: the page names what closing deletes and asks for the application's number."""
     principal = registry_only()
+    error = None
     with get_db().session() as session:
         selected = _visible(session, principal, application_id)
-        count = services.close_application(session, selected)
-    flash(_("La requête est close ; %(count)s document(s) supprimé(s).", count=count), "success")
-    return redirect(url_for("ecomms.home"))
+        if selected.status != "open":
+            return redirect(url_for("ecomms.application", application_id=selected.id))
+        if request.method == "POST":
+            try:
+                count = services.close_application(session, selected, request.form.get("confirm_number", ""))
+            except Refused as refusal:
+                error = refusal_text(refusal)
+            else:
+                flash(_("La requête n° %(number)s est close ; %(count)s document(s) supprimé(s) ou à supprimer à la fin "
+                        "du délai de téléchargement. Le requérant en est informé.", number=selected.number, count=count),
+                      "success")
+                return redirect(url_for("ecomms.home"))
+        return render_template("ecomms/close.html", selected=selected, error=error,
+                               summary=services.closing_summary(selected), grace_days=services.grace_days()), \
+            (400 if error else 200)
+
+
+@bp.post("/registry/applications/<application_id>/attach")
+@login_required
+def reattach(application_id: str):
+    """After an address change: the registry attaches the application to the applicant's new address."""
+    principal = registry_only()
+    email = request.form.get("applicant_email", "").strip().lower()
+    locale = request.form.get("locale") if request.form.get("locale") in ("fr", "en") else "fr"
+    with get_db().session() as session:
+        selected = _visible(session, principal, application_id)
+        if not services.EMAIL_RE.match(email):
+            flash(str(FORM_MESSAGES["email"]), "error")
+            return redirect(url_for("ecomms.application", application_id=selected.id))
+        try:
+            attachment.reattach(session, selected, email, services.invite(email, locale), locale)
+        except Exception as error:  # the IdP is unreachable: nothing was written
+            current_app.logger.warning("provisioning failed: %s", error)
+            flash(_("Le service d'identification ne répond pas : réessayez dans un instant."), "error")
+        else:
+            flash(_("La requête est rattachée à %(email)s, qui en est informé par courriel.", email=email), "success")
+        return redirect(url_for("ecomms.application", application_id=selected.id))
+
+
+# -- the IdP's account events --------------------------------------------------------------------------
+
+@bp.post("/account-events")
+@csrf.exempt
+def account_events():
+    """RFC 8935 push delivery of the IdP's Security Event Tokens (an address change detaches)."""
+    rp = current_app.extensions["rp"]
+    try:
+        claims = attachment.verify_event(request.get_data(as_text=True), rp.provider, rp.client_id)
+    except TokenError as error:
+        current_app.logger.warning("account event refused: %s", error.reason)
+        return jsonify(err="invalid_request", description=error.reason), 400
+    if not current_app.extensions["rp_sessions"].remember_once(f"set:{claims['jti']}", attachment.SET_MAX_AGE):
+        return "", 202  # delivered twice (a retry): already done
+    subject = claims["events"][attachment.IDENTIFIER_CHANGED]["subject"]
+    with get_db().session() as session:
+        detached = attachment.detach_subject(session, subject["sub"])
+    current_app.extensions["rp_sessions"].end_matching(None, subject["sub"])
+    current_app.logger.info("address change: %s application(s) detached", len(detached))
+    return "", 202

@@ -12,8 +12,8 @@ import secrets
 import pytest
 from fpdf import FPDF
 
-from tests.idp.helpers import make_user, start_idp
-from tests.servers import LiveServer, free_port
+from tests.idp.helpers import make_user
+from tests.portals.ecomms.live import live_stack
 
 pytestmark = pytest.mark.browser
 PASSWORD = "Bonne-Passe-2026"
@@ -29,31 +29,10 @@ def pdf(text: str) -> bytes:
 
 @pytest.fixture
 def stack(tmp_path, monkeypatch, devinbox):
-    from idp.services import clients
-    from portals.ecomms import create_app, upgrade_database
-
-    port = free_port()
-    portal_url = f"http://127.0.0.1:{port}"
-    monkeypatch.setenv("ECOMMS_PUBLIC_URL", portal_url)
-    idp = start_idp(f"sqlite:///{tmp_path / 'idp.db'}", **devinbox.settings())
-    with idp.app.app_context():
-        _client, secret = clients.create(
-            "ECHR eComms", [f"{portal_url}/callback"], post_logout_redirect_uris=[f"{portal_url}/"],
-            backchannel_logout_uri=f"{portal_url}/backchannel-logout", client_id="ecomms", first_party=True,
-            scope="openid profile email offline_access roles provisioning",
-            grant_types=["authorization_code", "refresh_token", "client_credentials"])
-    monkeypatch.setenv("ECOMMS_CLIENT_SECRET", secret)
-    make_user(idp.app, "greffe@echr.example", PASSWORD, roles=["registry"], given_name="Greta", family_name="GREFFE")
-    database = f"sqlite:///{tmp_path / 'ecomms.db'}"
-    upgrade_database(database)
-    (tmp_path / "ecomms-instance").mkdir()
-    portal_app = create_app({"database_url": database, "issuer": idp.url, "_quiet": True,
-                             "instance_path": tmp_path / "ecomms-instance", **devinbox.settings()})
-    portal = LiveServer(portal_app, port).start()
-    yield idp, portal, devinbox
-    portal.stop()
-    idp.stop()
-
+    for idp, portal in live_stack(tmp_path, monkeypatch, devinbox):
+        make_user(idp.app, "greffe@echr.example", PASSWORD, roles=["registry"], given_name="Greta",
+                  family_name="GREFFE")
+        yield idp, portal, devinbox
 
 
 def sign_in(page, portal_url: str, email: str, password: str) -> None:
@@ -83,6 +62,11 @@ def test_applicant_journey_from_invitation_to_verified_receipt(stack, chromium, 
     court_letter = tmp_path / "Lettre_de_la_Cour.pdf"
     court_letter.write_bytes(pdf("Lettre de la Cour"))
     registry.locator("#file_1").set_input_files(str(court_letter))
+    assert registry.locator("#type_1").input_value() == ""  # the registry chooses the type too
+    registry.get_by_role("button", name="Déposer dans la Boîte de réception").click()
+    assert "Lettre_de_la_Cour.pdf » : choisissez le type du document" in registry.content()
+    registry.locator("#file_1").set_input_files(str(court_letter))
+    registry.locator("#type_1").select_option("letter")
     registry.get_by_role("button", name="Déposer dans la Boîte de réception").click()
     assert "Le document a été déposé" in registry.content()
 
@@ -90,7 +74,7 @@ def test_applicant_journey_from_invitation_to_verified_receipt(stack, chromium, 
     messages = devinbox.wait_for(applicant_email, count=3)
     subjects = {m["subject"] for m in messages}
     assert {"ECHR eComms vous invite à créer votre compte", "Une requête a été ajoutée à votre compte eComms",
-            "Un nouveau document est disponible dans eComms"} <= subjects
+            "Un nouveau document est disponible dans eComms (requête n° 999/26)"} <= subjects
     invitation = next(m for m in messages if "invite" in m["subject"])
     link = next(url for url in invitation["links"] if "/activate/" in url)
 
@@ -125,23 +109,31 @@ def test_applicant_journey_from_invitation_to_verified_receipt(stack, chromium, 
     assert all(v == "100" for v in applicant.locator("#upload-list progress").evaluate_all(
         "bars => bars.map(b => String(b.value))"))
     assert applicant.locator("#send-button").is_enabled()
-    applicant.locator("#upload-list select").nth(0).select_option("observations")
-    applicant.locator("#upload-list select").nth(1).select_option("annex")
+    # the type is chosen at upload (seed 000 FAQ), never a silent default: each select starts empty
+    assert applicant.locator("#upload-list select").evaluate_all("s => s.map(e => e.value)") == ["", ""]
+    ids = applicant.locator("#upload-list select").evaluate_all("s => s.map(e => e.id)")
+    assert len(set(ids)) == 2 and all(applicant.locator(f"label[for='{i}']").count() == 1 for i in ids)
+    applicant.get_by_label(re.compile("Je confirme l'envoi")).check()
+    applicant.get_by_role("button", name="Envoyer").click()  # no type chosen: refused, files kept
+    assert "Observations.pdf » : choisissez le type du document" in applicant.content()
+    staged = applicant.locator("#staged-list select")
+    assert staged.count() == 2
+    staged.nth(0).select_option("observations")
+    staged.nth(1).select_option("annex")
     applicant.get_by_role("button", name="Envoyer").click()  # without the confirmation: refused
     assert "Cochez la case pour confirmer" in applicant.content()
-    applicant.get_by_role("link", name="Retour à la requête").click()
-    applicant.get_by_role("link", name="Envoyer un/des document(s)").click()
-    applicant.locator("#picker").set_input_files(str(picked))
-    applicant.locator("li[data-upload-id]").first.wait_for()
+    # forgetting the box keeps the uploaded files and their types: check it and send
+    assert applicant.locator("#staged-list select").evaluate_all("s => s.map(e => e.value)") == [
+        "observations", "annex"]
     applicant.get_by_label(re.compile("Je confirme l'envoi")).check()
     applicant.get_by_role("button", name="Envoyer").click()
     assert "Votre envoi a bien été reçu par la Cour" in applicant.content()
     sent = applicant.locator("main table").inner_text()
-    assert "999-26_Observations.pdf" in sent and re.search(r"\d{2}/\d{2}/\d{4} \d{2}:\d{2}", sent)
+    assert "999-26_Observations.pdf" in sent and "999-26_Annexe_1.pdf" in sent and re.search(r"\d{2}/\d{2}/\d{4} \d{2}:\d{2}", sent)
 
     # the receipt, downloaded and verified by the portal's published key
     with applicant.expect_download() as download:
-        applicant.get_by_role("link", name=re.compile("Accusé de dépôt")).first.click()
+        applicant.get_by_role("link", name="Accusé de dépôt 999-26_Observations.pdf").click()
     receipt = tmp_path / "receipt.jws"
     download.value.save_as(receipt)
     applicant.get_by_role("link", name="Vérifier un accusé de dépôt").click()

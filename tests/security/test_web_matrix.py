@@ -19,6 +19,7 @@ CSRF_EXEMPT_VIEWS = {
     "idp.web.oidc.revoke": "token revocation (RFC 7009): client authentication, no cookies",
     "idp.web.oidc.end_session": "RP-initiated logout asks for confirmation on its own page",
     "shared.rp.views.backchannel_logout": "signed logout token from the IdP, no cookies",
+    "portals.ecomms.views.account_events": "signed Security Event Token from the IdP (RFC 8935 push), no cookies",
     "idp.web.federation.callback": "state/nonce/PKCE round trip with the upstream provider",
     "idp.web.federation.backchannel_logout": "signed logout token from an upstream provider, no cookies",
     "idp.upstream.sandbox.token": "sandbox upstream provider's token endpoint (client authentication)",

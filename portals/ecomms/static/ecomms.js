@@ -20,12 +20,38 @@
   hint.hidden = false;
 
   function refresh() {
-    var done = list.querySelectorAll("li[data-upload-id]").length;
+    var done = form.querySelectorAll("li[data-upload-id]").length;
     sendButton.disabled = pending > 0 || done === 0;
+  }
+
+  function removeButton(item, name) {
+    var remove = document.createElement("button");
+    remove.type = "button"; remove.className = "link-button";
+    remove.textContent = text("text-remove") + " " + name;
+    remove.addEventListener("click", function () {
+      var staged = item.getAttribute("data-upload-id");
+      if (staged) {  // give the file's place in the quota back at once, not when it expires
+        var drop = new XMLHttpRequest();
+        drop.open("DELETE", form.getAttribute("data-upload-url") + "/" + encodeURIComponent(staged));
+        drop.setRequestHeader("X-CSRFToken", csrf);
+        drop.send();
+      }
+      item.remove(); refresh();
+    });
+    return remove;
+  }
+
+  // what the person reads when the server gave no sentence: never "HTTP 0" or a status code
+  function failure(xhr, answer) {
+    if (answer.error) { return answer.error; }
+    if (xhr.status === 0) { return text("text-network"); }
+    if (xhr.status === 413) { return text("text-too-large"); }
+    return text("text-failed");
   }
 
   function upload(file) {
     counter += 1;
+    var selectId = "type-" + counter;  // taken now: the answers arrive in any order
     var item = document.createElement("li");
     var label = document.createElement("span");
     label.textContent = file.name + " ";
@@ -59,7 +85,6 @@
         var hidden = document.createElement("input");
         hidden.type = "hidden"; hidden.name = "upload_ids"; hidden.value = answer.id;
         var typeLabel = document.createElement("label");
-        var selectId = "type-" + counter;
         typeLabel.setAttribute("for", selectId);
         typeLabel.textContent = text("text-type") + " — " + file.name;
         var select = document.createElement("select");
@@ -72,27 +97,18 @@
         var error = document.createElement("p");
         error.className = "upload-error";
         error.setAttribute("role", "alert");
-        error.textContent = answer.error || ("HTTP " + xhr.status);
+        error.textContent = failure(xhr, answer);
         item.append(error);
       }
-      var remove = document.createElement("button");
-      remove.type = "button"; remove.className = "link-button";
-      remove.textContent = text("text-remove") + " " + file.name;
-      remove.addEventListener("click", function () {
-        var staged = item.getAttribute("data-upload-id");
-        if (staged) {  // give the file's place in the quota back at once, not when it expires
-          var drop = new XMLHttpRequest();
-          drop.open("DELETE", form.getAttribute("data-upload-url") + "/" + encodeURIComponent(staged));
-          drop.setRequestHeader("X-CSRFToken", csrf);
-          drop.send();
-        }
-        item.remove(); refresh();
-      });
-      item.append(remove);
+      item.append(removeButton(item, file.name));
       refresh();
     });
     xhr.send(file);
   }
+
+  Array.prototype.forEach.call(form.querySelectorAll("#staged-list li[data-upload-id]"), function (item) {
+    item.append(removeButton(item, item.getAttribute("data-name")));  // kept from the last try
+  });
 
   function addFiles(files) { Array.prototype.forEach.call(files, upload); }
   picker.addEventListener("change", function () { addFiles(picker.files); picker.value = ""; });

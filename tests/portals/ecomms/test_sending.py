@@ -1,4 +1,4 @@
-"""Sending to the Court (seed 000 §4 and FAQ): every rule refuses with its message and keeps nothing."""
+"""Sending to the Court (seed 000 §4 and FAQ): every rule refuses with its message and publishes nothing."""
 
 from __future__ import annotations
 
@@ -72,7 +72,8 @@ def test_each_bad_input_is_refused_with_its_message_and_nothing_is_kept(app):
         assert message in answer.get_data(as_text=True), (files, message)
     missing_confirmation = post_files(client, [(make_pdf(), "good.pdf", "letter")], confirm=False)
     assert "Cochez la case pour confirmer" in missing_confirmation.get_data(as_text=True)
-    assert documents(app) == [] and stored_files(app) == []
+    # nothing is published; the good files of a refused form wait, staged, for the next try (their hour)
+    assert documents(app) == [] and all(name.startswith(".upload-") for name in stored_files(app))
 
 
 def test_a_51_mb_file_is_refused_while_streaming(app):
@@ -167,7 +168,7 @@ def test_retention_closing_and_court_notification(app):
         content_type="multipart/form-data")
     assert answer.status_code == 302
     with app.extensions["db"].session() as session:
-        mail = session.scalars(select(OutboxMessage)).one()
+        mail = session.scalars(select(OutboxMessage)).one()  # the Court's own deposit: the applicant only
         assert mail.recipient == "a@example.org" and "Un nouveau document" in mail.subject
         assert "123/16" in mail.body_text and "http" in mail.body_text
     applicant = signed_in_client(app)
@@ -177,10 +178,10 @@ def test_retention_closing_and_court_notification(app):
         assert services.apply_retention(session, utcnow() + timedelta(days=366)) == 1
     assert stored_files(app) == []
     post_files(applicant, [(make_pdf(), "x.pdf", "letter")])
-    registry.post("/registry/applications/app-1/close", data={"csrf_token": token})
+    registry.post("/registry/applications/app-1/close", data={"csrf_token": token, "confirm_number": "123/16"})
     with app.extensions["db"].session() as session:
         assert session.scalar(select(func.count(Document.id))) == 0
-    assert applicant.get("/applications/app-1").status_code == 404
+    assert applicant.get("/applications/app-1").status_code == 410  # closed, and told so (test_closing)
     own_token = csrf_of(applicant, "/")
     assert applicant.post("/registry/applications/app-2/close", data={"csrf_token": own_token}).status_code == 403
 
