@@ -121,6 +121,7 @@ class SandboxStore:
         self.requests: dict[str, tuple[float, dict[str, Any]]] = {}
         self.codes: dict[str, tuple[float, dict[str, Any]]] = {}
         self.tokens: dict[str, tuple[float, dict[str, Any]]] = {}
+        self.sessions: dict[str, str] = {}  # login → sid of its latest sign-in (the ID token's ``sid``)
 
     def put(self, table: dict, value: dict[str, Any], ttl: int) -> str:
         key = secrets.token_urlsafe(32)
@@ -232,7 +233,7 @@ def create_sandbox_app(name: str, *, issuer: str | None = None, idp_issuer: str 
 
     def issue_code(params: dict[str, Any], citizen: dict[str, Any], auth_time: int):
         code = store.put(store.codes, {**params, "sub": citizen["sub"], "login": citizen["login"],
-                                       "auth_time": auth_time}, CODE_TTL)
+                                       "auth_time": auth_time, "sid": session.get("sid")}, CODE_TTL)
         return redirect_with(params["redirect_uri"], {"code": code, "state": params.get("state", ""), "iss": issuer})
 
     @app.get("/authorize")
@@ -283,6 +284,7 @@ def create_sandbox_app(name: str, *, issuer: str | None = None, idp_issuer: str 
         session.clear()
         session["login"] = citizen["login"]
         session["auth_time"] = int(time.time())
+        session["sid"] = store.sessions[citizen["login"]] = secrets.token_urlsafe(16)
         return issue_code(params, citizen, session["auth_time"])
 
     def authenticate_client() -> bool:
@@ -336,6 +338,7 @@ def create_sandbox_app(name: str, *, issuer: str | None = None, idp_issuer: str 
         claims = {"iss": issuer, "sub": grant["sub"], "aud": client["client_id"], "iat": now, "exp": now + TOKEN_TTL,
                   "auth_time": grant["auth_time"], "nonce": grant["nonce"],
                   "acr": app.config["SANDBOX_ACR"] or meta["acr"], "amr": ["pwd"],
+                  **({"sid": grant["sid"]} if grant.get("sid") else {}),
                   "at_hash": _b64(hashlib.sha256(access_token.encode()).digest()[:16])}
         response = jsonify(access_token=access_token, token_type="Bearer", expires_in=TOKEN_TTL,  # noqa: S106
                            id_token=sign_id_token(claims), scope=grant["scope"])

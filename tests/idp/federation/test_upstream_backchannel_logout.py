@@ -124,3 +124,15 @@ def test_a_logout_token_for_another_upstream_session_leaves_this_one(fed, impots
     answer = post(fed, logout_token(fed, impots_key, sid="another-upstream-session"))
     assert answer.status_code == 200 and answer.json()["sessions_ended"] == 0
     assert signed_in(fed, result)
+
+
+def test_a_logout_token_naming_only_the_upstream_session_ends_it(fed, impots_key):
+    """Back-Channel Logout 1.0 §2.4: a token may carry a sid and no sub; the sid recorded at sign-in
+    leads to the account, and only the IdP sessions of that upstream session end."""
+    other = federated_sign_in(fed, "impots", "2345678901234", "Sandbox-Impots-2", client=fed["standard_client"])
+    result = federated_sign_in(fed, "impots", "2345678901234", "Sandbox-Impots-2", client=fed["standard_client"])
+    upstream_sid = fed["sandboxes"]["impots"].extensions["sandbox_store"].sessions["2345678901234"]
+    answer = post(fed, logout_token(fed, impots_key, drop=("sub",), sid=upstream_sid))
+    assert answer.status_code == 200 and answer.json()["sessions_ended"] == 1
+    assert not signed_in(fed, result)
+    assert signed_in(fed, other)  # another browser, another upstream session of the same person
