@@ -20,12 +20,16 @@ def providers(check: bool) -> None:
     from idp.upstream.base import UpstreamError
     from idp.upstream.registry import get_upstreams
 
-    with create_app({"_quiet": True}).app_context():
+    app = create_app({"_quiet": True})
+    with app.app_context():
+        issuer = app.config["SETTINGS"].issuer
         rows = []
         for key, upstream in get_upstreams().items():
             d = upstream.describe()
             row = {"key": key, "name": d.display_name, "issuer": upstream.config.issuer,
-                   "acr_levels": list(d.acr_levels), "sandbox": d.sandbox}
+                   "acr_levels": list(d.acr_levels), "default_acr": upstream.config.default_acr,
+                   "identity": upstream.config.identity, "sandbox": d.sandbox,
+                   "backchannel_logout_uri": f"{issuer}/federation/{key}/backchannel-logout"}
             if check:
                 try:
                     upstream.discovery()
