@@ -56,6 +56,7 @@ def clients() -> None:
 
 @clients.command("add")
 @click.option("--name", required=True)
+@click.option("--client-id", help="Default: made from the name and a random suffix.")
 @click.option("--redirect-uri", "redirect_uris", multiple=True)
 @click.option("--post-logout-redirect-uri", "post_logout_uris", multiple=True)
 @click.option("--backchannel-logout-uri")
@@ -67,9 +68,23 @@ def clients() -> None:
               type=click.Choice(["authorization_code", "refresh_token", "client_credentials"]),
               help="Default: authorization_code and refresh_token. client_credentials is off unless given, "
                    "and only the API scopes config/authorization.toml grants this client come with it.")
-def clients_add(name, redirect_uris, post_logout_uris, backchannel_logout_uri, no_pkce, id_token_alg, scope,
-                first_party, grant_types) -> None:
-    """Register a client; prints its id and secret (the secret is shown only once).
+@click.option("--auth-method", "auth_method", default="client_secret_basic",
+              type=click.Choice(["client_secret_basic", "client_secret_post", "client_secret_jwt", "private_key_jwt",
+                                 "none"]),
+              help="How it authenticates at the token endpoint: 'none' is a public client (SPA, native app; PKCE "
+                   "required), private_key_jwt needs --jwks-uri or --jwks-file.")
+@click.option("--allowed-origin", "allowed_origins", multiple=True,
+              help="A browser origin (scheme://host[:port]) the client calls the IdP from (CORS), for a SPA.")
+@click.option("--jwks-uri", help="private_key_jwt: the https URL serving the client's public keys.")
+@click.option("--jwks-file", type=click.File(), help="private_key_jwt: a JSON file holding its public JWK set.")
+@click.option("--require-par", is_flag=True, help="Authorization requests only through PAR (RFC 9126).")
+@click.option("--resource-server", is_flag=True,
+              help="An API's credentials only (no grant, no scope): it introspects the tokens made for it.")
+def clients_add(name, client_id, redirect_uris, post_logout_uris, backchannel_logout_uri, no_pkce, id_token_alg, scope,
+                first_party, grant_types, auth_method, allowed_origins, jwks_uri, jwks_file, require_par,
+                resource_server) -> None:
+    """Register a client; prints its id and secret (the secret is shown only once; public and
+    private_key_jwt clients have none).
 
     A client gets at most the scopes given here, and only those config/authorization.toml allows it."""
     from idp.services import clients as service
@@ -77,13 +92,20 @@ def clients_add(name, redirect_uris, post_logout_uris, backchannel_logout_uri, n
     with _app().app_context():
         try:
             client, secret = service.create(name, list(redirect_uris), list(post_logout_uris), backchannel_logout_uri,
-                                            require_pkce=not no_pkce, id_token_alg=id_token_alg, scope=scope,
-                                            first_party=first_party, grant_types=list(grant_types) or None)
-        except ValueError as error:
+                                            require_pkce=not no_pkce, id_token_alg=id_token_alg,
+                                            scope="" if resource_server else scope, first_party=first_party,
+                                            grant_types=[] if resource_server else (list(grant_types) or None),
+                                            token_endpoint_auth_method=auth_method, client_id=client_id,
+                                            allowed_origins=list(allowed_origins),
+                                            jwks=json.load(jwks_file) if jwks_file else None, jwks_uri=jwks_uri,
+                                            policy={"require_par": True} if require_par else None)
+        except (ValueError, json.JSONDecodeError) as error:
             raise click.ClickException(str(error)) from error
     _print({"client_id": client.client_id, "client_secret": secret, "name": client.name,
             "redirect_uris": list(client.redirect_uris), "require_pkce": client.require_pkce,
             "grant_types": list(client.grant_types), "scope": client.scope,
+            "token_endpoint_auth_method": client.token_endpoint_auth_method,
+            "allowed_origins": list(client.allowed_origins), "require_par": client.require_par,
             "id_token_signed_response_alg": client.id_token_signed_response_alg})
 
 

@@ -19,6 +19,8 @@ class Api:
     scope: str
     clients: frozenset[str]
     grants: frozenset[str]
+    # clients serving this API that may introspect its tokens (RFC 7662); the IdP's own APIs need none
+    resource_servers: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True)
@@ -70,7 +72,7 @@ def parse(data: dict) -> AuthorizationModel:
     for name, entry in data.get("api", {}).items():
         try:
             apis.append(Api(name, entry["audience"], entry["scope"], frozenset(entry["clients"]),
-                            frozenset(entry["grants"])))
+                            frozenset(entry["grants"]), frozenset(entry.get("resource_servers", []))))
         except KeyError as missing:
             raise ConfigError(f"config/authorization.toml: api.{name} needs {missing}") from None
     return AuthorizationModel(frozenset(person.get("scopes", [])), frozenset(person.get("grants", USER_GRANTS)),

@@ -45,6 +45,17 @@ def missing(what: str) -> None:
     pytest.skip(message)
 
 
+def npm_install(directory: Path, what: str) -> None:
+    """``npm ci`` (or ``npm install`` without a lock file) in a folder of pinned test tools;
+    without npm, the test skips locally and fails under CI."""
+    npm = shutil.which("npm")
+    if not npm:
+        missing(f"npm (for {what})")
+    command = "ci" if (directory / "package-lock.json").exists() else "install"
+    subprocess.run([npm, command, "--no-audit", "--no-fund"], cwd=directory, check=True, capture_output=True,
+                   timeout=600)
+
+
 @contextmanager
 def redis_server():
     binary = shutil.which("redis-server")

@@ -28,7 +28,10 @@ from idp.storage.sql.models import Account, RefreshToken
 from shared.appkit import get_db, get_redis
 from shared.timeutil import utcnow
 
-TOKEN_AUTH_METHODS = ["client_secret_basic", "client_secret_post"]
+# Every method a client may register (each client uses its own one, ``check_endpoint_auth_method``):
+# "none" is a public client (PKCE is its proof); the JWT methods are RFC 7523 (``client_auth``)
+TOKEN_AUTH_METHODS = ["client_secret_basic", "client_secret_post", "private_key_jwt", "client_secret_jwt", "none"]
+CONFIDENTIAL_AUTH_METHODS = [method for method in TOKEN_AUTH_METHODS if method != "none"]
 USED_CODE_MEMORY = 3600  # how long a consumed code is remembered, to detect replays
 USED_MARKER = "used:"  # what a consumed code's key holds, followed by the grant id it produced
 
@@ -180,6 +183,11 @@ def find_refresh_token(value: str) -> RefreshToken | None:
     return found[0]
 
 
+def expired(row: RefreshToken) -> bool:
+    expires = row.expires_at if row.expires_at.tzinfo else row.expires_at.replace(tzinfo=utcnow().tzinfo)
+    return expires < utcnow()
+
+
 class RefreshTokenGrant(grants.RefreshTokenGrant):
     """Rotation happens when ``server.save_token`` stores the successor (``rotate_refresh_token``): the
     presented token is marked used in the same transaction, so no answer carries a token whose
@@ -197,8 +205,7 @@ class RefreshTokenGrant(grants.RefreshTokenGrant):
         if row.used_at is not None and not within_reuse_grace(row.used_at):
             revoke_family(row.family_id, "refresh token reused")  # rotated a while ago: a stolen copy
             return None
-        expires = row.expires_at if row.expires_at.tzinfo else row.expires_at.replace(tzinfo=utcnow().tzinfo)
-        if expires < utcnow():
+        if expired(row):
             return None
         return RefreshRecord(row, account)
 
@@ -265,7 +272,7 @@ class RefreshRecord:
 
 
 class ClientCredentialsGrant(grants.ClientCredentialsGrant):
-    TOKEN_ENDPOINT_AUTH_METHODS = TOKEN_AUTH_METHODS
+    TOKEN_ENDPOINT_AUTH_METHODS = CONFIDENTIAL_AUTH_METHODS
 
 
 class OpenIDCode(oidc_grants.OpenIDCode):

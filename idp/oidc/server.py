@@ -8,17 +8,19 @@ from __future__ import annotations
 
 import secrets
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import parse_qsl, urlencode, urlsplit
 
 from authlib.integrations.flask_oauth2 import AuthorizationServer
 from authlib.oauth2 import OAuth2Error
 from authlib.oauth2.rfc6749 import OAuth2Request
 from authlib.oauth2.rfc6749.errors import InvalidGrantError, InvalidRequestError
 from authlib.oauth2.rfc6749.requests import BasicOAuth2Payload
-from flask import Flask
+from flask import Flask, redirect
 
 from idp.oidc import claims as claims_module
-from idp.oidc import grants, tokens
+from idp.oidc import client_auth, grants, par, response_modes, tokens
+from idp.oidc.introspection import Introspection
+from idp.oidc.revocation import Revocation
 from idp.services import clients
 from idp.storage.sql.models import new_id
 from shared import authorization
@@ -90,9 +92,10 @@ def init_server(app: Flask) -> None:
     server.register_grant(grants.AuthorizationCodeGrant, [grants.S256CodeChallenge(required=True), grants.OpenIDCode()])
     server.register_grant(grants.RefreshTokenGrant, [grants.OpenIDRefresh()])
     server.register_grant(grants.ClientCredentialsGrant)
-    from idp.oidc.revocation import Revocation
-
+    client_auth.register(server)
     server.register_endpoint(Revocation)
+    server.register_endpoint(Introspection)
+    server.register_endpoint(par.PushedAuthorization(server, validate_params, grants.TOKEN_AUTH_METHODS))
 
 
 # --- /authorize ------------------------------------------------------------------------------
@@ -100,11 +103,18 @@ def init_server(app: Flask) -> None:
 class AuthorizationRequest:
     """A validated authorization request: the grant, its client, redirect URI and parameters."""
 
-    def __init__(self, grant, redirect_uri: str, params: dict[str, str]):
+    def __init__(self, grant, redirect_uri: str, params: dict[str, str], through_front_door: bool = False):
         self.grant = grant
         self.client = grant.request.client
         self.redirect_uri = redirect_uri
         self.params = params
+        # came as a plain browser request to /authorize (not pushed, not resumed from an
+        # interaction that an accepted request began): what "PAR required" refuses
+        self.through_front_door = through_front_door
+
+    @property
+    def response_mode(self) -> str:
+        return self.params.get("response_mode", "query")
 
     @property
     def prompt(self) -> set[str]:
@@ -155,8 +165,15 @@ def check_unsupported_parameters(request: AuthorizationRequest) -> None:
     if "request_uri" in request.params:
         raise _error("request_uri_not_supported", "request_uri is not supported", request)
     mode = request.params.get("response_mode")
-    if mode is not None and mode != "query":
-        raise _error("unsupported_response_mode", "Only response_mode=query is supported", request)
+    if mode is not None and mode not in RESPONSE_MODES:
+        raise _error("unsupported_response_mode", "Only response_mode=query and form_post are supported", request)
+
+
+def check_par_required(request: AuthorizationRequest) -> None:
+    """A client registered "PAR required" starts only with a pushed request (RFC 9126 §6)."""
+    if request.client.require_par and request.through_front_door:
+        raise InvalidRequestError("This client must push its authorization request first (PAR)",
+                                  redirect_uri=request.redirect_uri)
 
 
 def _error(code: str, description: str, request: AuthorizationRequest) -> OAuth2Error:
@@ -165,10 +182,13 @@ def _error(code: str, description: str, request: AuthorizationRequest) -> OAuth2
     return error
 
 
-AUTHORIZE_CHECKS = [check_unsupported_parameters, check_pkce_required, check_prompt_values, check_max_age]
+RESPONSE_MODES = ("query", "form_post")
+AUTHORIZE_CHECKS = [check_unsupported_parameters, check_par_required, check_pkce_required, check_prompt_values,
+                    check_max_age]
 
 
-def _grant_for(oauth_request: OAuth2Request, params: dict[str, str]) -> AuthorizationRequest:
+def _grant_for(oauth_request: OAuth2Request, params: dict[str, str],
+               through_front_door: bool = False) -> AuthorizationRequest:
     try:
         grant = server.get_authorization_grant(oauth_request)
     except ValueError as error:  # Authlib will not echo a value holding '"' or '\\' in its error text
@@ -178,7 +198,7 @@ def _grant_for(oauth_request: OAuth2Request, params: dict[str, str]) -> Authoriz
         redirect_uri = grant.validate_authorization_request()
     except ValueError as error:  # Authlib cannot word an error holding '"', '\\' or non-ASCII (a redirect_uri)
         raise InvalidRequestError("Invalid 'redirect_uri' parameter") from error
-    request = AuthorizationRequest(grant, redirect_uri, params)
+    request = AuthorizationRequest(grant, redirect_uri, params, through_front_door)
     for check in AUTHORIZE_CHECKS:
         check(request)
     return request
@@ -186,33 +206,47 @@ def _grant_for(oauth_request: OAuth2Request, params: dict[str, str]) -> Authoriz
 
 def validate_flask_request(flask_request) -> AuthorizationRequest:
     params = {k: v for k, v in flask_request.values.items()}
-    return _grant_for(server.create_oauth2_request(flask_request), params)
+    if params.get("request_uri", "").startswith(par.REQUEST_URI_PREFIX):
+        pushed = par.take(params["request_uri"], params.get("client_id"))
+        if pushed is None:  # no redirect URI to trust: the browser is told, on an error page
+            error = InvalidRequestError("This request_uri is unknown, expired, already used or another client's")
+            error.error = "invalid_request_uri"
+            raise error
+        return validate_params(pushed)
+    return _grant_for(server.create_oauth2_request(flask_request), params, through_front_door=True)
 
 
 def validate_params(params: dict[str, str]) -> AuthorizationRequest:
-    """Re-validate stored parameters (resuming after an interaction)."""
+    """Validate stored or pushed parameters: a pushed request (PAR), or one resuming after an
+    interaction that an accepted request began."""
     oauth_request = OAuth2Request("GET", f"{get_settings().issuer}/authorize?{urlencode(params)}")
     oauth_request.payload = BasicOAuth2Payload(params)
     return _grant_for(oauth_request, params)
 
 
 def authorization_response(request: AuthorizationRequest, user: grants.AuthenticatedUser):
-    """Issue the code and redirect; adds ``iss`` (RFC 9207)."""
+    """Issue the code and answer in the request's response mode; adds ``iss`` (RFC 9207)."""
     response = server.create_authorization_response(request=request.grant.request, grant_user=user,
                                                     grant=request.grant)
-    return add_issuer(response)
+    response = add_issuer(response)
+    location = response.headers.get("Location")
+    if request.response_mode == "form_post" and location:
+        own = set(parse_qsl(urlsplit(request.redirect_uri).query))
+        params = [pair for pair in parse_qsl(urlsplit(location).query) if pair not in own]
+        return response_modes.form_post(request.redirect_uri, params)
+    return response
 
 
-def error_redirect(error: OAuth2Error, redirect_uri: str, state: str | None):
+def error_redirect(error: OAuth2Error, redirect_uri: str, state: str | None, response_mode: str | None = "query"):
     params: dict[str, Any] = {"error": error.error}
     if error.description:
         params["error_description"] = error.description
     if state:
         params["state"] = state
     params["iss"] = get_settings().issuer
+    if response_mode == "form_post":
+        return response_modes.form_post(redirect_uri, list(params.items()))
     separator = "&" if "?" in redirect_uri else "?"
-    from flask import redirect
-
     return redirect(f"{redirect_uri}{separator}{urlencode(params)}")
 
 

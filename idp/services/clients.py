@@ -10,15 +10,23 @@ import secrets
 import time
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import urlsplit
 
 from sqlalchemy import select
 
+from idp.services import sealing
 from idp.storage.sql.models import Client
 from shared.appkit import get_db, get_settings
 from shared.config import Settings, load_settings, load_toml
 from shared.files import private_dir, write_private
 
 CACHE_SECONDS = 5.0  # short: a changed redirect URI or a deleted client takes effect quickly
+SECRET_METHODS = ("client_secret_basic", "client_secret_post")  # interchangeable: the same shared secret
+# How a client authenticates at the token, revocation, introspection and PAR endpoints: "none" is
+# a public client (a SPA, a native app: PKCE instead of a secret), the JWT methods are RFC 7523.
+AUTH_METHODS = (*SECRET_METHODS, "client_secret_jwt", "private_key_jwt", "none")
+SEALED_PURPOSE = "client_secret_jwt"  # noqa: S105 (the sealing purpose of a client_secret_jwt secret)
+ORIGIN_RE = re.compile(r"^https?://[A-Za-z0-9.-]+(:[0-9]{1,5})?$")
 
 
 def hash_secret(secret: str) -> str:
@@ -44,14 +52,33 @@ class RegisteredClient:
     sector_identifier: str | None
     first_party: bool
     policy: dict[str, Any] = field(default_factory=dict)
+    allowed_origins: tuple[str, ...] = ()
+    jwks: dict | None = None
+    jwks_uri: str | None = None
+    secret_sealed: str | None = None
 
     @classmethod
     def from_row(cls, row: Client) -> RegisteredClient:
         return cls(row.client_id, row.client_secret_hash, row.name, tuple(row.redirect_uris or ()),
                    tuple(row.post_logout_redirect_uris or ()), row.backchannel_logout_uri,
                    tuple(row.grant_types or ()), tuple(row.response_types or ()), row.scope,
-                   row.token_endpoint_auth_method, row.require_pkce, row.id_token_signed_response_alg,
-                   row.sector_identifier, row.first_party, dict(row.policy or {}))
+                   row.token_endpoint_auth_method or "client_secret_basic", row.require_pkce,
+                   row.id_token_signed_response_alg, row.sector_identifier, row.first_party, dict(row.policy or {}),
+                   tuple(row.allowed_origins or ()), row.jwks, row.jwks_uri, row.secret_sealed)
+
+    @property
+    def is_public(self) -> bool:
+        """A client that cannot keep a secret (a browser or native app): PKCE is its proof."""
+        return self.token_endpoint_auth_method == "none"  # noqa: S105 (a method's name)
+
+    @property
+    def require_par(self) -> bool:
+        """Authorization requests only through pushed authorization requests (RFC 9126 §6)."""
+        return bool(self.policy.get("require_par"))
+
+    def shared_secret(self) -> str | None:
+        """The HMAC key of a client_secret_jwt client, unsealed."""
+        return sealing.unseal(self.secret_sealed, SEALED_PURPOSE) if self.secret_sealed else None
 
     # --- authlib ClientMixin hooks -------------------------------------------------------
     def get_client_id(self) -> str:
@@ -67,21 +94,43 @@ class RegisteredClient:
         return " ".join(s for s in scope.split() if s in allowed)
 
     def check_redirect_uri(self, redirect_uri: str) -> bool:
-        return redirect_uri in self.redirect_uris  # exact string match, RFC 9700 §2.1
+        """Exact string match (RFC 9700 §2.1), except the port of a native app's loopback redirect
+        (RFC 8252 §7.3: the app listens on whichever port the system gives it)."""
+        if redirect_uri in self.redirect_uris:
+            return True
+        return self.is_public and any(loopback_match(redirect_uri, uri) for uri in self.redirect_uris)
 
     def check_client_secret(self, client_secret: str) -> bool:
         return bool(self.client_secret_hash) and hmac.compare_digest(self.client_secret_hash, hash_secret(client_secret))
 
     def check_endpoint_auth_method(self, method: str, endpoint: str) -> bool:
-        if endpoint == "token":
-            return method in ("client_secret_basic", "client_secret_post")
-        return True
+        """The one method the client registered, at every endpoint that authenticates clients
+        (token, revocation, introspection, PAR); the two shared-secret transports are one method."""
+        if self.token_endpoint_auth_method in SECRET_METHODS:
+            return method in SECRET_METHODS
+        return method == self.token_endpoint_auth_method
 
     def check_response_type(self, response_type: str) -> bool:
         return response_type in self.response_types
 
     def check_grant_type(self, grant_type: str) -> bool:
         return grant_type in self.grant_types
+
+
+LOOPBACK_HOSTS = ("127.0.0.1", "[::1]")
+
+
+def loopback_match(presented: str, registered: str) -> bool:
+    """``http://127.0.0.1:<any port>/path`` for a registered ``http://127.0.0.1/path`` (IP literals
+    only: ``localhost`` may resolve elsewhere, RFC 8252 §8.3)."""
+    try:
+        asked, known = urlsplit(presented), urlsplit(registered)
+        port = asked.port
+    except ValueError:
+        return False
+    host = asked.netloc.rsplit(":", 1)[0] if port else asked.netloc
+    return (asked.scheme == known.scheme == "http" and known.netloc in LOOPBACK_HOSTS and host == known.netloc
+            and port is not None and (asked.path, asked.query, asked.fragment) == (known.path, known.query, ""))
 
 
 _cache: dict[str, tuple[float, RegisteredClient | None]] = {}
@@ -113,7 +162,8 @@ USER_GRANTS = ["authorization_code", "refresh_token"]
 GRANT_TYPES = ("authorization_code", "refresh_token", "client_credentials")
 
 
-def check_registration(client_id: str, scope: str, grant_types: list[str], redirect_uris: list[str]) -> None:
+def check_registration(client_id: str, scope: str, grant_types: list[str], redirect_uris: list[str],
+                       auth_method: str = "client_secret_basic") -> None:  # noqa: S107 (a method's name)
     """Refuse a registration the authorization model would not honour: a client is registered only
     for what it may really obtain (config/authorization.toml)."""
     from shared.authorization import model
@@ -121,6 +171,10 @@ def check_registration(client_id: str, scope: str, grant_types: list[str], redir
     unknown = [g for g in grant_types if g not in GRANT_TYPES]
     if unknown:
         raise ValueError(f"unknown grant type(s): {', '.join(unknown)}")
+    if auth_method not in AUTH_METHODS:
+        raise ValueError(f"unknown token endpoint auth method: {auth_method} (one of {', '.join(AUTH_METHODS)})")
+    if auth_method == "none" and "client_credentials" in grant_types:
+        raise ValueError("a public client (auth method none) cannot use client credentials: it has none")
     if "authorization_code" in grant_types and not redirect_uris:
         raise ValueError("the authorization_code grant needs at least one redirect URI")
     refused = model().refused_registration(client_id, scope, grant_types)
@@ -133,23 +187,33 @@ def create(name: str, redirect_uris: list[str], post_logout_redirect_uris: list[
            backchannel_logout_uri: str | None = None, require_pkce: bool = True,
            id_token_alg: str = "RS256", scope: str | None = None, client_id: str | None = None,  # noqa: S107
            secret: str | None = None, first_party: bool = False, policy: dict | None = None,
-           grant_types: list[str] | None = None) -> tuple[RegisteredClient, str]:
+           grant_types: list[str] | None = None, token_endpoint_auth_method: str = "client_secret_basic",  # noqa: S107
+           allowed_origins: list[str] | None = None, jwks: dict | None = None,
+           jwks_uri: str | None = None) -> tuple[RegisteredClient, str | None]:
+    """Register a client; returns it and its secret (None for a public or private_key_jwt client)."""
     for uri in [*redirect_uris, *(post_logout_redirect_uris or []), *([backchannel_logout_uri] if backchannel_logout_uri else [])]:
         if not re.match(r"^https?://[^\s#]+$", uri):
             raise ValueError(f"not an absolute http(s) URI without fragment: {uri}")
     if id_token_alg not in ("RS256", "ES256"):
         raise ValueError("id token algorithm must be RS256 or ES256")
-    secret = secret or secrets.token_urlsafe(32)
+    method = token_endpoint_auth_method
     client_id = client_id or f"{_slug(name)}-{secrets.token_hex(4)}"
-    grant_types = list(grant_types or USER_GRANTS)  # client credentials only when asked for
-    scope = scope or "openid profile email offline_access"
-    check_registration(client_id, scope, grant_types, redirect_uris)
+    # client credentials only when asked for; [] is a resource server's (it only introspects)
+    grant_types = list(USER_GRANTS if grant_types is None else grant_types)
+    scope = "openid profile email offline_access" if scope is None else scope
+    check_registration(client_id, scope, grant_types, redirect_uris, method)
+    check_key_material(method, jwks, jwks_uri)
+    origins = check_origins(allowed_origins or [])
+    secret = None if method in ("none", "private_key_jwt") else (secret or secrets.token_urlsafe(32))
     row = Client(
-        client_id=client_id, client_secret_hash=hash_secret(secret), name=name,
-        redirect_uris=list(redirect_uris), post_logout_redirect_uris=list(post_logout_redirect_uris or []),
-        backchannel_logout_uri=backchannel_logout_uri, require_pkce=require_pkce,
+        client_id=client_id, client_secret_hash=hash_secret(secret) if method in SECRET_METHODS else None,
+        name=name, redirect_uris=list(redirect_uris), post_logout_redirect_uris=list(post_logout_redirect_uris or []),
+        backchannel_logout_uri=backchannel_logout_uri,
+        require_pkce=require_pkce or method == "none",  # a public client's only proof of the code
         id_token_signed_response_alg=id_token_alg, first_party=first_party, policy=dict(policy or {}),
-        grant_types=grant_types, scope=scope,
+        grant_types=grant_types, scope=scope, token_endpoint_auth_method=method, allowed_origins=origins,
+        jwks=jwks, jwks_uri=jwks_uri,
+        secret_sealed=sealing.seal(secret, SEALED_PURPOSE) if method == "client_secret_jwt" else None,
     )
     with get_db().session() as session:
         if session.get(Client, client_id):
@@ -157,6 +221,32 @@ def create(name: str, redirect_uris: list[str], post_logout_redirect_uris: list[
         session.add(row)
     _cache.pop(client_id, None)
     return RegisteredClient.from_row(row), secret
+
+
+def check_origins(origins: list[str]) -> list[str]:
+    """Browser origins as the Origin header sends them: scheme, host, port; no path, no '*'."""
+    for origin in origins:
+        if not ORIGIN_RE.match(origin):
+            raise ValueError(f"not an origin (scheme://host[:port], nothing after): {origin}")
+    return list(dict.fromkeys(origins))
+
+
+def check_key_material(method: str, jwks: dict | None, jwks_uri: str | None) -> None:
+    """A private_key_jwt client registers public keys (inline or at an URL), and only public ones."""
+    if method != "private_key_jwt":
+        if jwks or jwks_uri:
+            raise ValueError("jwks and jwks_uri are for private_key_jwt clients")
+        return
+    if bool(jwks) == bool(jwks_uri):
+        raise ValueError("a private_key_jwt client registers exactly one of jwks or jwks_uri")
+    if jwks_uri and not re.match(r"^https://[^\s#]+$|^http://(127\.0\.0\.1|localhost)(:[0-9]+)?/[^\s#]*$", jwks_uri):
+        raise ValueError("jwks_uri must be https (http only on loopback, for development)")
+    if jwks:
+        keys = jwks.get("keys") if isinstance(jwks, dict) else None
+        if not isinstance(keys, list) or not keys:
+            raise ValueError("jwks must be a JWK set: {\"keys\": [...]}")
+        if any(not isinstance(key, dict) or "d" in key or key.get("kty") == "oct" for key in keys):
+            raise ValueError("jwks must hold public keys only (no private or symmetric key)")
 
 
 def _expand(value: str, urls: dict[str, str]) -> str:
@@ -215,3 +305,18 @@ def login_url(client) -> str:
         return configured
     homes = list(getattr(client, "post_logout_redirect_uris", None) or [])
     return homes[0].rstrip("/") + "/login" if homes else get_settings().issuer + "/"
+
+
+_origins: tuple[float, frozenset[str]] = (0.0, frozenset())
+
+
+def registered_origins() -> frozenset[str]:
+    """Every browser origin some client registered (a CORS preflight names no client), cached
+    as briefly as the clients themselves."""
+    global _origins
+    if _origins[0] > time.monotonic():
+        return _origins[1]
+    with get_db().session() as session:
+        found = frozenset(origin for origins in session.scalars(select(Client.allowed_origins)) for origin in origins or ())
+    _origins = (time.monotonic() + CACHE_SECONDS, found)
+    return found

@@ -107,7 +107,7 @@ def consent(uid: str):
         from idp.web.oidc import _oauth_error
 
         return oidc.error_redirect(_oauth_error("access_denied"), request_.redirect_uri,
-                                   interaction.params.get("state"))
+                                   interaction.params.get("state"), request_.response_mode)
     # the decision counts only for the account the page was shown to: a page left open while
     # another account signed in (another tab) asks again, naming the account now signed in
     interaction.data["consent_shown_to"] = session.account_id

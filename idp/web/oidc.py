@@ -5,59 +5,34 @@ from __future__ import annotations
 import time
 
 from authlib.oauth2 import OAuth2Error
-from flask import Blueprint, current_app, jsonify, redirect, render_template, request
+from flask import Blueprint, current_app, g, jsonify, redirect, render_template, request
 from flask_babel import gettext as _
 
 from idp.flows.federation import pivot_session
 from idp.flows.mfa import needs_second_factor
 from idp.oidc import claims as claims_module
+from idp.oidc import cors, metadata, tokens
 from idp.oidc import interaction as interactions
 from idp.oidc import server as oidc
-from idp.oidc import tokens
 from idp.oidc.grants import AuthenticatedUser
 from idp.oidc.resource import bearer_claims
-from idp.services import accounts, consents, sessions
+from idp.services import accounts, clients, consents, sessions
 from shared.appkit import get_settings
 from shared.web import csrf
 
 bp = Blueprint("oidc", __name__)
 
 
+bp.before_request(cors.preflight)
+bp.after_request(cors.apply)
+
+
 @bp.get("/.well-known/openid-configuration")
+@bp.get("/.well-known/oauth-authorization-server")  # RFC 8414: the same document
 def discovery():
-    issuer = get_settings().issuer
     document = current_app.config.get("DISCOVERY_CACHE")
     if document is None:
-        document = {
-            "issuer": issuer,
-            "authorization_endpoint": f"{issuer}/authorize",
-            "token_endpoint": f"{issuer}/token",
-            "userinfo_endpoint": f"{issuer}/userinfo",
-            "jwks_uri": f"{issuer}/jwks",
-            "end_session_endpoint": f"{issuer}/logout",
-            "revocation_endpoint": f"{issuer}/revoke",
-            "revocation_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post"],
-            "scopes_supported": oidc.SCOPES,
-            "response_types_supported": ["code"],
-            "response_modes_supported": ["query"],
-            "grant_types_supported": ["authorization_code", "refresh_token", "client_credentials"],
-            "code_challenge_methods_supported": ["S256"],
-            "subject_types_supported": ["pairwise"],
-            "id_token_signing_alg_values_supported": ["RS256", "ES256"],
-            "token_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post"],
-            "claims_supported": claims_module.all_claim_names(),
-            "acr_values_supported": ["pwd", "mfa", "eidas1", "eidas2", "eidas3"],
-            "prompt_values_supported": ["none", "login", "consent"],
-            "ui_locales_supported": ["fr", "en"],
-            "claims_parameter_supported": False,
-            "request_parameter_supported": False,
-            "request_uri_parameter_supported": False,
-            "authorization_response_iss_parameter_supported": True,
-            "backchannel_logout_supported": True,
-            "backchannel_logout_session_supported": True,
-            "frontchannel_logout_supported": False,
-        }
-        current_app.config["DISCOVERY_CACHE"] = document
+        document = current_app.config["DISCOVERY_CACHE"] = metadata.document(get_settings().issuer)
     response = jsonify(document)
     response.headers["Cache-Control"] = "public, max-age=300"
     return response
@@ -144,7 +119,8 @@ def _finish(request_: oidc.AuthorizationRequest, session, interaction=None):
     prompt = request_.prompt
     consented = consents.has_consent(session.account_id, request_.client, request_.scopes)
     if "none" in prompt and not consented:
-        return oidc.error_redirect(_oauth_error("consent_required"), request_.redirect_uri, request_.params.get("state"))
+        return oidc.error_redirect(_oauth_error("consent_required"), request_.redirect_uri, request_.params.get("state"),
+                                   request_.response_mode)
     if not consented or "consent" in prompt:
         if interaction is None:
             interaction = interactions.create(request_.client.client_id, request_.params)
@@ -173,13 +149,15 @@ def authorize():
         request_ = oidc.validate_flask_request(request)
     except OAuth2Error as error:
         if error.redirect_uri:
-            return oidc.error_redirect(error, error.redirect_uri, request.values.get("state"))
+            mode = request.values.get("response_mode")
+            return oidc.error_redirect(error, error.redirect_uri, request.values.get("state"),
+                                       mode if mode in oidc.RESPONSE_MODES else "query")
         return _error_page(error)
     session = sessions.current_session()
     if _login_needed(request_, session):
         if "none" in request_.prompt:
             return oidc.error_redirect(_oauth_error("login_required"), request_.redirect_uri,
-                                       request_.params.get("state"))
+                                       request_.params.get("state"), request_.response_mode)
         return _start_interaction(request_)
     return _finish(request_, session)
 
@@ -203,7 +181,7 @@ def resume(uid: str):
         # account does not have, an eIDAS level by password): say so instead of asking again
         interactions.delete(uid)
         return oidc.error_redirect(_oauth_error("unmet_authentication_requirements"), request_.redirect_uri,
-                                   request_.params.get("state"))
+                                   request_.params.get("state"), request_.response_mode)
     if _login_needed(request_, session, interaction):
         return redirect(f"/interaction/{uid}")
     return _finish(request_, session, interaction)
@@ -218,13 +196,31 @@ def token():
     return response
 
 
+def _endpoint(name: str):
+    response = oidc.server.create_endpoint_response(name)
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
 @bp.post("/revoke")
 @csrf.exempt
 def revoke():
     """RFC 7009: a client revokes one of its tokens (and with it the grant it belongs to)."""
-    response = oidc.server.create_endpoint_response("revocation")
-    response.headers["Cache-Control"] = "no-store"
-    return response
+    return _endpoint("revocation")
+
+
+@bp.post("/introspect")
+@csrf.exempt
+def introspect():
+    """RFC 7662: a resource server asks about a token made for it."""
+    return _endpoint("introspection")
+
+
+@bp.post("/par")
+@csrf.exempt
+def pushed_authorization_request():
+    """RFC 9126: a client pushes its authorization request and gets a request_uri."""
+    return _endpoint("par")
 
 
 @bp.route("/userinfo", methods=["GET", "POST"])
@@ -237,8 +233,7 @@ def userinfo():
         response.status_code = status
         response.headers["WWW-Authenticate"] = f'Bearer error="{code}"'
         return response
-    from idp.services import clients
-
+    g.cors_client_id = claims.get("client_id")
     client = clients.get(claims.get("client_id"))
     aud = claims.get("aud")
     if claims.get("client_id") not in (aud if isinstance(aud, list) else [aud]):  # made for an API, not for us

@@ -6,11 +6,9 @@ under CI, like every other real tool the tests need.
 
 from __future__ import annotations
 
-import shutil
-import subprocess
 from pathlib import Path
 
-from tests.servers import missing
+from tests.servers import npm_install
 
 AXE_DIR = Path(__file__).parent / "axe"
 AXE_JS = AXE_DIR / "node_modules" / "axe-core" / "axe.min.js"
@@ -19,12 +17,7 @@ WCAG_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
 
 def ensure_axe() -> Path:
     if not AXE_JS.exists():
-        npm = shutil.which("npm")
-        if not npm:
-            missing("npm (for axe-core)")
-        command = "ci" if (AXE_DIR / "package-lock.json").exists() else "install"
-        subprocess.run([npm, command, "--no-audit", "--no-fund"], cwd=AXE_DIR, check=True, capture_output=True,
-                       timeout=600)
+        npm_install(AXE_DIR, "axe-core")
     return AXE_JS
 
 

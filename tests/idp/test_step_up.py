@@ -76,12 +76,12 @@ def test_an_eidas_level_goes_to_the_identity_providers(idp, client):
 @pytest.mark.parametrize("extra,error", [
     ({"request": "eyJhbGciOiJub25lIn0.e30."}, "request_not_supported"),
     ({"request_uri": "https://rp.example/request.jwt"}, "request_uri_not_supported"),
-    ({"response_mode": "form_post"}, "unsupported_response_mode"),
     ({"response_mode": "fragment"}, "unsupported_response_mode"),
+    ({"response_mode": "query.jwt"}, "unsupported_response_mode"),
 ])
 def test_unsupported_parameters_are_refused_not_ignored(idp, client, extra, error):
-    """Issue 19 §5: a signed request or another response mode silently ignored would leave the
-    client believing it was honoured."""
+    """A signed request or another response mode silently ignored would leave the client
+    believing it was honoured (form_post is supported: tests/idp/test_form_post.py)."""
     _verifier, challenge = pkce()
     answer = requests.get(f"{idp.url}/authorize", allow_redirects=False, params={
         "response_type": "code", "client_id": client[0], "redirect_uri": REDIRECT, "scope": "openid",

@@ -17,6 +17,8 @@ CSRF_EXEMPT_VIEWS = {
     "idp.web.oidc.token": "token endpoint: client authentication, no cookies",
     "idp.web.oidc.userinfo": "bearer token",
     "idp.web.oidc.revoke": "token revocation (RFC 7009): client authentication, no cookies",
+    "idp.web.oidc.introspect": "token introspection (RFC 7662): resource server authentication, no cookies",
+    "idp.web.oidc.pushed_authorization_request": "PAR (RFC 9126): client authentication, no cookies, no session change",
     "idp.web.oidc.end_session": "RP-initiated logout asks for confirmation on its own page",
     "shared.rp.views.backchannel_logout": "signed logout token from the IdP, no cookies",
     "portals.ecomms.views.account_events": "signed Security Event Token from the IdP (RFC 8935 push), no cookies",

@@ -68,6 +68,13 @@ class Client(Base):
     first_party: Mapped[bool] = mapped_column(Boolean, default=False)
     # Per-client policy: {"require_federation": bool, "require_mfa": bool, "default_acr": str, ...}
     policy: Mapped[dict] = mapped_column(JSON, default=dict)
+    # Browser origins a public client (SPA) calls the IdP from (CORS), exact "scheme://host[:port]"
+    allowed_origins: Mapped[list] = mapped_column(JSON, default=list)
+    # private_key_jwt (RFC 7523): the client's public keys, inline or at an https URL it serves
+    jwks: Mapped[dict | None] = mapped_column(JSON)
+    jwks_uri: Mapped[str | None] = mapped_column(String(500))
+    # client_secret_jwt: the server must hold the secret itself (HMAC), sealed with the IdP's key
+    secret_sealed: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
 
