@@ -261,3 +261,47 @@ def test_a_sent_file_and_its_name_reach_the_disk_before_the_row(app, monkeypatch
     assert any(Path(path).parent == folder and Path(path).name.startswith(".upload-") for path in synced_before), events
     assert ("fsync", str(folder)) in events[rename:], events
     assert rows_at_sync and set(rows_at_sync) == {0}, "no row before the file and its name are on disk"
+
+
+def test_forgetting_the_confirmation_box_keeps_the_files_and_their_types_without_javascript(app):
+    client = signed_in_client(app)
+    refused = post_files(client, [(make_pdf("one"), "Observations.pdf", "observations"),
+                                  (make_pdf("two"), "Annexe.pdf", "")], confirm=False)
+    page = refused.get_data(as_text=True)
+    assert refused.status_code == 400 and "Cochez la case pour confirmer" in page
+    assert "« Annexe.pdf » : choisissez le type du document." in page
+    import re
+
+    kept = re.findall(r'name="upload_ids" value="(\w+)"', page)
+    assert len(kept) == 2 and '<option value="observations" selected>' in page
+    token = csrf_of(client, SEND)
+    sent = client.post(SEND, data={"csrf_token": token, "confirm": "yes", "upload_ids": kept,
+                                   f"type_{kept[0]}": "observations", f"type_{kept[1]}": "annex"})
+    assert sent.status_code == 302
+    assert sorted(d.stored_name for d in documents(app)) == ["123-16_Annexe.pdf", "123-16_Observations.pdf"]
+
+
+def test_no_form_picks_a_document_type_for_the_person(app):
+    """Seed 000 FAQ: the type is defined at upload. Every type control starts on "Choisissez"."""
+    registry = app.test_client()
+    sign_in(registry, sub="registry-1", claims={"roles": ["registry"]})
+    court_form = registry.get("/applications/app-1").get_data(as_text=True)
+    assert '<select id="type_1" name="type_1"><option value="">Choisissez</option>' in court_form
+    send_page = signed_in_client(app).get(SEND).get_data(as_text=True)
+    script_options = send_page[send_page.index('<template id="type-options">'):]
+    assert script_options.startswith('<template id="type-options"><option value="">Choisissez</option>')
+
+
+def test_a_file_staged_by_one_person_cannot_be_sent_by_another(app):
+    owner = signed_in_client(app)
+    token = csrf_of(owner, SEND)
+    staged = owner.post("/applications/app-1/uploads", data=make_pdf("mine"), headers={
+        "X-CSRFToken": token, "X-File-Name": "Mine.pdf", "Content-Type": "application/pdf"}).get_json()["id"]
+    other = signed_in_client(app, sub="applicant-2")
+    other_send = "/applications/app-2/send"
+    answer = other.post(other_send, data={"csrf_token": csrf_of(other, other_send), "confirm": "yes",
+                                          "upload_ids": staged, f"type_{staged}": "annex"})
+    assert answer.status_code == 400 and "plus disponible" in answer.get_data(as_text=True)
+    assert documents(app) == []
+    assert owner.post(SEND, data={"csrf_token": token, "confirm": "yes", "upload_ids": staged,
+                                  f"type_{staged}": "annex"}).status_code == 302  # still the owner's
