@@ -65,22 +65,35 @@ def submit_identifier(interaction: interactions.Interaction, value: str) -> str 
 
 
 class LoginRefused(Exception):
-    def __init__(self, message: str, status: int = 400):
+    """``action``: the way back, as (path, label) to show as a link beside the message, or None."""
+
+    def __init__(self, message: str, status: int = 400, action: tuple[str, str] | None = None):
         super().__init__(message)
         self.message = message
         self.status = status
+        self.action = action
 
 
 def inactive_account_message(account) -> str:
-    """What a non-active account's owner is told at sign-in (and never before the password matched)."""
+    """What a non-active account's owner is told at sign-in (and never before the password matched),
+    and by email when they ask for a new password: the true reason and its own way back."""
     if account.status == "pending":
         return _("Votre compte n'est pas encore validé. Cliquez sur le lien du courriel de validation que vous avez reçu, ou demandez un nouveau lien.")
     reason = account.deactivation_reason
-    if reason == "invalidated_by_admin":
-        return _("Votre compte a été désactivé par l'administrateur de votre organisation. Contactez-le pour qu'il le réactive.")
+    if reason in ("invalidated_by_admin", "invalidated_by_organisation"):
+        return _("Votre compte a été désactivé lorsque l'administrateur d'une organisation a invalidé votre inscription. Demandez-lui de valider à nouveau votre inscription, ou faites une demande d'assistance pour réactiver votre compte.")
     if reason == "activation_expired":
         return _("Votre compte a été désactivé car le lien d'activation n'a pas été utilisé à temps. Demandez un nouveau lien d'activation.")
-    return _("Votre compte a été désactivé après 16 mois sans connexion. Faites une demande d'assistance pour le réactiver.")
+    if reason == "dormant":
+        return _("Votre compte a été désactivé après 16 mois sans connexion. Demandez un nouveau lien d'activation pour le réactiver, ou faites une demande d'assistance.")
+    return _("Votre compte a été désactivé par l'assistance. Faites une demande d'assistance pour en connaître la raison.")
+
+
+def inactive_account_action(account) -> tuple[str, str] | None:
+    """The link that goes with ``inactive_account_message``: a new activation link where one helps."""
+    if account.status == "pending" or account.deactivation_reason in ("activation_expired", "dormant"):
+        return "/activate", _("Demander un nouveau lien d'activation")
+    return None
 
 
 def submit_password(uid: str, identifier: str, password: str):
@@ -98,7 +111,7 @@ def submit_password(uid: str, identifier: str, password: str):
     throttle.sign_in_succeeded(*client)
     if account.status != "active":
         audit.record("sign_in_refused_inactive", account.id, status=account.status)
-        raise LoginRefused(inactive_account_message(account), 403)
+        raise LoginRefused(inactive_account_message(account), 403, inactive_account_action(account))
     return account
 
 

@@ -17,7 +17,9 @@ The legal representative's letter goes out only for a signed-in (so activated) a
 the letter limits (``orgs.LetterLimits``): a new account's administrator request waits for its
 activation, then is sent from "Mes organisations" (``orgs.ask_to_administer``). An address that already has an
 account gets the same answer as a new one (no enumeration) and an email telling its owner to
-sign in and register from "Mes organisations".
+sign in and register from "Mes organisations"; an address whose account was never activated
+(or went dormant) gets a new activation link instead: registering again is the seed's way back
+for a lost confirmation email ("renouvelez votre inscription"), and the registration is recorded.
 """
 
 from __future__ import annotations
@@ -97,10 +99,12 @@ def check(form: dict[str, str], signed_in: bool) -> tuple[dict[str, str], list[s
 
 
 def submit(store: OrganisationStore, form: dict[str, str], signed_in_account_id: str | None,
-           code_entry_url: str, locale: str = "fr", on_new_account=None, on_existing_email=None) -> Result:
+           code_entry_url: str, locale: str = "fr", on_new_account=None, on_existing_email=None,
+           on_registered_again=None, awaits_activation=lambda account: account.status == "pending") -> Result:
     """Validate and register in one transaction. ``on_new_account(store, account)`` starts the
-    account's activation (the account lifecycle's email); ``on_existing_email(store, email)``
-    tells an address that already has an account."""
+    account's activation (the account lifecycle's email); ``on_existing_email(store, account)``
+    tells an address that already has an account; ``on_registered_again(store, account)`` sends a
+    new activation link to an account that ``awaits_activation``."""
     errors, rules = check(form, signed_in_account_id is not None)
     organisation = None
     if not errors and form["organisation_id"] != "new":
@@ -120,27 +124,35 @@ def submit(store: OrganisationStore, form: dict[str, str], signed_in_account_id:
                           retry_on=too_soon.next_allowed)
     if errors:
         return Result(State.FORM, errors, rules, role=role)
+    existing = None
     if signed_in_account_id is None:
         existing = store.account_by_email(form["email"])
-        if existing is not None:
+        if existing is not None and not awaits_activation(existing):
             if on_existing_email is not None:
                 on_existing_email(store, existing)
             return Result(State.AWAITING_ACTIVATION, role=role, new_account=True,
                           organisation_name=organisation.name if organisation else form.get("org_name", ""))
-        account = orgs.new_person_account(store, form["given_name"], form["family_name"], form["email"],
-                                          None, locale)
-        if on_new_account is not None:
-            on_new_account(store, account)
+        if existing is not None:  # registered before, the address never proven: a new link, same answer
+            account = existing
+            orgs.give_names(store, account, form["given_name"], form["family_name"])
+            if on_registered_again is not None:
+                on_registered_again(store, account)
+        else:
+            account = orgs.new_person_account(store, form["given_name"], form["family_name"], form["email"],
+                                              None, locale)
+            if on_new_account is not None:
+                on_new_account(store, account)
     else:
         account = store.account(signed_in_account_id)
     if organisation is None:
         organisation = orgs.create_organisation(store, form)
     _membership, letter = orgs.join_organisation(store, account, organisation, role, now, code_entry_url)
-    if signed_in_account_id is None and account.status == "pending":
+    if signed_in_account_id is None and account.status != "active":
         state = State.AWAITING_ACTIVATION
     elif role == "administrator":
         state = State.AWAITING_LEGAL_REPRESENTATIVE
     else:
         state = State.AWAITING_ADMINISTRATOR
-    return Result(state, role=role, organisation_name=organisation.name, username=account.username,
+    return Result(state, role=role, organisation_name=organisation.name,
+                  username=None if existing is not None else account.username,  # whose it is stays unsaid
                   new_account=signed_in_account_id is None, letter_sent=letter is not None)

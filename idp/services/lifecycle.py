@@ -239,6 +239,16 @@ class RegistrationThrottled(Exception):
         self.seconds = seconds
 
 
+def check_registration_rate(email: str) -> None:
+    """Count one registration for this address (every registration form: this one and the
+    organisations'); RegistrationThrottled past the limit. One address is not flooded with emails
+    from many network addresses (outside review): the same count for every address, with or without
+    an account, so it tells nothing."""
+    limit = rate_limits.configured("registration_per_email", REGISTRATION_PER_EMAIL)
+    if wait := rate_limits.hit(limit, "registration-email", hashlib.sha256(normalise_email(email).encode()).hexdigest()):
+        raise RegistrationThrottled(wait)
+
+
 def register(email: str, accepted_terms: bool, locale: str) -> None:
     """Create a pending account and send its activation link; raise Problems on bad input.
 
@@ -258,19 +268,14 @@ def register(email: str, accepted_terms: bool, locale: str) -> None:
         errors["terms"] = "required"
     if errors:
         raise Problems(errors)
-    # one address is not flooded with emails from many network addresses (outside review): the
-    # same count for every address, with or without an account, so it tells nothing
-    limit = rate_limits.configured("registration_per_email", REGISTRATION_PER_EMAIL)
-    if wait := rate_limits.hit(limit, "registration-email", hashlib.sha256(email.encode()).hexdigest()):
-        raise RegistrationThrottled(wait)
+    check_registration_rate(email)
     with get_db().session() as session:
         existing = session.scalar(select(Account).where(Account.email == email))
         if existing is not None:
-            if existing.status == "pending":
-                # the new link keeps the kind of the last one: a portal's invitation stays one
-                # (someone registering the invitee's address must not turn it into a plain link)
-                send_activation(session, existing, _last_activation_client(session, existing.id))
-            else:
+            # registering again is the seed's way back for a lost activation email: a new link, of the
+            # kind of the last one (someone registering an invitee's address must not turn the
+            # portal's invitation into a plain link)
+            if not send_new_activation(session, existing):
                 _send(session, existing, "already_registered", url=f"{get_settings().issuer}/recovery")
             existing_id = existing.id
     if existing is not None:
@@ -311,25 +316,35 @@ def send_activation(session: Session, account: Account, client_id: str | None = 
 
 
 def resend_activation(email: str, locale: str) -> None:
-    """"Demander un nouveau lien": same answer whatever the address; only a pending or an expired
-    account gets a link (an expired one goes back to pending)."""
+    """"Demander un nouveau lien": same answer whatever the address; a pending, expired or dormant
+    account gets a link (an expired one goes back to pending; a dormant one is active again once the
+    link is used, as the seed's "cliquez sur le lien d'activation" says)."""
     email = normalise_email(email)
     with get_db().session() as session:
         account = session.scalar(select(Account).where(Account.email == email))
-        if account is None:
-            return
-        if account.status == "deactivated" and account.deactivation_reason == "activation_expired":
-            account.status, account.deactivation_reason = "pending", None
-        if account.status == "pending":
-            last = session.scalar(select(AccountLink).where(AccountLink.account_id == account.id,
-                                                            AccountLink.purpose == "activation")
-                                  .order_by(AccountLink.created_at.desc()).limit(1))
-            send_activation(session, account, (last.data or {}).get("client_id") if last else None)
-            resent = account.id
-        else:
-            resent = None
+        resent = account.id if account is not None and send_new_activation(session, account) else None
     if resent:
         audit.record("activation_resent", resent)
+
+
+def awaits_activation(account: Account) -> bool:
+    """An account whose owner may be sent a (new) activation link: never proven, or gone dormant."""
+    return account.status == "pending" or (
+        account.status == "deactivated" and account.deactivation_reason in ("activation_expired", "dormant"))
+
+
+def send_new_activation(session: Session, account: Account) -> bool:
+    """A new activation link for an account that awaits one (True), of the kind of the last one
+    (a portal's invitation stays one); nothing for any other account (False)."""
+    if not awaits_activation(account):
+        return False
+    if account.deactivation_reason == "activation_expired":
+        account.status, account.deactivation_reason = "pending", None
+    send_activation(session, account, _last_activation_client(session, account.id))
+    return True
+
+
+ACTIVATION_HOOKS: list = []  # callables (session, account) run in the activation's transaction (organisations)
 
 
 def activate(token: str, password: str | None = None, password_confirm: str | None = None) -> tuple[Account, dict]:
@@ -344,8 +359,12 @@ def activate(token: str, password: str | None = None, password_confirm: str | No
         link = consume_link(session, token, "activation")
         account = session.get(Account, link.account_id)
         account.password_hash, account.password_changed_at = hash_password(password), utcnow()
+        if account.status == "deactivated":  # a dormant account: its 16 months start again
+            account.last_login_at = utcnow()
         account.status, account.deactivation_reason, account.email_verified = "active", None, True
         data = dict(link.data or {})
+        for hook in ACTIVATION_HOOKS:  # e.g. the registrations waiting for this proven address
+            hook(session, account)
     audit.record("account_activated", account.id, client_id=data.get("client_id"))
     return account, data
 

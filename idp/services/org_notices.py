@@ -57,3 +57,129 @@ def other_request_chosen(session: Session, organisation: Organisation, request: 
         _("Bonjour,\n\nLe représentant légal de « %(org)s » a validé une autre demande d'administrateur. Votre "
           "demande %(mine)s est donc close. Si vous pensez qu'il s'agit d'une erreur, contactez le représentant "
           "légal de votre organisation.", org=name, mine=request.reference)))
+
+
+# ---------------------------------------------------------------------------------------------
+# Decisions about memberships and grants: the person concerned is always told (seed 002 leaves
+# no decision silent). Names of people appear only as the identifier (a-z, digits, hyphens) and
+# the names the account holds, one line each; the administrator's free text never reaches them.
+
+
+def _links() -> dict[str, str]:
+    import os
+
+    from flask import has_app_context
+
+    from shared.appkit import get_settings
+
+    # outside an application (the command line, the services' own tests) the issuer of the environment
+    issuer = (get_settings().issuer if has_app_context() else os.environ.get("ISSUER", "http://localhost:8000")).rstrip("/")
+    return {"mine": issuer + "/organisations/", "console": issuer + "/organisations/console",
+            "eservices": os.environ.get("ESERVICES_PUBLIC_URL", "http://localhost:8003").rstrip("/")}
+
+
+def _person(account: Account) -> str:
+    names = " ".join(one_line(part or "", field) for part, field in
+                     ((account.given_name, "given_name"), (account.family_name, "family_name")) if part)
+    return f"{names} ({account.username})" if names and account.username else (names or account.username or "")
+
+
+def registration_to_validate(session: Session, organisation: Organisation, member: Account,
+                             administrators: list[Account]) -> None:
+    """A new user registration waits for the administrators' decision: each of them is told."""
+    name, links = one_line(organisation.name, "org_name"), _links()
+    for administrator in administrators:
+        _send(session, administrator, lambda: (
+            _("Une inscription à valider pour « %(org)s »", org=name),
+            _("Bonjour,\n\n%(person)s demande à être inscrit(e) comme utilisateur de « %(org)s ». Validez ou "
+              "invalidez cette inscription dans la console d'administration :\n%(url)s\n\nSi vous ne connaissez "
+              "pas cette personne, invalidez l'inscription : son compte n'en est pas affecté.",
+              person=_person(member), org=name, url=links["console"])))
+
+
+def member_validated(session: Session, organisation: Organisation, member: Account) -> None:
+    name, links = one_line(organisation.name, "org_name"), _links()
+    _send(session, member, lambda: (
+        _("Votre inscription à « %(org)s » est validée", org=name),
+        _("Bonjour,\n\nL'administrateur de « %(org)s » a validé votre inscription. Il vous accordera ensuite les "
+          "e-services que vous utiliserez ; vous recevrez un courriel pour chacun.\n\nPortail e-services : %(url)s",
+          org=name, url=links["eservices"])))
+
+
+def member_invalidated(session: Session, organisation: Organisation, member: Account) -> None:
+    """The true reason (this organisation's administrator ended this registration) and the way back."""
+    name, links = one_line(organisation.name, "org_name"), _links()
+    _send(session, member, lambda: (
+        _("Votre inscription à « %(org)s » est invalidée", org=name),
+        _("Bonjour,\n\nL'administrateur de « %(org)s » a invalidé votre inscription dans cette organisation : vous "
+          "ne pouvez plus utiliser ses e-services, et les permissions qu'il vous avait accordées sont retirées.\n\n"
+          "Votre compte n'est pas désactivé : vous pouvez toujours vous connecter, à vos autres organisations et "
+          "aux autres services.\n\nS'il s'agit d'une erreur, demandez à l'administrateur de « %(org)s » de valider "
+          "à nouveau votre inscription (il le peut depuis sa console), ou inscrivez-vous à nouveau depuis "
+          "« Mes organisations » :\n%(url)s", org=name, url=links["mine"])))
+
+
+def _eservice_name(eservice_id: str, locale: str) -> str:
+    from idp.services.permissions import load_catalogue
+
+    eservice = load_catalogue().get(eservice_id)
+    return eservice.name(locale) if eservice else eservice_id
+
+
+def _locale(account: Account) -> str:
+    return account.locale if account.locale in ("fr", "en") else "fr"
+
+
+def eservice_granted(session: Session, organisation: Organisation, member: Account, eservice_id: str) -> None:
+    name, links, service = one_line(organisation.name, "org_name"), _links(), _eservice_name(eservice_id, _locale(member))
+    _send(session, member, lambda: (
+        _("Nouvel e-service : « %(service)s »", service=service),
+        _("Bonjour,\n\nL'administrateur de « %(org)s » vous a accordé l'e-service « %(service)s ». Il figure "
+          "désormais sur votre page d'accueil du portail e-services :\n%(url)s", org=name, service=service,
+          url=links["eservices"])))
+
+
+def eservice_revoked(session: Session, organisation: Organisation, member: Account, eservice_id: str,
+                     unsubscribed: bool = False) -> None:
+    name, service = one_line(organisation.name, "org_name"), _eservice_name(eservice_id, _locale(member))
+    _send(session, member, lambda: (
+        _("E-service retiré : « %(service)s »", service=service),
+        (_("Bonjour,\n\n« %(org)s » a résilié son abonnement à l'e-service « %(service)s » : vous ne pouvez plus "
+           "l'utiliser pour cette organisation.", org=name, service=service) if unsubscribed else
+         _("Bonjour,\n\nL'administrateur de « %(org)s » vous a retiré l'e-service « %(service)s » : vous ne pouvez "
+           "plus l'utiliser pour cette organisation. Pour toute question, adressez-vous à lui.",
+           org=name, service=service))))
+
+
+def handover_requested(session: Session, organisation: Organisation, request: AdminRequest,
+                       candidate: Account, sitting: list[Account]) -> None:
+    """Someone asked to become the administrator: the sitting administrator hears it first from us."""
+    name = one_line(organisation.name, "org_name")
+    for administrator in sitting:
+        _send(session, administrator, lambda: (
+            _("Demande de changement d'administrateur pour « %(org)s »", org=name),
+            _("Bonjour,\n\n%(person)s a demandé le %(date)s à devenir l'administrateur de « %(org)s » (demande "
+              "%(ref)s). Un courrier avec des codes de confirmation est envoyé au représentant légal : s'il les "
+              "saisit, cette personne deviendra l'administrateur et vous resterez utilisateur de l'organisation, "
+              "avec vos permissions.\n\nSi vous n'êtes pas d'accord, prenez contact avec le représentant légal : "
+              "sans ses codes, rien ne change.", person=_person(candidate), date=date_fr(request.created_at),
+              org=name, ref=request.reference)))
+
+
+def handover_done(session: Session, organisation: Organisation, administrator: Account,
+                  previous: list[Account]) -> None:
+    """The legal representative's codes made a new administrator: the new one and the former are told."""
+    name, links = one_line(organisation.name, "org_name"), _links()
+    _send(session, administrator, lambda: (
+        _("Vous êtes l'administrateur de « %(org)s »", org=name),
+        _("Bonjour,\n\nLe représentant légal de « %(org)s » a saisi les codes de confirmation : vous êtes désormais "
+          "l'administrateur de l'organisation. Votre console d'administration :\n%(url)s\n\nPour utiliser un "
+          "e-service, accordez-vous la permission à vous-même : l'administrateur ne la possède pas par défaut.",
+          org=name, url=links["console"])))
+    for former in previous:
+        _send(session, former, lambda: (
+            _("Vous n'êtes plus l'administrateur de « %(org)s »", org=name),
+            _("Bonjour,\n\nLe représentant légal de « %(org)s » a validé %(person)s comme nouvel administrateur. "
+              "Vous restez utilisateur de l'organisation, avec les e-services qui vous étaient accordés ; la console "
+              "d'administration n'est plus la vôtre.\n\nSi vous pensez qu'il s'agit d'une erreur, contactez le "
+              "représentant légal de votre organisation.", org=name, person=_person(administrator))))

@@ -10,9 +10,11 @@ Who does what (seed 002, "Qui fait quoi ?"):
   administrator the same way; a new request supersedes an unvalidated one;
 - the legal representative types both codes on the portal: only then is the administrator
   operational (the previous administrator, if any, becomes a user);
-- the administrator validates or invalidates user registrations (invalidation deactivates the
-  account when it has no other active membership), subscribes the organisation to e-services,
-  and grants or revokes each e-service per member, himself included.
+- the administrator validates or invalidates user registrations, subscribes the organisation to
+  e-services, and grants or revokes each e-service per member, himself included. A membership is
+  not an account: invalidating ends that membership and its grants, never the account, which the
+  person keeps for their other organisations and the other portals (eComms' court file...);
+- every decision is told by email to the person it concerns (``org_notices``).
 """
 
 from __future__ import annotations
@@ -131,6 +133,16 @@ def new_person_account(store: OrganisationStore, given_name: str, family_name: s
     return account
 
 
+def give_names(store: OrganisationStore, account: Account, given_name: str, family_name: str) -> None:
+    """Names and identifier for an account that has none yet (made by the generic registration);
+    names an account already holds are kept: whoever registers again has not proven the address."""
+    if account.username:
+        return
+    names = text_fields.require(given_name=given_name, family_name=family_name)
+    account.given_name, account.family_name = names["given_name"], names["family_name"]
+    account.username = make_identifier(account.given_name, account.family_name, store.username_taken)
+
+
 def audit(store: OrganisationStore, kind: str, account_id: str | None, detail: dict) -> None:
     store.session.add(AuditEvent(kind=kind, account_id=account_id, detail=detail))
 
@@ -161,6 +173,8 @@ def join_organisation(store: OrganisationStore, account: Account, organisation: 
     elif membership.status == "invalidated":
         membership.status, membership.decided_at, membership.decided_by = "pending", None, None
     audit(store, "org.registration", account.id, {"organisation": organisation.id, "role": role})
+    if role == "user" and membership.status == "pending" and account.status == "active":
+        tell_administrators_of_registration(store, organisation.id, account)
     letter = None
     if role == "administrator":
         if membership.status == "pending":
@@ -168,6 +182,24 @@ def join_organisation(store: OrganisationStore, account: Account, organisation: 
         if account.status == "active":
             letter = request_administrator(store, account, organisation, now, code_entry_url, limits)
     return membership, letter
+
+
+def tell_administrators_of_registration(store: OrganisationStore, organisation_id: str, account: Account) -> None:
+    """The organisation's active administrators hear of a registration waiting for them (only
+    once the address is proven: an unactivated registration never reaches them)."""
+    administrators = [a for m, a in store.members(organisation_id)
+                      if m.role == "administrator" and m.status == "active" and a.id != account.id]
+    if administrators:
+        org_notices.registration_to_validate(store.session, store.organisation(organisation_id), account,
+                                             administrators)
+
+
+def registrations_activated(store: OrganisationStore, account: Account) -> None:
+    """The account's address was just proven: its pending user registrations reach their administrators
+    (hook of the account lifecycle's activation)."""
+    for membership, organisation in store.memberships_of_account(account.id):
+        if membership.status == "pending" and membership.role == "user":
+            tell_administrators_of_registration(store, organisation.id, account)
 
 
 def ask_to_administer(store: OrganisationStore, account_id: str, organisation_id: str, now: datetime,
@@ -270,6 +302,10 @@ def request_administrator(store: OrganisationStore, account: Account, organisati
     if others:
         org_notices.competing_request(store.session, organisation, request, account,
                                       [(o, store.account(o.account_id)) for o in others])
+    sitting = [a for m, a in store.members(organisation.id)
+               if m.role == "administrator" and m.status == "active" and a.id != account.id]
+    if sitting:
+        org_notices.handover_requested(store.session, organisation, request, account, sitting)
     return letter
 
 
@@ -330,13 +366,20 @@ def confirm_admin_request(store: OrganisationStore, reference: str, code_1: str,
             supersede(store, other, now)
             org_notices.other_request_chosen(store.session, store.organisation(request.organisation_id), other,
                                              store.account(other.account_id))
-    for previous, _account in store.members(request.organisation_id):
+    former = []
+    for previous, previous_account in store.members(request.organisation_id):
         if previous.role == "administrator" and previous.account_id != request.account_id:
             previous.role = "user"  # one administrator at a time: the new one replaces the old
+            if previous.status == "active":
+                former.append(previous_account)
+                audit(store, "org.admin_replaced", previous.account_id,
+                      {"organisation": request.organisation_id, "reference": request.reference})
     membership = store.membership_of(request.account_id, request.organisation_id)
     membership.role, membership.status, membership.decided_at = "administrator", "active", now
     audit(store, "org.admin_validated", request.account_id, {"reference": request.reference,
                                                               "organisation": request.organisation_id})
+    org_notices.handover_done(store.session, store.organisation(request.organisation_id),
+                              store.account(request.account_id), former)
     return Confirmation.VALIDATED
 
 
@@ -408,45 +451,59 @@ def validate_member(store: OrganisationStore, actor_id: str, organisation_id: st
     membership = _member_in(store, organisation_id, membership_id)
     if membership.role == "administrator" and membership.status == "pending":
         raise NotAllowed("an administrator is validated by the legal representative's codes")
+    if membership.status == "active":
+        return membership  # already validated (a second click): nothing to decide, nobody to tell
     membership.status, membership.decided_at, membership.decided_by = "active", now, actor_id
     account = store.account(membership.account_id)
     if account.status == "deactivated" and account.deactivation_reason == INVALIDATION_REASON:
-        reactivate(store, account)
+        reactivate(store, account)  # deactivated by an invalidation before memberships and accounts were apart
     audit(store, "org.member_validated", membership.account_id,
           {"organisation": organisation_id, "by": actor_id})
+    org_notices.member_validated(store.session, store.organisation(organisation_id), account)
     return membership
 
 
-def invalidate_member(store: OrganisationStore, actor_id: str, organisation_id: str, membership_id: str,
-                      now: datetime) -> Membership:
-    """Invalidate a registration; the account is deactivated when no other membership stays active."""
+def invalidation_preview(store: OrganisationStore, actor_id: str, organisation_id: str,
+                         membership_id: str) -> dict:
+    """What an invalidation would end, for the confirmation page: this membership and its grants only."""
     require_administrator(store, actor_id, organisation_id)
     membership = _member_in(store, organisation_id, membership_id)
     if membership.account_id == actor_id:
         raise NotAllowed("an administrator does not invalidate himself")
+    if membership.status == "invalidated":
+        raise NotAllowed("already invalidated")
+    return {"membership": membership, "account": store.account(membership.account_id),
+            "organisation": store.organisation(organisation_id),
+            "grants": [g.eservice_id for g in store.grants_of_membership(membership.id)]}
+
+
+def invalidate_member(store: OrganisationStore, actor_id: str, organisation_id: str, membership_id: str,
+                      now: datetime, reason: str = "") -> Membership:
+    """End this registration and its grants, in this organisation only; the account stays as it is
+    (usable for the person's other organisations and every other service). The person is told why
+    and how to come back; the administrator's ``reason`` (one line) goes to the history only."""
+    require_administrator(store, actor_id, organisation_id)
+    membership = _member_in(store, organisation_id, membership_id)
+    if membership.account_id == actor_id:
+        raise NotAllowed("an administrator does not invalidate himself")
+    if membership.status == "invalidated":
+        return membership
     membership.status, membership.decided_at, membership.decided_by = "invalidated", now, actor_id
-    for grant in store.grants_of_membership(membership.id):
+    grants = store.grants_of_membership(membership.id)
+    for grant in grants:
         store.delete(grant)
     audit(store, "org.member_invalidated", membership.account_id,
-          {"organisation": organisation_id, "by": actor_id})
-    others = [m for m, _o in store.memberships_of_account(membership.account_id)
-              if m.id != membership.id and m.status == "active"]
-    if not others:
-        deactivate_account(store, membership.account_id)
+          {"organisation": organisation_id, "by": actor_id, "grants": [g.eservice_id for g in grants],
+           "reason": text_fields.one_line(reason or "", "reason")})
+    org_notices.member_invalidated(store.session, store.organisation(organisation_id),
+                                   store.account(membership.account_id))
     return membership
 
 
-def deactivate_account(store: OrganisationStore, account_id: str) -> None:
-    """Deactivate through the account lifecycle once this transaction has committed (it ends the
-    person's sessions and revokes their tokens, which must not happen for a rolled-back decision)."""
-    from idp.services.lifecycle import deactivate
-
-    store.after_commit.append(lambda: deactivate(account_id, INVALIDATION_REASON))
-
-
 def reactivate(store: OrganisationStore, account: Account) -> None:
-    """The administrator validated the registration again: the account he deactivated comes back."""
-    account.status, account.deactivation_reason = "active", None
+    """An account deactivated by an organisation's invalidation (what invalidating did before) comes back."""
+    account.status = "active" if account.password_hash else "pending"
+    account.deactivation_reason = None
     audit(store, "account.reactivated", account.id, {"reason": "validated_by_organisation"})
 
 
@@ -471,8 +528,13 @@ def unsubscribe(store: OrganisationStore, actor_id: str, organisation_id: str, e
     subscription = store.subscription(organisation_id, eservice_id)
     if subscription is None:
         raise NotFound("not subscribed")
+    organisation = store.organisation(organisation_id)
     for grant in store.grants_of_organisation(organisation_id, eservice_id):
+        member = store.membership(grant.membership_id)
         store.delete(grant)
+        if member is not None:
+            org_notices.eservice_revoked(store.session, organisation, store.account(member.account_id), eservice_id,
+                                         unsubscribed=True)
     store.delete(subscription)
     audit(store, "org.unsubscribed", actor_id, {"organisation": organisation_id, "eservice": eservice_id})
 
@@ -489,6 +551,9 @@ def grant(store: OrganisationStore, actor_id: str, organisation_id: str, members
         store.add(Grant(membership_id=membership.id, eservice_id=eservice_id, granted_by=actor_id))
         audit(store, "org.granted", membership.account_id,
               {"organisation": organisation_id, "eservice": eservice_id, "by": actor_id})
+        if membership.account_id != actor_id:  # an administrator granting himself needs no email
+            org_notices.eservice_granted(store.session, store.organisation(organisation_id),
+                                         store.account(membership.account_id), eservice_id)
 
 
 def revoke(store: OrganisationStore, actor_id: str, organisation_id: str, membership_id: str,
@@ -500,6 +565,9 @@ def revoke(store: OrganisationStore, actor_id: str, organisation_id: str, member
         store.delete(existing)
         audit(store, "org.revoked", membership.account_id,
               {"organisation": organisation_id, "eservice": eservice_id, "by": actor_id})
+        if membership.account_id != actor_id:
+            org_notices.eservice_revoked(store.session, store.organisation(organisation_id),
+                                         store.account(membership.account_id), eservice_id)
 
 
 def member_summary(store: OrganisationStore, membership: Membership, account: Account) -> dict:
@@ -585,11 +653,10 @@ def seed_demo(database_url: str | None = None, password: str = "Demo-Passw0rd", 
             store.add(frederic_m)
             store.add(lea_m)
             store.add(Membership(account_id=paul.id, organisation_id=mairie.id, role="user", status="pending"))
-            grant(store, claire.id, mairie.id, frederic_m.id, "etat-civil")
-            grant(store, claire.id, mairie.id, frederic_m.id, "listes-electorales")
-            grant(store, claire.id, association.id, lea_m.id, "subventions")
             claire_mairie = store.membership_of(claire.id, mairie.id)
-            grant(store, claire.id, mairie.id, claire_mairie.id, "subventions")
+            for membership, eservice_id in ((frederic_m, "etat-civil"), (frederic_m, "listes-electorales"),
+                                            (lea_m, "subventions"), (claire_mairie, "subventions")):
+                store.add(Grant(membership_id=membership.id, eservice_id=eservice_id, granted_by=claire.id))
             _membership, letter = join_organisation(store, hugo, communaute, "administrator", now, code_entry_url)
             lines += [
                 f"e-services (password for every account: {password}; sign in with the email or the identifier):",

@@ -32,6 +32,7 @@ LIMITS: dict[str, int] = {
     "org_city": 100,
     "legal_rep_name": 120,
     "legal_rep_title": 80,
+    "reason": 200,  # an administrator's motive for a decision (kept in the history)
     "email": 254,  # RFC 5321's path limit less the angle brackets
 }
 

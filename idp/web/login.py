@@ -63,18 +63,18 @@ def password(uid: str):
     interaction = _interaction_or_404(uid)
     if flow.state_of(interaction) is flow.State.IDENTIFIER:
         return redirect(url_for("login.identifier", uid=uid))
-    errors, status = {}, 200
+    errors, status, action = {}, 200, None
     if request.method == "POST":
         try:
             account = flow.submit_password(uid, interaction.identifier, request.form.get("password", ""))
         except flow.LoginRefused as refusal:
-            errors["password"], status = refusal.message, refusal.status
+            errors["password"], status, action = refusal.message, refusal.status, refusal.action
         else:
             response = flow.complete_authentication(uid, account.id, ["pwd"])
             devices.remember(response, account.id)  # this browser proved the password: a known device
             return response
     return render_template("idp/login_password.html", uid=uid, identifier=interaction.identifier,
-                           client_name=_client_name(interaction), errors=errors), status
+                           client_name=_client_name(interaction), errors=errors, action=action), status
 
 
 @bp.get("/interaction/<uid>/resume")

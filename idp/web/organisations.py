@@ -19,8 +19,8 @@ from flask_babel import gettext as _
 from idp.flows import org_registration
 from idp.flows.steps import register_step
 from idp.oidc.claims import register_claims
+from idp.services import lifecycle, permissions, text_fields
 from idp.services import organisations as orgs
-from idp.services import permissions, text_fields
 from idp.services.org_letter import date_fr
 from idp.services.permissions import KINDS, NotAllowed, NotFound
 from idp.storage.sql.organisations import OrganisationStore
@@ -54,6 +54,15 @@ def organisation_claims(account, _client, context: dict) -> dict:
 
 
 register_claims("organisation", organisation_claims, ["org", "org_role", "eservices"])
+
+
+def registrations_activated(session, account) -> None:
+    """Activation hook: the administrators hear of this person's registrations once the address is proven."""
+    orgs.registrations_activated(OrganisationStore(session), account)
+
+
+if registrations_activated not in lifecycle.ACTIVATION_HOOKS:
+    lifecycle.ACTIVATION_HOOKS.append(registrations_activated)
 
 
 @register_step
@@ -123,6 +132,8 @@ def start_activation(s: OrganisationStore, account) -> None:
     """A new account: the account lifecycle sends the activation link; we send the identifier."""
     from idp.storage.sql.outbox import OutboxMessage
 
+    lifecycle.check_registration_rate(account.email)  # RegistrationThrottled: nothing is written
+
     # No name typed in the form here: this address is not verified yet, and whoever registered may
     # not own it; the identifier is built from the names but holds only a-z, digits and hyphens.
     body = _("Bonjour,\n\nVotre inscription sur le portail e-services est enregistrée.\n"
@@ -136,8 +147,16 @@ def start_activation(s: OrganisationStore, account) -> None:
     send_activation(s.session, account)
 
 
+def send_activation_again(s: OrganisationStore, account) -> None:
+    """"Renouvelez votre inscription": the account lifecycle sends a new activation link."""
+    lifecycle.check_registration_rate(account.email)
+    lifecycle.send_new_activation(s.session, account)
+
+
 def tell_existing_account(s: OrganisationStore, account) -> None:
     from idp.storage.sql.outbox import OutboxMessage
+
+    lifecycle.check_registration_rate(account.email)  # the same count for every address
 
     body = _("Bonjour,\n\nUne inscription sur le portail e-services a été demandée avec cette adresse, qui "
              "a déjà un compte. Connectez-vous, puis inscrivez-vous dans votre organisation depuis la page "
@@ -255,9 +274,17 @@ def register():
             return render_template("idp/orgs/register.html", form=form, errors={}, organisations=organisations,
                                    signed_in=who is not None, kinds=kind_labels())
         form = request.form.to_dict()
-        result = org_registration.submit(
-            s, form, who.account_id if who else None, code_entry_url(), locale(),
-            on_new_account=start_activation, on_existing_email=tell_existing_account)
+    try:
+        with store() as s:
+            result = org_registration.submit(
+                s, form, who.account_id if who else None, code_entry_url(), locale(),
+                on_new_account=start_activation, on_existing_email=tell_existing_account,
+                on_registered_again=send_activation_again, awaits_activation=lifecycle.awaits_activation)
+    except lifecycle.RegistrationThrottled as throttled:
+        return render_template("idp/orgs/register.html", form=form, organisations=organisations,
+                               errors={"email": _("Trop de demandes pour cette adresse. Réessayez dans %(seconds)s "
+                                                  "secondes.", seconds=throttled.seconds)},
+                               signed_in=who is not None, kinds=kind_labels()), 429
     if result.state is org_registration.State.FORM:
         return render_template("idp/orgs/register.html", form=form, errors=error_messages(result.errors, result.password_rules, result.retry_on),
                                organisations=organisations, signed_in=who is not None, kinds=kind_labels()), 400
@@ -382,6 +409,7 @@ def refusal_text(reason: str) -> str:
         "validate the registration before granting e-services": _("validez d'abord l'inscription de cet utilisateur"),
         "subscribe the organisation to this e-service first": _("abonnez d'abord l'organisation à cet e-service"),
         "an administrator does not invalidate himself": _("un administrateur ne peut pas invalider sa propre inscription"),
+        "already invalidated": _("cette inscription est déjà invalidée"),
         "this e-service is not offered to this kind of organisation": _("cet e-service n'est pas proposé à ce type d'organisation"),
         "an administrator is validated by the legal representative's codes":
             _("un administrateur est validé par le représentant légal au moyen des codes de confirmation"),
@@ -395,10 +423,34 @@ def validate_member(membership_id: str):
                           _("L'inscription est validée."))
 
 
-@bp.route("/console/membres/<membership_id>/invalider", methods=["POST"])
+@bp.route("/console/membres/<membership_id>/invalider", methods=["GET", "POST"])
 def invalidate_member(membership_id: str):
-    return console_action(lambda s, me, org: orgs.invalidate_member(s, me, org, membership_id, utcnow()),
-                          _("L'inscription est invalidée."))
+    """A danger zone first (what ends, what stays), then the decision: a POST without the page's
+    confirmation only shows the page."""
+    if request.method == "POST" and request.form.get("confirm") == "yes":
+        reason = request.form.get("reason", "")
+        if text_fields.problem("reason", reason, required=False) is None:
+            return console_action(
+                lambda s, me, org: orgs.invalidate_member(s, me, org, membership_id, utcnow(), reason),
+                _("L'inscription est invalidée. La personne est prévenue par courriel ; son compte reste actif "
+                  "pour ses autres organisations et les autres services."))
+    who, organisation_id, redirect_response = console_context()
+    if redirect_response:
+        return redirect_response
+    try:
+        with store() as s:
+            preview = orgs.invalidation_preview(s, who.account_id, organisation_id, membership_id)
+    except NotFound:
+        abort(404)
+    except NotAllowed as error:
+        flash(_("Action impossible : %(reason)s", reason=refusal_text(str(error))), "error")
+        return redirect(url_for("organisations.console"))
+    error = None
+    if request.method == "POST":
+        error = (_("Cochez la case pour confirmer l'invalidation.") if request.form.get("confirm") != "yes"
+                 else _("Le motif tient sur une seule ligne de 200 caractères au plus."))
+    return render_template("idp/orgs/invalidate.html", **preview, error=error, form=request.form,
+                           catalogue=permissions.load_catalogue(), locale=locale()), 400 if error else 200
 
 
 @bp.route("/console/membres/<membership_id>/e-services", methods=["POST"])

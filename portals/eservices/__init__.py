@@ -7,6 +7,7 @@ every e-service request (services.PermissionClient).
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +20,7 @@ from shared.web import init_web
 
 PACKAGE_DIR = Path(__file__).parent
 MIGRATIONS = PACKAGE_DIR / "migrations"
+DEFAULT_SUPPORT_ADDRESS = "assistance-eservices@example.org"  # development: the dev inbox shows it
 
 
 def create_app(test_config: dict[str, Any] | None = None) -> Flask:
@@ -33,7 +35,13 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     from portals.eservices.views import bp
 
     app.extensions["eservices_permissions"] = PermissionClient(app)
+    # where support requests are sent (the support desk's mailbox); every request is also kept in
+    # the portal's database and listed by ``flask --app portals.eservices support list``
+    app.config["SUPPORT_ADDRESS"] = os.environ.get("ESERVICES_SUPPORT_ADDRESS", DEFAULT_SUPPORT_ADDRESS)
     app.register_blueprint(bp)
+    from portals.eservices.support_cli import support
+
+    app.cli.add_command(support)
     from portals.eservices.models import OutboxMessage
     from shared.outbox import init_outbox
 

@@ -159,20 +159,53 @@ def check_support(form: dict[str, str]) -> dict[str, str]:
     return errors
 
 
+@dataclass(frozen=True)
+class SupportMessages:
+    """The two emails of a support request, already in their languages (the view words them):
+    ``acknowledgment`` to the requester, ``desk`` to the support address; each (subject, body) with
+    ``%(ref)s`` and, for the desk, the request's fields as ``%(name)s``, ``%(email)s``... placeholders."""
+
+    acknowledgment: tuple[str, str]
+    desk: tuple[str, str]
+    desk_address: str
+
+
 def create_support_request(session: Session, form: dict[str, str], principal: Principal | None,
-                           page: str | None, acknowledgment: tuple[str, str] | None = None,
+                           page: str | None, messages: SupportMessages | None = None,
                            locale: str = "fr") -> SupportRequest:
-    """Store the request and, in the same transaction, the acknowledgment email (subject, body)."""
+    """Store the request and, in the same transaction, the acknowledgment to the requester and the
+    request itself to the support desk's address (both through the outbox: retried, never lost)."""
     reference = "AS-" + secrets.token_hex(4).upper()
     organisation = principal.claims.get("org") if principal else None
     record = SupportRequest(
         reference=reference, sub=principal.sub if principal else None,
         organisation_id=organisation.get("id") if isinstance(organisation, dict) else None,
-        name=form["support_name"].strip(), email=form["support_email"].strip(), topic=form["support_topic"],
-        message=form["support_message"].strip(), page=(page or "")[:300])
+        name=" ".join(form["support_name"].split())[:200], email=form["support_email"].strip(),
+        topic=form["support_topic"], message=form["support_message"].strip(), page=(page or "")[:300])
     session.add(record)
-    if acknowledgment:
-        subject, body = acknowledgment
+    if messages:
+        subject, body = messages.acknowledgment
         session.add(OutboxMessage(channel="email", recipient=record.email, locale=locale,
                                   subject=subject % {"ref": reference}, body_text=body % {"ref": reference}))
+        values = {"ref": reference, "name": record.name, "email": record.email, "topic": record.topic,
+                  "page": record.page or "-", "message": record.message, "locale": locale,
+                  "organisation": (organisation.get("name") or organisation.get("id")) if isinstance(organisation, dict)
+                  else "-", "signed_in": "oui" if principal else "non"}
+        subject, body = messages.desk
+        session.add(OutboxMessage(channel="email", recipient=messages.desk_address, locale="fr",
+                                  subject=subject % values, body_text=body % values))
+    return record
+
+
+def support_requests(session: Session, status: str | None = "open") -> list[SupportRequest]:
+    query = select(SupportRequest).order_by(SupportRequest.created_at)
+    if status:
+        query = query.where(SupportRequest.status == status)
+    return list(session.scalars(query))
+
+
+def close_support_request(session: Session, reference: str) -> SupportRequest | None:
+    record = session.scalar(select(SupportRequest).where(SupportRequest.reference == reference.strip().upper()))
+    if record is not None:
+        record.status = "closed"
     return record

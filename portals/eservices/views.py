@@ -104,6 +104,20 @@ def administration():
     return redirect(idp_url("/organisations/console"))
 
 
+def support_messages() -> services.SupportMessages:
+    acknowledgment = (
+        _("Votre demande d'assistance %(ref)s"),
+        _("Bonjour,\n\nNous avons bien reçu votre demande d'assistance, enregistrée sous la référence "
+          "%(ref)s. Nous vous répondrons à cette adresse.\n\nLe portail e-services des organisations"))
+    # the desk reads French; what the requester typed is quoted below the fixed lines, never in the subject
+    desk = ("[%(ref)s] Demande d'assistance (%(topic)s)",
+            "Demande d'assistance %(ref)s reçue par le portail e-services.\n\n"
+            "Objet : %(topic)s\nNom : %(name)s\nAdresse électronique (répondre à) : %(email)s\n"
+            "Organisation : %(organisation)s\nConnecté(e) : %(signed_in)s\nPage : %(page)s\nLangue : %(locale)s\n\n"
+            "Message :\n%(message)s\n\n-- \nListe des demandes ouvertes : flask --app portals.eservices support list")
+    return services.SupportMessages(acknowledgment, desk, current_app.config["SUPPORT_ADDRESS"])
+
+
 @bp.route("/assistance", methods=["GET", "POST"])
 def support():
     if request.method == "GET":
@@ -119,12 +133,8 @@ def support():
         return render_template("eservices/support.html", support_errors={k: messages[k] for k in codes},
                                support_form=form), 400
     with get_db().session() as session:
-        acknowledgment = (
-            _("Votre demande d'assistance %(ref)s"),
-            _("Bonjour,\n\nNous avons bien reçu votre demande d'assistance, enregistrée sous la référence "
-              "%(ref)s. Nous vous répondrons à cette adresse.\n\nLe portail e-services des organisations"))
         record = services.create_support_request(session, form, current_principal(),
-                                                 safe_local_path(form.get("page"), "/"), acknowledgment, locale())
+                                                 safe_local_path(form.get("page"), "/"), support_messages(), locale())
     return render_template("eservices/support_sent.html", reference=record.reference)
 
 

@@ -437,7 +437,7 @@ def test_deactivated_account_gets_a_clear_message_and_no_token(idp, portal_clien
         lifecycle.deactivate(account.id, "invalidated_by_admin")
     assert browser.get(f"{idp.url}/account", allow_redirects=False).status_code == 302
     answer = sign_in_page_answer(idp, email, GOOD)
-    assert answer.status_code == 403 and "administrateur de votre organisation" in answer.text
+    assert answer.status_code == 403 and "a invalidé votre inscription" in answer.text
     wrong = sign_in_page_answer(idp, email, "Wrong-Passe-1")
     assert "administrateur" not in wrong.text, "nothing is said before the password matched"
 
@@ -454,6 +454,38 @@ def test_sixteen_months_without_sign_in_deactivates(idp):
     with idp.app.test_request_context():
         lifecycle.reactivate(account.id)
     assert sign_in_page_answer(idp, email, GOOD).status_code == 302
+
+
+def test_a_dormant_account_is_shown_a_working_new_link_and_the_link_brings_it_back(idp, devinbox):
+    """Seed 002, "Mon compte est désactivé": "cliquez sur le lien d'activation". The sign-in page's
+    refusal carries the link to ask for one; /activate sends it to a dormant address (it sent
+    nothing) and says the same for an address without an account."""
+    email = unique_email("sleepy")
+    make_user(idp.app, email, GOOD)
+    with idp.app.test_request_context():
+        lifecycle.deactivate_dormant(utcnow() + timedelta(days=30 * 17))
+    refused = sign_in_page_answer(idp, email, GOOD)
+    assert refused.status_code == 403 and "16 mois" in refused.text
+    assert 'href="/activate"' in refused.text and "Demander un nouveau lien d&#39;activation" in refused.text
+    nobody = unique_email("nobody")
+    asked = post_form(requests.Session(), f"{idp.url}/activate", email=email)
+    stranger = post_form(requests.Session(), f"{idp.url}/activate", email=nobody)
+    assert asked.status_code == stranger.status_code == 200
+    assert strip_token(asked.text.replace(email, "X")) == strip_token(stranger.text.replace(nobody, "X")), \
+        "the same answer for any address"
+    link = link_in(devinbox.wait_for(email)[0])
+    assert post_form(requests.Session(), link, password="Reveil-Passe-7", password_confirm="Reveil-Passe-7").status_code == 200
+    assert account_row(idp, email).status == "active"
+    assert sign_in_page_answer(idp, email, "Reveil-Passe-7").status_code == 302
+    with idp.app.test_request_context():
+        assert lifecycle.deactivate_dormant(utcnow()) == 0 or account_row(idp, email).status == "active"
+
+
+def test_asking_for_activation_links_is_throttled_per_address(idp):
+    email = unique_email("flood")
+    answers = [post_form(requests.Session(), f"{idp.url}/activate", email=email).status_code for _ in range(8)]
+    assert answers[0] == 200 and answers[-1] == 400, answers
+    assert "Trop de demandes" in post_form(requests.Session(), f"{idp.url}/activate", email=email).text
 
 
 def test_unused_activation_link_deactivates_and_a_new_link_brings_it_back(idp, devinbox):

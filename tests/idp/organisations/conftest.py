@@ -1,11 +1,17 @@
-"""A migrated IdP database per test (SQLite file), and helpers to make people and organisations."""
+"""A migrated IdP database per test (SQLite file), and helpers to make people and organisations;
+an IdP app on it with a small world (two organisations, administrators, a pending user) and
+helpers to act through its pages signed in."""
 
 from __future__ import annotations
+
+import html
+import re
 
 import pytest
 
 import idp
 from idp.services import organisations as orgs
+from idp.services import sessions
 from idp.storage.sql.models import Account
 from idp.storage.sql.organisations import Membership, OrganisationStore
 from shared.storage import Database
@@ -39,3 +45,50 @@ def make_admin(store: OrganisationStore, account: Account, organisation) -> Memb
                             status="active", decided_at=utcnow())
     store.add(membership)
     return membership
+
+
+@pytest.fixture
+def app(tmp_sqlite_url):
+    idp.upgrade_database(tmp_sqlite_url)
+    app = idp.create_app({"database_url": tmp_sqlite_url, "_quiet": True})
+    app.config.update(TESTING=True)
+    yield app
+    app.extensions["db"].dispose()
+
+
+@pytest.fixture
+def world(app):
+    with app.extensions["db"].session() as session:
+        store = OrganisationStore(session)
+        town = orgs.create_organisation(store, org_data("Mairie A", "111111111"))
+        assoc = orgs.create_organisation(store, org_data("Association B", "222222222", "association"))
+        claire = make_person(store, "Claire", "Martin", "claire@example.org")  # administrator of both
+        bruno = make_person(store, "Bruno", "Klein", "bruno@example.org")  # administrator of B only
+        fred = make_person(store, "Frédéric", "DUPONT DURAND", "fred@example.org")
+        make_admin(store, claire, town)
+        make_admin(store, claire, assoc)
+        make_admin(store, bruno, assoc)
+        fred_m, _ = orgs.join_organisation(store, fred, town, "user", utcnow(), CODE_URL)
+        orgs.subscribe(store, claire.id, town.id, "etat-civil")
+        return {"town": town.id, "assoc": assoc.id, "claire": claire.id, "bruno": bruno.id, "fred": fred.id,
+                "fred_m": fred_m.id}
+
+
+def sign_in(app, client, account_id: str) -> str:
+    with app.test_request_context():
+        record = sessions.create(account_id, ["pwd"])
+    client.set_cookie(sessions.COOKIE, record.sid)
+    return record.sid
+
+
+def text(response) -> str:
+    return html.unescape(response.get_data(as_text=True))
+
+
+def csrf(client, path: str) -> str:
+    return re.search(r'name="csrf_token" value="([^"]+)"', text(client.get(path))).group(1)
+
+
+def choose(client, organisation_id: str):
+    token = csrf(client, "/organisations/choix")
+    return client.post("/organisations/choix", data={"csrf_token": token, "organisation_id": organisation_id})

@@ -9,24 +9,13 @@ from datetime import timedelta
 
 import pytest
 
-import idp
 from idp.services import organisations as orgs
 from idp.storage.sql.organisations import AdminRequest, Membership, OrganisationStore
 from idp.storage.sql.outbox import OutboxMessage
 from shared.timeutil import to_strasbourg, utcnow
-from tests.idp.organisations.conftest import CODE_URL, make_person, org_data
-from tests.idp.organisations.test_pages import csrf, sign_in, text
+from tests.idp.organisations.conftest import CODE_URL, csrf, make_person, org_data, sign_in, text
 
 PERIOD = orgs.LetterLimits().period
-
-
-@pytest.fixture
-def app(tmp_sqlite_url):
-    idp.upgrade_database(tmp_sqlite_url)
-    app = idp.create_app({"database_url": tmp_sqlite_url, "_quiet": True})
-    app.config.update(TESTING=True)
-    yield app
-    app.extensions["db"].dispose()
 
 
 @pytest.fixture

@@ -16,7 +16,6 @@ from idp.storage.sql.organisations import OrganisationStore
 from shared.authorization import model
 from shared.timeutil import utcnow
 from tests.idp.organisations.conftest import CODE_URL, make_person, org_data
-from tests.idp.organisations.test_pages import app, world  # noqa: F401  (fixtures)
 
 SCOPE = "openid organisation management"
 

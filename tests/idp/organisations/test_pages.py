@@ -4,65 +4,15 @@ representative's page. Sign-in is the core's session service (a session created 
 
 from __future__ import annotations
 
-import html
 import re
 
 import pytest
 
-import idp
 from idp.services import organisations as orgs
-from idp.services import sessions
 from idp.storage.sql.organisations import OrganisationStore
 from idp.storage.sql.outbox import OutboxMessage
 from shared.timeutil import utcnow
-from tests.idp.organisations.conftest import CODE_URL, make_admin, make_person, org_data
-
-
-@pytest.fixture
-def app(tmp_sqlite_url):
-    idp.upgrade_database(tmp_sqlite_url)
-    app = idp.create_app({"database_url": tmp_sqlite_url, "_quiet": True})
-    app.config.update(TESTING=True)
-    yield app
-    app.extensions["db"].dispose()
-
-
-@pytest.fixture
-def world(app):
-    with app.extensions["db"].session() as session:
-        store = OrganisationStore(session)
-        town = orgs.create_organisation(store, org_data("Mairie A", "111111111"))
-        assoc = orgs.create_organisation(store, org_data("Association B", "222222222", "association"))
-        claire = make_person(store, "Claire", "Martin", "claire@example.org")  # administrator of both
-        bruno = make_person(store, "Bruno", "Klein", "bruno@example.org")  # administrator of B only
-        fred = make_person(store, "Frédéric", "DUPONT DURAND", "fred@example.org")
-        make_admin(store, claire, town)
-        make_admin(store, claire, assoc)
-        make_admin(store, bruno, assoc)
-        fred_m, _ = orgs.join_organisation(store, fred, town, "user", utcnow(), CODE_URL)
-        orgs.subscribe(store, claire.id, town.id, "etat-civil")
-        return {"town": town.id, "assoc": assoc.id, "claire": claire.id, "bruno": bruno.id, "fred": fred.id,
-                "fred_m": fred_m.id}
-
-
-def sign_in(app, client, account_id: str) -> str:
-    with app.test_request_context():
-        record = sessions.create(account_id, ["pwd"])
-    client.set_cookie(sessions.COOKIE, record.sid)
-    return record.sid
-
-
-def text(response) -> str:
-    return html.unescape(response.get_data(as_text=True))
-
-
-def csrf(client, path: str) -> str:
-    return re.search(r'name="csrf_token" value="([^"]+)"', text(client.get(path))).group(1)
-
-
-def choose(client, organisation_id: str):
-    token = csrf(client, "/organisations/choix")
-    return client.post("/organisations/choix", data={"csrf_token": token, "organisation_id": organisation_id})
+from tests.idp.organisations.conftest import CODE_URL, choose, csrf, make_person, org_data, sign_in, text
 
 
 def test_registration_form_marks_required_fields_and_explains_the_button(app):
@@ -181,24 +131,6 @@ def test_legal_representative_page_at_the_idp(app):
     right = client.post("/organisations/confirmation", data={"csrf_token": token, "reference": reference,
                                                              "code_1": codes[0], "code_2": codes[1]})
     assert right.status_code == 200 and "l'administrateur est validé" in text(right)
-
-
-def test_invalidation_from_the_console_deactivates_an_account_without_other_organisation(app, world):
-    from idp.services import accounts
-
-    client = app.test_client()
-    sign_in(app, client, world["claire"])
-    choose(client, world["town"])
-    token = csrf(client, "/organisations/console")
-    response = client.post(f"/organisations/console/membres/{world['fred_m']}/invalider", data={"csrf_token": token})
-    assert response.status_code == 302
-    assert "L'inscription est invalidée." in text(client.get("/organisations/console"))
-    with app.app_context():
-        assert accounts.get(world["fred"]).status == "deactivated"
-    # the seed's way back: the administrator validates again
-    client.post(f"/organisations/console/membres/{world['fred_m']}/valider", data={"csrf_token": token})
-    with app.app_context():
-        assert accounts.get(world["fred"]).status == "active"
 
 
 def test_becoming_the_new_administrator_from_my_organisations(app, world):

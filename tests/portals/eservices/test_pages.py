@@ -60,6 +60,34 @@ def test_support_request_is_stored_and_acknowledged(client, app):
         assert (stored.reference, stored.topic, stored.page) == (reference, "courrier", "/aide")
 
 
+def test_a_support_request_reaches_the_support_desk_and_its_list(client, app):
+    """The seed's way back for a dormant account and a lost letter: the request is emailed to the
+    configured support address (through the outbox) and listed by the desk's command."""
+    import json
+
+    from portals.eservices.models import OutboxMessage
+
+    app.config["SUPPORT_ADDRESS"] = "desk@support.example"
+    response = client.post("/assistance", data={
+        "csrf_token": csrf_token(client, "/aide"), "support_name": "Anne\nFaure", "support_email": "anne@example.org",
+        "support_topic": "compte", "support_message": "Mon compte est désactivé (100 % sûr).", "page": "/aide"})
+    reference = re.search(r"AS-[0-9A-F]{8}", text(response)).group(0)
+    with app.extensions["db"].session() as session:
+        (desk,) = session.query(OutboxMessage).filter_by(recipient="desk@support.example").all()
+        acknowledgment = session.query(OutboxMessage).filter_by(recipient="anne@example.org").one()
+    assert desk.subject == f"[{reference}] Demande d'assistance (compte)"
+    assert "Nom : Anne Faure\n" in desk.body_text and "anne@example.org" in desk.body_text
+    assert "Mon compte est désactivé (100 % sûr)." in desk.body_text
+    assert reference in acknowledgment.subject
+    listed = app.test_cli_runner().invoke(args=["support", "list"])
+    assert listed.exit_code == 0
+    (line,) = [json.loads(row) for row in listed.output.splitlines()]
+    assert (line["reference"], line["email"], line["topic"]) == (reference, "anne@example.org", "compte")
+    assert app.test_cli_runner().invoke(args=["support", "close", reference.lower()]).exit_code == 0
+    assert app.test_cli_runner().invoke(args=["support", "list"]).output == ""
+    assert reference in app.test_cli_runner().invoke(args=["support", "list", "--all"]).output
+
+
 def test_support_request_refuses_missing_fields_and_stores_nothing(client, app):
     token = csrf_token(client)
     response = client.post("/assistance", data={"csrf_token": token, "support_email": "not-an-address"})
