@@ -178,6 +178,10 @@ def test_a_handover_is_told_to_the_sitting_administrator_then_to_both(app, world
     assert [m.subject for m in emails_to(app, "claire@example.org")][-1] == \
         "Vous n'êtes plus l'administrateur de « Mairie A »"
     assert [m.subject for m in emails_to(app, "fred@example.org")][-1] == "Vous êtes l'administrateur de « Mairie A »"
+    client = app.test_client()  # the former administrator's console is closed at once (read from the memberships)
+    sign_in(app, client, world["claire"])
+    choose(client, world["town"])
+    assert client.get("/organisations/console").status_code == 403
 
 
 def test_a_candidate_not_chosen_is_told(app):

@@ -193,6 +193,26 @@ def test_delegated_permissions_from_the_letter_to_the_revocation(stack, browser)
     response = admin.goto(portal.url + "/e-services/etat-civil")
     assert response.status == 403
 
+    # 10. Hugo invalidates Léa's registration: a danger zone first, then the confirmation; her
+    #     account stays usable (she still reaches her account page at the IdP)
+    admin.goto(idp.url + "/organisations/console")
+    admin.get_by_role("link", name="Invalider l'inscription lea-muller").click()
+    admin.get_by_role("heading", name="Zone de danger").wait_for()
+    admin.get_by_role("button", name="Invalider l'inscription").click()
+    assert "Cochez la case pour confirmer l'invalidation." in admin.content()
+    admin.get_by_label("Je confirme l'invalidation de l'inscription de lea-muller dans « Mairie de Lièpvre »").check()
+    admin.get_by_role("button", name="Invalider l'inscription").click()
+    assert "L'inscription est invalidée." in admin.content()
+    user.goto(idp.url + "/account")
+    assert user.url.startswith(idp.url + "/account")
+
+    # 11. Every console decision about Léa reached her inbox, each saying what happened
+    subjects = {m["subject"] for m in idp.devinbox.wait_for("lea.muller@example.org", count=6)}
+    assert {"Votre inscription à « Mairie de Lièpvre » est validée", "Nouvel e-service : « Actes d'état civil »",
+            "E-service retiré : « Actes d'état civil »",
+            "Votre inscription à « Mairie de Lièpvre » est invalidée"} <= subjects
+    assert any("à valider" in m["subject"] for m in idp.devinbox.wait_for("hugo.bernard@example.org", count=3))
+
 
 def test_one_person_several_organisations_one_at_a_time(stack, browser):
     """Seed 002's "plusieurs organisations": one account, one organisation per session, a switch."""
