@@ -260,3 +260,25 @@ def test_registrations_for_one_address_are_throttled_whichever_form(app, world):
     assert answers == [200, 200, 200, 429]
     assert "Trop de demandes pour cette adresse" in text(register_paul(client, world["town"]))
     assert len(activation_tokens(app, "paul@example.org")) == 3
+
+
+def test_accounts_deactivated_by_an_old_invalidation_come_back_with_the_migration(tmp_sqlite_url):
+    import sqlalchemy
+
+    import idp
+    from shared.storage import upgrade_database
+
+    upgrade_database(tmp_sqlite_url, idp.MIGRATIONS, "alembic_version_idp", revision="0011_no_pending_password")
+    engine = sqlalchemy.create_engine(tmp_sqlite_url)
+    with engine.begin() as connection:
+        for row_id, password_hash in (("a1", "$argon2id$x"), ("a2", None)):
+            connection.execute(sqlalchemy.text(
+                "INSERT INTO accounts (id, email, password_hash, status, deactivation_reason, email_verified, "
+                "roles, locale, created_at) VALUES (:id, :email, :hash, 'deactivated', "
+                "'invalidated_by_organisation', 1, '[]', 'fr', '2026-01-01 00:00:00')"),
+                {"id": row_id, "email": f"{row_id}@example.org", "hash": password_hash})
+    idp.upgrade_database(tmp_sqlite_url)
+    with engine.begin() as connection:
+        rows = dict(connection.execute(sqlalchemy.text("SELECT id, status FROM accounts")).all())
+    engine.dispose()
+    assert rows == {"a1": "active", "a2": "pending"}
