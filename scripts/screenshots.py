@@ -1,32 +1,43 @@
-"""`make screenshots`: a PNG of every page of every app, in French and in English, into screenshots/.
+"""`make screenshots`: a PNG of every page of every app, in French and in English, at 1280 and 360 px
+wide, into screenshots/<language>/<width>/ (or $SCREENSHOTS_DIR).
 
-Starts the demo in a temporary instance (unless one already answers on port 8000), signs in once
-through FranceConnect (sandbox impots) and through the IdP's own form, and visits each page.
+Starts the demo in a temporary instance (unless one already answers on port 8000); takes the IdP's
+sign-in pages as each portal sends the person there (eComms, e-services: the identifier and password
+pages; justice: the provider choice; none: the IdP's own), then signs in once through FranceConnect
+(sandbox impots), adds the demo case to the justice space (its SMS code read from the dev inbox) and
+visits each page, the justice case page and each app's error page included.
 """
 
 from __future__ import annotations
 
+import json
 import os
+import re
 import signal
 import socket
 import subprocess
 import sys
 import tempfile
+import time
+import urllib.request
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
-OUT = REPO / "screenshots"
+OUT = Path(os.environ.get("SCREENSHOTS_DIR", REPO / "screenshots"))
 IDP, ECOMMS, JUSTICE, ESERVICES = ("http://localhost:8000", "http://localhost:8001", "http://localhost:8002",
                                    "http://localhost:8003")
+DEVINBOX = "http://localhost:8025"
+WIDTHS = (1280, 360)
 PAGES = {
     "idp": (IDP, ["/", "/registration", "/recovery", "/terms", "/account", "/account/password", "/account/email",
-                  "/account/totp", "/organisations", "/organisations/inscription"]),
-    "ecomms": (ECOMMS, ["/", "/help", "/terms", "/receipts/verify"]),
+                  "/account/totp", "/organisations", "/organisations/inscription", "/no-such-page"]),
+    "ecomms": (ECOMMS, ["/", "/help", "/terms", "/receipts/verify", "/no-such-page"]),
     "justice": (JUSTICE, ["/", "/cases/add", "/settings", "/contact-details", "/export", "/help",
-                          "/data-protection", "/support"]),
-    "eservices": (ESERVICES, ["/", "/catalogue", "/aide", "/representant-legal", "/assistance"]),
-    "devinbox": ("http://localhost:8025", ["/"]),
+                          "/data-protection", "/support", "/support/message", "/no-such-page"]),
+    "eservices": (ESERVICES, ["/", "/catalogue", "/aide", "/representant-legal", "/assistance", "/no-such-page"]),
+    "devinbox": (DEVINBOX, ["/"]),
 }
+DEMO_CASE, DEMO_PHONE = "DEMO-ANGE-LA01", "+33612345601"
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
         "--disable-sync", "--no-first-run"]
 
@@ -47,6 +58,54 @@ def start_demo() -> subprocess.Popen:
     raise SystemExit("the demo did not start")
 
 
+class Shooter:
+    def __init__(self, browser, language: str):
+        self.language = language
+        self.contexts = {width: browser.new_context(locale="fr-FR", viewport={"width": width, "height": 900})
+                         for width in WIDTHS}
+        self.pages = {width: context.new_page() for width, context in self.contexts.items()}
+
+    @property
+    def main(self):
+        return self.pages[WIDTHS[0]]
+
+    def each(self, action) -> None:
+        for page in self.pages.values():
+            action(page)
+
+    def shoot(self, name: str) -> None:
+        """The main page as it is now, and the same URL in the other widths (same cookies: same state)."""
+        for width, page in self.pages.items():
+            if page is not self.main:
+                page.goto(self.main.url)
+            target = OUT / self.language / str(width) / f"{name}.png"
+            target.parent.mkdir(parents=True, exist_ok=True)
+            page.screenshot(path=str(target), full_page=True)
+            print(target.relative_to(OUT))
+
+    def close(self) -> None:
+        for context in self.contexts.values():
+            context.close()
+
+
+def sign_in_pages(shot: Shooter) -> None:
+    """The IdP's pages as each portal sends the person there, before any sign-in."""
+    page = shot.main
+    page.goto(ECOMMS + "/login")
+    shot.shoot("idp-signin-from-ecomms")
+    page.locator("#identifier").fill("requerant@example.org")
+    page.locator("main form button.button").first.click()
+    page.wait_for_url("**/password")
+    shot.shoot("idp-password-from-ecomms")
+    page.goto(ESERVICES + "/login")
+    shot.shoot("idp-signin-from-eservices")
+    page.goto(JUSTICE + "/login")
+    page.wait_for_url("**/providers")
+    shot.shoot("idp-providers-from-justice")
+    page.goto(IDP + "/signin")
+    shot.shoot("idp-signin")
+
+
 def sign_in(page) -> None:
     page.goto(ECOMMS + "/login")
     page.locator("a[href$='/providers']").click()
@@ -60,27 +119,55 @@ def sign_in(page) -> None:
         page.wait_for_selector("form[action$='/logout']")
 
 
+def sms_code(count: int) -> str:
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:
+        with urllib.request.urlopen(f"{DEVINBOX}/api/messages?to=%2B{DEMO_PHONE[1:]}&channel=sms", timeout=5) as r:  # noqa: S310
+            found = json.load(r)
+        if len(found) >= count:
+            return re.search(r"(\d{6})", found[0]["text"]).group(1)
+        time.sleep(0.2)
+    raise SystemExit("no SMS code arrived")
+
+
+def justice_case(shot: Shooter, sent: list[int]) -> None:
+    """Add the demo case once (its SMS code from the dev inbox), then shoot its page."""
+    page = shot.main
+    page.goto(JUSTICE + "/")
+    if not page.locator("a[href^='/cases/']:not([href='/cases/add'])").count():
+        page.goto(JUSTICE + "/cases/add")
+        page.locator("#number").fill(DEMO_CASE)
+        page.locator("main form button[type=submit]").first.click()
+        sent[0] += 1
+        shot.shoot("justice-cases-add-code")
+        page.locator("#code").fill(sms_code(sent[0]))
+        page.locator("main form button[type=submit]").first.click()
+        page.goto(JUSTICE + "/")
+        shot.shoot("justice-home-with-case")
+    page.locator("a[href^='/cases/']:not([href='/cases/add'])").first.click()
+    shot.shoot("justice-case")
+
+
 def main() -> None:
     from playwright.sync_api import sync_playwright
 
     demo = None if running() else start_demo()
+    sent = [0]
     try:
         with sync_playwright() as playwright:
             browser = playwright.chromium.launch(executable_path="/usr/bin/chromium", args=ARGS)
             for language in ("fr", "en"):
-                page = browser.new_context(locale="fr-FR", viewport={"width": 1280, "height": 900}).new_page()
+                shot = Shooter(browser, language)
                 for base in (IDP, ECOMMS, JUSTICE, ESERVICES):
-                    page.goto(f"{base}/lang/{language}?next=/")
-                sign_in(page)
+                    shot.each(lambda page, base=base, language=language: page.goto(f"{base}/lang/{language}?next=/"))
+                sign_in_pages(shot)
+                shot.each(sign_in)
                 for app, (base, paths) in PAGES.items():
                     for path in paths:
-                        page.goto(base + path)
-                        name = path.strip("/").replace("/", "-") or "home"
-                        target = OUT / language / f"{app}-{name}.png"
-                        target.parent.mkdir(parents=True, exist_ok=True)
-                        page.screenshot(path=str(target), full_page=True)
-                        print(target.relative_to(REPO))
-                page.context.close()
+                        shot.main.goto(base + path)
+                        shot.shoot(f"{app}-{path.strip('/').replace('/', '-') or 'home'}")
+                justice_case(shot, sent)
+                shot.close()
             browser.close()
     finally:
         if demo is not None:

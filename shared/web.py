@@ -164,6 +164,9 @@ def init_web(app: Flask, settings: Settings, service_name: str, template_roots: 
     app.register_blueprint(frame)
     app.after_request(security_headers(settings.production))
     register_error_pages(app)
+    from shared.styleguide import init_styleguide
+
+    init_styleguide(app, settings.production)
     app.jinja_env.filters["strasbourg"] = format_strasbourg
     app.jinja_env.filters["to_strasbourg"] = to_strasbourg
 

@@ -17,6 +17,7 @@ BLUEPRINTS: list[str] = [
     "idp.api.management:bp",
     "idp.web.account:bp",
     "idp.api.provisioning:bp",
+    "idp.web.branding:bp",
 ]
 
 

@@ -9,7 +9,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, jsonify, redirect, render_template, request
+from flask import Blueprint, abort, g, jsonify, redirect, render_template, request
 from flask_babel import gettext as _
 
 from idp.flows import federation as flow
@@ -72,6 +72,7 @@ def error_message(code: str, provider: str | None, required_acr: str | None) -> 
 
 
 def render_failure(failure: flow.FederationFailed):
+    g.interaction_uid = failure.uid  # the page keeps the brand of the portal that sent the person
     return render_template("idp/federation/error.html", message=error_message(
         failure.code, failure.provider, failure.required_acr), code=failure.code, uid=failure.uid), \
         STATUS.get(failure.code, 400)

@@ -7,7 +7,7 @@ from flask import Blueprint, abort, redirect, render_template, request, url_for
 from idp.flows import login as flow
 from idp.flows.mfa import is_complete
 from idp.oidc import interaction as interactions
-from idp.services import accounts, clients, consents, devices, sessions
+from idp.services import accounts, branding, clients, consents, devices, sessions
 from shared.web import safe_local_path
 
 bp = Blueprint("login", __name__)
@@ -21,8 +21,9 @@ def _interaction_or_404(uid: str) -> interactions.Interaction:
 
 
 def _client_name(interaction) -> str:
+    """The name of the service the person signs in to: the client's brand, else the IdP's own."""
     client = clients.get(interaction.client_id) if interaction.client_id else None
-    return client.name if client else "ECHR Services"
+    return branding.brand_for(client).name
 
 
 @bp.get("/signin")

@@ -1,4 +1,5 @@
-"""axe-core on every page of the IdP, in French and in English (issue 7)."""
+"""axe-core on every page of the IdP, in French and in English (issue 7), at 360 px, where no page may
+overflow horizontally nor show a character a font may lack (issue 20, tests/a11y/checks.py)."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ import secrets
 import pytest
 
 from tests.a11y.axe import describe, violations
+from tests.a11y.checks import page_problems
 from tests.idp.helpers import make_user, start_idp
 
 pytestmark = pytest.mark.browser
@@ -28,14 +30,16 @@ def idp(tmp_path_factory):
 def test_no_axe_violation_on_any_idp_page(idp, chromium, language):
     email = f"a11y-{secrets.token_hex(4)}@example.org"
     make_user(idp.app, email, PASSWORD)
-    context = chromium.new_context(bypass_csp=True, locale="fr-FR")
+    context = chromium.new_context(bypass_csp=True, locale="fr-FR", viewport={"width": 360, "height": 800})
     page = context.new_page()
     page.goto(f"{idp.url}/lang/{language}?next=/")
     found: dict[str, list[dict]] = {}
 
     def sweep(label: str) -> None:
         assert page.locator("html").get_attribute("lang") == language, label
-        if items := violations(page):
+        items = violations(page) + [{"id": "page", "impact": "layout", "help": problem, "targets": []}
+                                    for problem in page_problems(page)]
+        if items:
             found[f"{language} {label}"] = items
 
     for path in PUBLIC_PAGES:

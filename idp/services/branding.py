@@ -1,0 +1,156 @@
+"""Per-client branding of the IdP's pages (as Keycloak themes and Auth0 per-application branding do).
+
+The pages a person reaches from a portal carry that portal's name, logo, colour and help and terms
+links; pages reached from nowhere (the IdP's own sign-in, the account pages) or from an unknown
+client carry the IdP's neutral brand. Branding comes from the operators' registration of the client
+(``config/clients.toml``, ``[<client>.branding]``) and the IdP's own defaults (``config/idp.toml``,
+``[branding]``), never from a request: a client cannot make the IdP's pages show another's name.
+
+    brand_for(client)   the brand of a registered client (its registered name at least), or neutral
+    neutral()           the IdP's own brand
+    Brand.css()         the stylesheet that sets the brand's colour (served at /branding/<id>.css)
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any
+
+from shared.config import load_settings, load_toml
+
+HEX_COLOUR = re.compile(r"^#[0-9a-fA-F]{6}$")
+MIN_CONTRAST = 4.5  # WCAG 2.1 AA, normal text: the colour carries white text and links on white
+PORTALS = ("ecomms", "justice", "eservices")
+
+
+@dataclass(frozen=True)
+class Brand:
+    """What an IdP page shows of the service the person is signing in to."""
+
+    key: str                  # "neutral" or the client_id
+    name: str                 # the service's name (header, title, sign-in heading)
+    account: str              # what the person's account is called there ("ECHR Services")
+    colour: str               # #rrggbb, at least 4.5:1 against white
+    logo: str | None = None   # a file under idp/static/ (CSP: images from the IdP itself only)
+    help_url: str | None = None
+    terms_url: str | None = None
+    home_url: str | None = None
+    federation_first: bool = False  # the FranceConnect-style choice is the way in (no password form)
+
+    @property
+    def neutral(self) -> bool:
+        return self.key == "neutral"
+
+    def css(self) -> str:
+        return f":root {{ --brand: {self.colour}; --brand-ink: #ffffff; }}\n"
+
+
+def _luminance(colour: str) -> float:
+    def channel(value: int) -> float:
+        c = value / 255
+        return c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4
+
+    r, g, b = (int(colour[i:i + 2], 16) for i in (1, 3, 5))
+    return 0.2126 * channel(r) + 0.7152 * channel(g) + 0.0722 * channel(b)
+
+
+def contrast_with_white(colour: str) -> float:
+    return 1.05 / (_luminance(colour) + 0.05)
+
+
+def check_colour(colour: str, where: str) -> str:
+    """A brand colour the pages can use: ``#rrggbb`` that white text on it (and it on white) reads."""
+    if not HEX_COLOUR.match(colour or ""):
+        raise ValueError(f"{where}: colour {colour!r} is not #rrggbb")
+    if contrast_with_white(colour) < MIN_CONTRAST:
+        raise ValueError(f"{where}: colour {colour} has a contrast of {contrast_with_white(colour):.2f}:1 with "
+                         f"white, below {MIN_CONTRAST}:1 (WCAG AA)")
+    return colour.lower()
+
+
+def _check_logo(logo: str | None, where: str) -> str | None:
+    if logo is None:
+        return None
+    if not re.match(r"^[a-z0-9_-]+(/[a-z0-9_.-]+)*\.(svg|png)$", logo) or ".." in logo:
+        raise ValueError(f"{where}: logo {logo!r} must be a .svg or .png file under idp/static/")
+    return logo
+
+
+def _check_url(url: str | None, where: str) -> str | None:
+    if url is not None and not re.match(r"^https?://[^\s\"'<>]+$", url):
+        raise ValueError(f"{where}: {url!r} is not an absolute http(s) URL")
+    return url
+
+
+@lru_cache(maxsize=1)
+def _public_urls() -> dict[str, str]:
+    return {name: load_settings(name, {"_quiet": True}).public_url for name in PORTALS}
+
+
+def _expand(value: str | None) -> str | None:
+    if value is None:
+        return None
+    for key, url in _public_urls().items():
+        value = value.replace("{" + key + "}", url)
+    return value
+
+
+def _brand(key: str, entry: dict[str, Any], name: str, fallback: Brand | None) -> Brand:
+    where = f"branding of {key}"
+    return Brand(
+        key=key,
+        name=str(entry.get("name") or name),
+        account=str(entry.get("account") or (fallback.account if fallback else name)),
+        colour=check_colour(entry["colour"], where) if "colour" in entry else (fallback.colour if fallback else "#000091"),
+        logo=_check_logo(entry.get("logo"), where) if "logo" in entry else (fallback.logo if fallback else None),
+        help_url=_check_url(_expand(entry.get("help_url")), where),
+        terms_url=_check_url(_expand(entry.get("terms_url")), where),
+        home_url=_check_url(_expand(entry.get("home_url")), where),
+        federation_first=bool(entry.get("federation_first", False)),
+    )
+
+
+@lru_cache(maxsize=1)
+def neutral() -> Brand:
+    entry = dict(load_toml("idp.toml").get("branding", {}))
+    return _brand("neutral", entry, entry.get("name", "Civic ID"), None)
+
+
+@lru_cache(maxsize=1)
+def registered() -> dict[str, dict[str, Any]]:
+    """client_id → its ``branding`` table in config/clients.toml (checked once, at first use)."""
+    found = {}
+    for key, entry in load_toml("clients.toml").items():
+        if isinstance(entry, dict) and isinstance(entry.get("branding"), dict):
+            client_id = entry.get("client_id", key)
+            _brand(client_id, entry["branding"], entry.get("name", key), neutral())  # fail fast on a bad entry
+            found[client_id] = entry["branding"]
+    return found
+
+
+def brand_for(client) -> Brand:
+    """The brand of a registered client: its registered name, with its configured look if any; an
+    absent or unknown client gets the IdP's neutral brand."""
+    if client is None:
+        return neutral()
+    return _brand(client.client_id, registered().get(client.client_id, {}), client.name, neutral())
+
+
+def styled(key: str) -> Brand | None:
+    """The brand a stylesheet URL names: the neutral one or a configured client's (colours only)."""
+    if key == "neutral":
+        return neutral()
+    entry = registered().get(key)
+    return _brand(key, entry, key, neutral()) if entry is not None else None
+
+
+def stylesheet_key(brand: Brand) -> str:
+    return brand.key if brand.key in registered() else "neutral"
+
+
+def check_configuration() -> None:
+    """Every configured brand is usable (colours readable, logos local, links absolute)."""
+    neutral()
+    registered()

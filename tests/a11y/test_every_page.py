@@ -1,0 +1,116 @@
+"""Every HTML page of the three portals, and the IdP's sign-in pages as each portal sends a person
+there, in French and in English at 360 px (issue 20): no horizontal overflow, no character a font may
+lack (emoji, symbols), and nothing axe-core finds. The portals' pages are found from their URL rules
+(every GET rule answering HTML to the owner of the IDOR matrix's scene), so a new page is checked
+without being listed. The IdP's other pages: tests/a11y/test_idp_pages.py."""
+
+from __future__ import annotations
+
+from urllib.parse import urlencode
+
+import pytest
+
+from tests.a11y.axe import violations
+from tests.a11y.checks import page_problems
+from tests.idp.helpers import make_client, pkce, start_idp
+from tests.security.test_idor_matrix import SCENES, path_for
+from tests.servers import LiveServer, free_port
+
+pytestmark = pytest.mark.browser
+NOT_PAGES = ("static", "frame.", "rp.", "court_api.", "api.", "styleguide.")
+WIDTH = 360
+CHECKED = ("ecomms", "justice")  # e-services joins with its pages on the components
+
+
+def html_paths(scene) -> list[str]:
+    """The paths of every GET rule that answers an HTML page to the scene's owner."""
+    paths = []
+    for rule in sorted(scene.app.url_map.iter_rules(), key=lambda r: r.rule):
+        if "GET" not in (rule.methods or ()) or rule.endpoint.startswith(NOT_PAGES) or rule.endpoint == "static":
+            continue
+        if not set(rule.arguments) <= set(scene.ids):
+            continue
+        path = path_for(scene.app, rule, scene.ids, "GET") if rule.arguments else rule.rule
+        answer = scene.owner.get(path)
+        if answer.status_code == 200 and answer.mimetype == "text/html":
+            paths.append(path)
+    return [*paths, "/no-such-page"]
+
+
+def sweep(page, label: str, found: dict[str, list[str]], language: str) -> None:
+    assert page.locator("html").get_attribute("lang") == language, label
+    problems = page_problems(page)
+    problems += [f"axe {v['id']} ({v['impact']}): {v['help']} at {v['targets']}" for v in violations(page)]
+    if problems:
+        found[f"{language} {label}"] = problems
+
+
+def report(found: dict[str, list[str]]) -> str:
+    return "\n" + "\n".join(f"{where}: {problem}" for where, problems in found.items() for problem in problems)
+
+
+@pytest.fixture(scope="module")
+def portals(tmp_path_factory):
+    served = {}
+    for name in CHECKED:
+        scene = SCENES[name](tmp_path_factory.mktemp(name))
+        served[name] = (scene, LiveServer(scene.app, free_port()).start(), html_paths(scene))
+    yield served
+    for _scene, server, _paths in served.values():
+        server.stop()
+
+
+@pytest.mark.parametrize("language", ["fr", "en"])
+@pytest.mark.parametrize("portal", CHECKED)
+def test_every_portal_page_fits_360_px_draws_every_character_and_passes_axe(portals, chromium, portal, language):
+    scene, server, paths = portals[portal]
+    assert len(paths) > 3, paths
+    context = chromium.new_context(bypass_csp=True, viewport={"width": WIDTH, "height": 800}, locale="fr-FR")
+    page = context.new_page()
+    found: dict[str, list[str]] = {}
+    page.goto(f"{server.url}/lang/{language}?next=/")
+    sweep(page, f"{portal} / (signed out)", found, language)
+    cookie = scene.owner.get_cookie(scene.app.config["SESSION_COOKIE_NAME"])
+    context.add_cookies([{"name": cookie.key, "value": cookie.value, "url": server.url}])
+    for path in paths:
+        page.goto(server.url + path)
+        sweep(page, f"{portal} {path}", found, language)
+    context.close()
+    assert not found, report(found)
+
+
+@pytest.fixture(scope="module")
+def idp(tmp_path_factory):
+    server = start_idp(f"sqlite:///{tmp_path_factory.mktemp('idp-pages')}/idp.db")
+    for client_id, name, policy in (("ecomms", "ECHR eComms", {}),
+                                    ("justice", "Justice – espace personnel",
+                                     {"require_federation": True, "default_acr": "eidas1"}),
+                                    ("eservices", "Portail e-services des organisations", {})):
+        make_client(server.app, ["http://127.0.0.1:9/callback"], client_id=client_id, name=name, policy=policy,
+                    first_party=True, scope="openid profile")
+    yield server
+    server.stop()
+
+
+@pytest.mark.parametrize("language", ["fr", "en"])
+def test_the_idps_sign_in_pages_from_each_portal_fit_360_px_and_pass_axe(idp, chromium, language):
+    context = chromium.new_context(bypass_csp=True, viewport={"width": WIDTH, "height": 800}, locale="fr-FR")
+    page = context.new_page()
+    page.goto(f"{idp.url}/lang/{language}?next=/")
+    found: dict[str, list[str]] = {}
+    for client_id in ("ecomms", "justice", "eservices"):
+        _verifier, challenge = pkce()
+        page.goto(f"{idp.url}/authorize?" + urlencode({
+            "response_type": "code", "client_id": client_id, "redirect_uri": "http://127.0.0.1:9/callback",
+            "scope": "openid profile", "state": "s", "nonce": "n", "code_challenge": challenge,
+            "code_challenge_method": "S256"}))
+        sweep(page, f"first page from {client_id}", found, language)
+        if client_id != "justice":
+            page.locator("main form button.button").first.click()  # empty identifier: the error summary
+            sweep(page, f"identifier with error from {client_id}", found, language)
+            page.locator("a[href$='/providers']").click()
+            sweep(page, f"provider choice from {client_id}", found, language)
+    page.goto(f"{idp.url}/_styleguide")
+    sweep(page, "style guide", found, language)
+    context.close()
+    assert not found, report(found)
