@@ -19,7 +19,7 @@ from tests.servers import LiveServer, free_port
 pytestmark = pytest.mark.browser
 NOT_PAGES = ("static", "frame.", "rp.", "court_api.", "api.", "styleguide.")
 WIDTH = 360
-CHECKED = ("ecomms", "justice")  # e-services joins with its pages on the components
+CHECKED = ("ecomms", "justice", "eservices")
 
 
 def html_paths(scene) -> list[str]:
