@@ -12,7 +12,10 @@ cannot be replayed, at this endpoint or another.
 
 from __future__ import annotations
 
+import base64
+import json
 import time
+from urllib.parse import unquote
 
 import requests
 from authlib.oauth2.rfc6749 import InvalidClientError
@@ -61,6 +64,28 @@ def fetch_jwks(uri: str, fresh: bool = False) -> dict:
     public = {"keys": [key for key in keys["keys"] if isinstance(key, dict) and "d" not in key and key.get("kty") != "oct"]}
     _jwks_cache[uri] = (time.monotonic(), public)
     return public
+
+
+def presented_client_id() -> str | None:
+    """The client a token/revocation/PAR request says it is, before authentication: to pick which
+    origins may read the answer (CORS) and whether it must send DPoP; authentication is Authlib's."""
+    if request.form.get("client_id"):
+        return request.form["client_id"]
+    header = request.headers.get("Authorization", "")
+    if header[:6].lower() == "basic ":
+        try:
+            return unquote(base64.b64decode(header[6:]).decode().split(":", 1)[0])
+        except (ValueError, UnicodeError):
+            return None
+    assertion = request.form.get("client_assertion", "")
+    if assertion.count(".") == 2:
+        try:
+            payload = assertion.split(".")[1]
+            sub = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4))).get("sub")
+        except (ValueError, UnicodeError, AttributeError):
+            return None
+        return sub if isinstance(sub, str) else None
+    return None
 
 
 class ClientAssertion(JWTBearerClientAssertion):

@@ -12,12 +12,9 @@ only when its ``Origin`` is one a client registered (``allowed_origins``).
 
 from __future__ import annotations
 
-import base64
-import json
-from urllib.parse import unquote
-
 from flask import Response, g, make_response, request
 
+from idp.oidc.client_auth import presented_client_id
 from idp.services import clients
 
 CORS_PATHS = frozenset({"/.well-known/openid-configuration", "/.well-known/oauth-authorization-server", "/jwks",
@@ -25,28 +22,6 @@ CORS_PATHS = frozenset({"/.well-known/openid-configuration", "/.well-known/oauth
 ALLOWED_HEADERS = "Authorization, Content-Type, DPoP"
 EXPOSED_HEADERS = "WWW-Authenticate, DPoP-Nonce"
 PREFLIGHT_MAX_AGE = "600"
-
-
-def presented_client_id() -> str | None:
-    """The client a token/revocation/PAR request says it is, before authentication: only to pick
-    which origins may read the answer (authentication itself is Authlib's)."""
-    if request.form.get("client_id"):
-        return request.form["client_id"]
-    header = request.headers.get("Authorization", "")
-    if header[:6].lower() == "basic ":
-        try:
-            return unquote(base64.b64decode(header[6:]).decode().split(":", 1)[0])
-        except (ValueError, UnicodeError):
-            return None
-    assertion = request.form.get("client_assertion", "")
-    if assertion.count(".") == 2:
-        try:
-            payload = assertion.split(".")[1]
-            sub = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4))).get("sub")
-        except (ValueError, UnicodeError, AttributeError):
-            return None
-        return sub if isinstance(sub, str) else None
-    return None
 
 
 def origin_allowed(origin: str, client_id: str | None) -> bool:

@@ -19,6 +19,7 @@ from typing import Any
 from authlib.oauth2.rfc6749 import grants
 from authlib.oauth2.rfc7636 import CodeChallenge
 from authlib.oidc.core import grants as oidc_grants
+from flask import g
 from sqlalchemy import bindparam, insert, select, update
 
 from idp.oidc import claims as claims_module
@@ -202,6 +203,8 @@ class RefreshTokenGrant(grants.RefreshTokenGrant):
         if found is None or found[0].revoked_at is not None:
             return None
         row, account = found
+        if row.dpop_jkt and row.dpop_jkt != g.get("dpop_jkt"):
+            return None  # bound to a DPoP key this request does not prove (RFC 9449 §5)
         if row.used_at is not None and not within_reuse_grace(row.used_at):
             revoke_family(row.family_id, "refresh token reused")  # rotated a while ago: a stolen copy
             return None

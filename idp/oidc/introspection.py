@@ -73,5 +73,6 @@ class Introspection(IntrospectionEndpoint):
     def introspect_token(self, token: IntrospectedToken) -> dict[str, Any]:
         if token.kind == "refresh_token":  # noqa: S105
             return {"active": True, "token_type": "refresh_token", **token.claims}
-        names = ("scope", "client_id", "sub", "aud", "iss", "exp", "iat", "jti", "sid", "acr", "auth_time")
-        return {"active": True, "token_type": "Bearer", **{n: token.claims[n] for n in names if n in token.claims}}
+        names = ("scope", "client_id", "sub", "aud", "iss", "exp", "iat", "jti", "sid", "acr", "auth_time", "cnf")
+        token_type = "DPoP" if "cnf" in token.claims else "Bearer"  # noqa: S105 (a type's name)
+        return {"active": True, "token_type": token_type, **{n: token.claims[n] for n in names if n in token.claims}}

@@ -6,7 +6,7 @@ document for both. It says exactly what works, each value exercised by a test
 
 from __future__ import annotations
 
-from idp.oidc import claims, grants
+from idp.oidc import claims, dpop, grants
 from idp.oidc.client_auth import ASYMMETRIC, SYMMETRIC
 from idp.oidc.introspection import INTROSPECTION_AUTH_METHODS
 from shared import authorization
@@ -37,6 +37,7 @@ def document(issuer: str) -> dict:
         "revocation_endpoint_auth_signing_alg_values_supported": ASYMMETRIC + SYMMETRIC,
         "introspection_endpoint_auth_methods_supported": INTROSPECTION_AUTH_METHODS,
         "introspection_endpoint_auth_signing_alg_values_supported": ASYMMETRIC + SYMMETRIC,
+        "dpop_signing_alg_values_supported": dpop.ALGORITHMS,
         "claims_supported": claims.all_claim_names(),
         "acr_values_supported": ["pwd", "mfa", "eidas1", "eidas2", "eidas3"],
         "prompt_values_supported": ["none", "login", "consent"],

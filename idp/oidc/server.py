@@ -15,7 +15,7 @@ from authlib.oauth2 import OAuth2Error
 from authlib.oauth2.rfc6749 import OAuth2Request
 from authlib.oauth2.rfc6749.errors import InvalidGrantError, InvalidRequestError
 from authlib.oauth2.rfc6749.requests import BasicOAuth2Payload
-from flask import Flask, redirect
+from flask import Flask, g, redirect
 
 from idp.oidc import claims as claims_module
 from idp.oidc import client_auth, grants, par, response_modes, tokens
@@ -42,16 +42,18 @@ def generate_token(grant_type, client, user=None, scope=None, expires_in=None, i
     granted = granted_scopes(client, scope, grant_type)
     scope = " ".join(granted)
     audiences = authorization.model().audiences(granted)
+    jkt = g.get("dpop_jkt")  # the token request's DPoP proof, verified by the route (dpop.py)
+    bound = {"cnf": {"jkt": jkt}} if jkt else {}
     if user is not None:
         sub = claims_module.pairwise_sub(user.account.id, client)
-        extra = {"sid": user.sid} if user.sid else {}
+        extra = {"sid": user.sid, **bound} if user.sid else bound
         access, lifetime = tokens.access_token(sub, client, scope, user.gid, extra, [client.client_id, *audiences])
         # userinfo maps the pairwise sub back to the account while the access token lives
         get_redis().set(f"idp:sub-index:{client.client_id}:{sub}", user.account.id, ex=lifetime + 300)
     else:  # client credentials: the client acts for itself, towards the APIs it was granted
-        access, lifetime = tokens.access_token(client.client_id, client, scope, None, None,
+        access, lifetime = tokens.access_token(client.client_id, client, scope, None, bound,
                                                audiences or [client.client_id])
-    token = {"token_type": "Bearer", "access_token": access, "expires_in": lifetime, "scope": scope}
+    token = {"token_type": "DPoP" if jkt else "Bearer", "access_token": access, "expires_in": lifetime, "scope": scope}
     # a refresh always gets a successor (RFC 6749 §6: even for a narrower scope, which applies to
     # this access token only), else the client's next refresh looks like a stolen token's
     if include_refresh_token and user is not None and ("offline_access" in granted or grant_type == "refresh_token"):
@@ -72,6 +74,9 @@ def save_token(token: dict, request) -> None:
             scope=presented.row.scope if presented is not None else token["scope"],  # the grant's, not a narrowed one
             auth_time=user.auth_time, acr=user.acr, amr=list(user.amr or []), claims=dict(user.context or {}),
             issued_at=utcnow(), expires_at=grants.refresh_expiry(),
+            # RFC 9449 §5: a public client's refresh token is bound to its DPoP key (a
+            # confidential client's is bound to its client authentication already)
+            dpop_jkt=g.get("dpop_jkt") if request.client.is_public else None,
         )
     if presented is None and successor is None:
         return

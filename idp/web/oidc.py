@@ -11,7 +11,7 @@ from flask_babel import gettext as _
 from idp.flows.federation import pivot_session
 from idp.flows.mfa import needs_second_factor
 from idp.oidc import claims as claims_module
-from idp.oidc import cors, metadata, tokens
+from idp.oidc import cors, dpop, metadata, tokens
 from idp.oidc import interaction as interactions
 from idp.oidc import server as oidc
 from idp.oidc.grants import AuthenticatedUser
@@ -190,6 +190,14 @@ def resume(uid: str):
 @bp.post("/token")
 @csrf.exempt
 def token():
+    try:
+        proof = dpop.check_token_request()
+    except dpop.DPoPError as error:
+        response = jsonify(error=error.error, error_description=error.description)
+        response.status_code = 400
+        response.headers["Cache-Control"] = "no-store"
+        return response
+    g.dpop_jkt = proof.jkt if proof else None
     response = oidc.server.create_token_response()
     response.headers["Cache-Control"] = "no-store"
     response.headers["Pragma"] = "no-cache"

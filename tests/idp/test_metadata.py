@@ -54,6 +54,8 @@ EXERCISED = {
     "revocation_endpoint_auth_signing_alg_values_supported": (ALGS, ASSERTIONS),
     "introspection_endpoint_auth_methods_supported": (AUTH_METHODS[:4], ASSERTIONS),
     "introspection_endpoint_auth_signing_alg_values_supported": (ALGS, PAR_JWT),
+    "dpop_signing_alg_values_supported": (["RS256", "PS256", "ES256"],
+                                          "tests/idp/test_dpop.py::test_openid_client_with_private_key_jwt_par_and_dpop"),
     "claims_supported": (None, "tests/idp/test_step_up.py::test_claims_without_a_value_are_omitted_not_null"),
     "acr_values_supported": (["pwd", "mfa", "eidas1", "eidas2", "eidas3"],
                              "tests/idp/test_step_up.py::test_mfa_without_a_second_factor_is_a_clear_error_not_a_loop"),

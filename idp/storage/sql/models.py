@@ -99,6 +99,8 @@ class RefreshToken(Base):
     expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     used_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # a public client's refresh token issued with DPoP: the key (RFC 7638 thumbprint) it is bound to
+    dpop_jkt: Mapped[str | None] = mapped_column(String(64))
 
 
 class AuditEvent(Base):

@@ -1,0 +1,126 @@
+"""DPoP (RFC 9449) with openid-client (panva's, certified for FAPI 2.0; npm, pinned in
+tests/idp/node_rp): discovery, PAR, the code grant, userinfo and a refresh, each token request
+and the userinfo call with its DPoP proof, as a private_key_jwt client and as a public one.
+A bound token is useless without the key: as a Bearer token, with another key's proof, with a
+replayed proof; a public client's refresh token is bound too. Threat O7."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import secrets
+import subprocess
+import time
+from pathlib import Path
+
+import pytest
+import requests
+from joserfc import jws
+from joserfc.jwk import ECKey, RSAKey
+
+from tests.idp.helpers import code_after_sign_in, make_client, make_user, sign_in_with_requests, start_idp
+from tests.servers import npm_install
+
+NODE_RP = Path(__file__).parent / "node_rp"
+REDIRECT = "http://127.0.0.1:9/callback"  # never reached: the test hands the callback URL to the RP
+EMAIL, PASSWORD = "dpop@example.org", "Correct-Horse-1"
+
+
+@pytest.fixture(scope="module")
+def idp(tmp_path_factory):
+    if not (NODE_RP / "node_modules" / "openid-client").exists():
+        npm_install(NODE_RP, "openid-client")
+    server = start_idp(f"sqlite:///{tmp_path_factory.mktemp('dpop') / 'idp.db'}", raw={"outbox": {"manual": True}})
+    make_user(server.app, EMAIL, PASSWORD)
+    yield server
+    server.stop()
+
+
+def run_openid_client(idp, client_id: str, **config) -> dict:
+    """Run rp.mjs: it pushes the request and prints the URL; we sign in as the person's browser
+    would; it finishes the flow with DPoP and prints what it got."""
+    settings = {"issuer": idp.url, "client_id": client_id, "redirect_uri": REDIRECT,
+                "scope": "openid email offline_access", **config}
+    process = subprocess.Popen(["node", "rp.mjs", json.dumps(settings)], cwd=NODE_RP, stdin=subprocess.PIPE,
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        first = json.loads(process.stdout.readline() or "{}")
+        assert "authorize" in first, process.stderr.read()
+        callback = sign_in_with_requests(requests.Session(), first["authorize"], EMAIL, PASSWORD, REDIRECT)
+        query = "&".join(f"{name}={value[0]}" for name, value in callback.items())
+        out, err = process.communicate(f"{REDIRECT}?{query}\n", timeout=60)
+    finally:
+        process.kill()
+    assert process.returncode == 0, err
+    return json.loads(out.strip().splitlines()[-1])
+
+
+def proof(key, method: str, url: str, access_token: str | None = None, **extra) -> str:
+    claims = {"htm": method, "htu": url, "iat": int(time.time()), "jti": secrets.token_urlsafe(12), **extra}
+    if access_token:
+        claims["ath"] = base64.urlsafe_b64encode(hashlib.sha256(access_token.encode()).digest()).rstrip(b"=").decode()
+    header = {"typ": "dpop+jwt", "alg": "ES256", "jwk": key.as_dict(private=False)}
+    return jws.serialize_compact(header, json.dumps(claims).encode(), key, algorithms=["ES256"])
+
+
+def userinfo(idp, token: str, scheme: str = "DPoP", dpop: str | None = None) -> int:
+    headers = {"Authorization": f"{scheme} {token}", **({"DPoP": dpop} if dpop else {})}
+    return requests.get(f"{idp.url}/userinfo", headers=headers).status_code
+
+
+def test_openid_client_with_private_key_jwt_par_and_dpop(idp):
+    key = RSAKey.generate_key(2048, parameters={"kid": "rp", "alg": "RS256"})
+    client_id, _ = make_client(idp.app, [REDIRECT], scope="openid email offline_access", first_party=True,
+                               token_endpoint_auth_method="private_key_jwt", jwks={"keys": [key.as_dict(private=False)]},
+                               policy={"require_par": True, "require_dpop": True})
+    got = run_openid_client(idp, client_id, auth="private_key_jwt", private_jwk=key.as_dict(private=True))
+    assert got["token_type"].lower() == "dpop" and got["refreshed_token_type"].lower() == "dpop"
+    assert got["userinfo"]["email"] == EMAIL  # userinfo accepted its DPoP proof
+    token = got["refreshed_access_token"]
+    assert userinfo(idp, token, "Bearer") == 401  # stolen and sent as a bearer token: refused
+    thief = ECKey.generate_key("P-256")
+    assert userinfo(idp, token, "DPoP", proof(thief, "GET", f"{idp.url}/userinfo", token)) == 401
+    assert userinfo(idp, token, "DPoP") == 401  # no proof at all
+
+
+def test_openid_client_as_a_public_client_its_refresh_token_bound_to_the_key(idp):
+    client_id, _ = make_client(idp.app, [REDIRECT], scope="openid email offline_access", first_party=True,
+                               token_endpoint_auth_method="none")
+    got = run_openid_client(idp, client_id, auth="none", par=False)
+    assert got["userinfo"]["email"] == EMAIL
+    stolen = got["refresh_token"]
+    # without the key: no proof, or another key's proof, the refresh token gives nothing
+    plain = requests.post(f"{idp.url}/token", data={"grant_type": "refresh_token", "refresh_token": stolen,
+                                                     "client_id": client_id})
+    assert plain.status_code == 400 and plain.json()["error"] == "invalid_grant"
+    thief = ECKey.generate_key("P-256")
+    other = requests.post(f"{idp.url}/token", headers={"DPoP": proof(thief, "POST", f"{idp.url}/token")},
+                          data={"grant_type": "refresh_token", "refresh_token": stolen, "client_id": client_id})
+    assert other.status_code == 400 and other.json()["error"] == "invalid_grant"
+
+
+def test_proofs_are_checked_and_single_use_and_a_dpop_client_must_send_one(idp):
+    client_id, secret = make_client(idp.app, [REDIRECT], scope="openid offline_access", first_party=True,
+                                    policy={"require_dpop": True})
+    code, verifier = code_after_sign_in(idp, client_id, REDIRECT, EMAIL, PASSWORD, "openid offline_access")
+    exchange = {"grant_type": "authorization_code", "code": code, "redirect_uri": REDIRECT, "code_verifier": verifier}
+    refused = requests.post(f"{idp.url}/token", auth=(client_id, secret), data=exchange)
+    assert refused.status_code == 400 and refused.json()["error"] == "invalid_dpop_proof"
+    key = ECKey.generate_key("P-256")
+    wrong_url = requests.post(f"{idp.url}/token", auth=(client_id, secret), data=exchange,
+                              headers={"DPoP": proof(key, "POST", "https://elsewhere.example/token")})
+    assert wrong_url.json()["error"] == "invalid_dpop_proof"
+    stale = proof(key, "POST", f"{idp.url}/token", iat=int(time.time()) - 600)
+    assert requests.post(f"{idp.url}/token", auth=(client_id, secret), data=exchange,
+                         headers={"DPoP": stale}).json()["error"] == "invalid_dpop_proof"
+    good = proof(key, "POST", f"{idp.url}/token")
+    issued = requests.post(f"{idp.url}/token", auth=(client_id, secret), data=exchange, headers={"DPoP": good})
+    assert issued.status_code == 200, issued.text  # the refusals above spent nothing of the code
+    assert issued.json()["token_type"] == "DPoP"
+    token = issued.json()["access_token"]
+    at_userinfo = proof(key, "GET", f"{idp.url}/userinfo", token)
+    assert userinfo(idp, token, "DPoP", at_userinfo) == 200
+    assert userinfo(idp, token, "DPoP", at_userinfo) == 401  # the same proof again: replay
+    described = requests.post(f"{idp.url}/introspect", auth=(client_id, secret), data={"token": token}).json()
+    assert described["token_type"] == "DPoP" and described["cnf"]["jkt"] == key.thumbprint()
