@@ -52,7 +52,7 @@ class Limits:
 
 @dataclass(frozen=True)
 class Verdict:
-    outcome: str  # "pdf" | "not_pdf" | "too_complex"
+    outcome: str  # "pdf" | "not_pdf" | "too_complex" | "encrypted" (needs a password to open)
     pages: int = 0
     peak_rss_mb: float | None = None  # the child's peak resident memory, when it could tell
     cpu_seconds: float | None = None  # the child's CPU time spent on the file (interpreter start excluded)
@@ -78,7 +78,8 @@ def check(path: Path, limits: Limits = Limits()) -> Verdict:
     figures = {"peak_rss_mb": answer.get("peak_rss_mb"), "cpu_seconds": answer.get("cpu_seconds"), "elapsed": elapsed}
     if "pages" in answer and answer["pages"] >= 1:
         return Verdict("pdf", pages=int(answer["pages"]), **figures)
-    return Verdict("too_complex" if answer.get("refused") == "too_complex" else "not_pdf", **figures)
+    refused = answer.get("refused")
+    return Verdict(refused if refused in ("too_complex", "encrypted") else "not_pdf", **figures)
 
 
 # -- the child ---------------------------------------------------------------------------------------
@@ -134,11 +135,17 @@ def _lower_pypdf_limits(inflate_bytes: int) -> None:
         stream_decoding_work_maximum_length=8 * inflate_bytes)
 
 
+class Encrypted(Exception):
+    """The document opens only with a password: the Court could not read it."""
+
+
 def _count_pages(path: str) -> int:
     from pypdf import PdfReader
 
     with open(path, "rb") as handle:  # a handle, not a path: pypdf would read a path whole into memory
         reader = PdfReader(handle, strict=False)
+        if reader.is_encrypted and not reader.decrypt(""):  # an owner password alone still opens
+            raise Encrypted()
         pages = reader.trailer["/Root"]["/Pages"]
         count, kids = pages["/Count"], pages["/Kids"]
         return int(count) if int(count) >= 1 and len(kids) >= 1 else 0
@@ -165,6 +172,8 @@ def _child(path: str, cpu_seconds: float, memory_mb: int, inflate_bytes: int) ->
         answer: dict = {"pages": _count_pages(path)}
     except (OverBudget, MemoryError, RecursionError, LimitReachedError):
         answer = {"refused": "too_complex"}
+    except Encrypted:
+        answer = {"refused": "encrypted"}
     except Exception:  # pypdf raises many kinds on a damaged or disguised file
         answer = {"refused": "not_pdf"}
     finally:

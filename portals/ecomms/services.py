@@ -114,6 +114,8 @@ def check_file_name(name: str | None) -> str:
         raise Refused("not_ascii", name)
     if len(name) > 200:
         raise Refused("name_too_long", name)
+    if not name.lower().endswith(".pdf") or len(name) < 5:
+        raise Refused("not_pdf_name", name)
     return name
 
 
@@ -129,6 +131,8 @@ def check_pdf(path: Path, size: int, name: str) -> None:
         current_app.logger.warning("PDF check: %s refused after %.2f s (%s s CPU, %s MB)", name, verdict.elapsed,
                                    verdict.cpu_seconds, verdict.peak_rss_mb)
         raise Refused("pdf_too_complex", name)
+    if verdict.outcome == "encrypted":
+        raise Refused("encrypted", name)
     if verdict.outcome != "pdf":
         raise Refused("not_pdf", name)
 
@@ -155,6 +159,16 @@ def accept(incoming: Incoming) -> Incoming:
         incoming.temp.discard()
         raise
     return incoming
+
+
+def check_duplicates(application: Application, files: list[Incoming], direction: str) -> None:
+    """The same file (by SHA-256) is not deposited twice in one folder of an application, nor twice
+    in one sending: the person is told which document it already is."""
+    known = {d.sha256: d.stored_name for d in application.documents if d.direction == direction}
+    for incoming in files:
+        if incoming.sha256 in known:
+            raise Refused("duplicate", incoming.name, existing=known[incoming.sha256])
+        known[incoming.sha256] = incoming.name
 
 
 def check_types(files: list[Incoming]) -> None:
@@ -268,6 +282,7 @@ def deposit(session: Session, principal: Principal, application: Application, fi
     double click, a re-posted form) is refused with ``already_sent``, never published twice."""
     writable(application)
     check_types(files)
+    check_duplicates(application, files, direction)
     if direction == "to_court":
         try:
             quotas.check_sent(session, upload_quotas(), principal.sub, application.id, [f.size for f in files])

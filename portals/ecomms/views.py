@@ -60,6 +60,13 @@ REFUSALS = {
                           "(par exemple avec « Imprimer » puis « Enregistrer au format PDF ») et envoyez-le à nouveau."),
     "staged_quota": _l("Vous avez déjà le maximum de documents en attente d'envoi (%(files)s documents ou "
                        "%(mb)s Mo) : envoyez-les ou retirez-en avant d'en ajouter d'autres."),
+    "not_pdf_name": _l("« %(name)s » : le nom d'un document PDF se termine par .pdf. Vous ne pouvez envoyer que des "
+                       "documents PDF."),
+    "encrypted": _l("« %(name)s » est protégé par un mot de passe : la Cour ne pourrait pas l'ouvrir. Enregistrez-le "
+                    "sans mot de passe (par exemple avec « Imprimer » puis « Enregistrer au format PDF ») et envoyez-le "
+                    "à nouveau."),
+    "duplicate": _l("« %(name)s » a déjà été envoyé pour cette requête (%(existing)s) : retirez-le, il n'est pas "
+                    "envoyé une seconde fois."),
     "closed": _l("Cette requête a été close par la Cour : elle n'accepte plus de documents et ses documents ne sont "
                  "plus disponibles dans eComms. Vos documents non envoyés n'ont pas été transmis."),
     "already_sent": _l("Ce(s) document(s) ont déjà été envoyés à la Cour (le formulaire a été envoyé deux fois) : "

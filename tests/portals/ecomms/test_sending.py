@@ -305,3 +305,42 @@ def test_a_file_staged_by_one_person_cannot_be_sent_by_another(app):
     assert documents(app) == []
     assert owner.post(SEND, data={"csrf_token": token, "confirm": "yes", "upload_ids": staged,
                                   f"type_{staged}": "annex"}).status_code == 302  # still the owner's
+
+
+def encrypted_pdf(user_password: str, owner_password: str) -> bytes:
+    from pypdf import PdfReader, PdfWriter
+
+    writer = PdfWriter(clone_from=PdfReader(io.BytesIO(make_pdf("secret"))))
+    writer.encrypt(user_password=user_password, owner_password=owner_password, algorithm="AES-128")
+    out = io.BytesIO()
+    writer.write(out)
+    return out.getvalue()
+
+
+def test_files_a_court_could_not_use_are_refused_with_the_reason(app):
+    client = signed_in_client(app)
+    cases = [
+        ([(make_pdf(), "Observations.txt", "letter")], "le nom d&#39;un document PDF se termine par .pdf"),
+        ([(make_pdf(), "Observations", "letter")], "le nom d&#39;un document PDF se termine par .pdf"),
+        ([(encrypted_pdf("secret", "owner"), "Protege.pdf", "letter")], "est protégé par un mot de passe"),
+    ]
+    for files, message in cases:
+        answer = post_files(client, files)
+        assert answer.status_code == 400 and message in answer.get_data(as_text=True), files
+    assert documents(app) == []
+    # a document that opens without a password (permissions only) is a readable PDF
+    assert post_files(client, [(encrypted_pdf("", "owner"), "Permissions.pdf", "letter")]).status_code == 302
+
+
+def test_the_same_file_twice_is_refused_with_the_document_it_already_is(app):
+    client = signed_in_client(app)
+    pdf = make_pdf("once")
+    assert post_files(client, [(pdf, "Observations.pdf", "observations")]).status_code == 302
+    again = post_files(client, [(pdf, "Observations-bis.pdf", "observations")])
+    assert again.status_code == 400
+    assert ("« Observations-bis.pdf » a déjà été envoyé pour cette requête (123-16_Observations.pdf)"
+            in again.get_data(as_text=True))
+    two = make_pdf("two")
+    twice = post_files(client, [(two, "A.pdf", "annex"), (two, "B.pdf", "annex")])
+    assert twice.status_code == 400 and "« B.pdf » a déjà été envoyé" in twice.get_data(as_text=True)
+    assert len(documents(app)) == 1
