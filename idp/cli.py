@@ -78,11 +78,13 @@ def clients() -> None:
 @click.option("--jwks-uri", help="private_key_jwt: the https URL serving the client's public keys.")
 @click.option("--jwks-file", type=click.File(), help="private_key_jwt: a JSON file holding its public JWK set.")
 @click.option("--require-par", is_flag=True, help="Authorization requests only through PAR (RFC 9126).")
+@click.option("--profile", type=click.Choice(["fapi2"]),
+              help="FAPI 2.0 Security Profile: PAR, PKCE, private_key_jwt (PS256/ES256), DPoP, ES256 ID tokens, https.")
 @click.option("--resource-server", is_flag=True,
               help="An API's credentials only (no grant, no scope): it introspects the tokens made for it.")
 def clients_add(name, client_id, redirect_uris, post_logout_uris, backchannel_logout_uri, no_pkce, id_token_alg, scope,
                 first_party, grant_types, auth_method, allowed_origins, jwks_uri, jwks_file, require_par,
-                resource_server) -> None:
+                profile, resource_server) -> None:
     """Register a client; prints its id and secret (the secret is shown only once; public and
     private_key_jwt clients have none).
 
@@ -98,7 +100,8 @@ def clients_add(name, client_id, redirect_uris, post_logout_uris, backchannel_lo
                                             token_endpoint_auth_method=auth_method, client_id=client_id,
                                             allowed_origins=list(allowed_origins),
                                             jwks=json.load(jwks_file) if jwks_file else None, jwks_uri=jwks_uri,
-                                            policy={"require_par": True} if require_par else None)
+                                            policy={**({"require_par": True} if require_par else {}),
+                                                    **({"profile": profile} if profile else {})})
         except (ValueError, json.JSONDecodeError) as error:
             raise click.ClickException(str(error)) from error
     _print({"client_id": client.client_id, "client_secret": secret, "name": client.name,

@@ -25,6 +25,7 @@ from joserfc import jwt
 from joserfc.errors import JoseError
 from joserfc.jwk import KeySet, OctKey
 
+from idp.services import fapi
 from shared.appkit import get_redis, get_settings
 
 ASYMMETRIC = ["RS256", "PS256", "ES256"]
@@ -111,14 +112,17 @@ class ClientAssertion(JWTBearerClientAssertion):
         if client.token_endpoint_auth_method != self.CLIENT_AUTH_METHOD:
             raise InvalidClientError(description=f"The client cannot authenticate with method: {self.CLIENT_AUTH_METHOD}")
         request_.client = client
+        algorithms = fapi.algorithms(client, self.algorithms)
+        if headers.get("alg") not in algorithms:
+            raise InvalidClientError(description=f"this client signs its assertions with {', '.join(algorithms)}")
         try:
-            verified = jwt.decode(assertion, self.client_key(client), algorithms=self.algorithms)
+            verified = jwt.decode(assertion, self.client_key(client), algorithms=algorithms)
         except JoseError as error:
             if not client.jwks_uri:
                 raise InvalidClientError(description=error.description) from error
             try:  # the client may have rotated its keys: read its jwks_uri again (rate-limited)
                 verified = jwt.decode(assertion, KeySet.import_key_set(fetch_jwks(client.jwks_uri, fresh=True)),
-                                      algorithms=self.algorithms)
+                                      algorithms=algorithms)
             except JoseError as again:
                 raise InvalidClientError(description=again.description) from again
         exp = verified.claims.get("exp")

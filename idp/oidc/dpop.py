@@ -26,7 +26,7 @@ from joserfc.jwk import JWKRegistry
 from joserfc.util import json_b64decode
 
 from idp.oidc.client_auth import presented_client_id
-from idp.services import clients
+from idp.services import clients, fapi
 from shared.appkit import get_redis, get_settings
 
 ALGORITHMS = ["RS256", "PS256", "ES256"]
@@ -63,7 +63,7 @@ def endpoint_url() -> str:
     return f"{get_settings().issuer}{request.path}"
 
 
-def check_proof(access_token: str | None = None) -> Proof | None:
+def check_proof(access_token: str | None = None, algorithms: list[str] = ALGORITHMS) -> Proof | None:
     """The request's DPoP proof, verified, or None when it has none; DPoPError when it is wrong."""
     values = request.headers.getlist("DPoP")
     if not values:
@@ -75,14 +75,14 @@ def check_proof(access_token: str | None = None) -> Proof | None:
         header = json_b64decode(proof.split(".")[0].encode())
     except (ValueError, IndexError, UnicodeError):
         raise DPoPError("the DPoP proof is not a JWT") from None
-    if not isinstance(header, dict) or header.get("typ") != "dpop+jwt" or header.get("alg") not in ALGORITHMS:
-        raise DPoPError(f"the DPoP proof must be typ dpop+jwt, alg one of {', '.join(ALGORITHMS)}")
+    if not isinstance(header, dict) or header.get("typ") != "dpop+jwt" or header.get("alg") not in algorithms:
+        raise DPoPError(f"the DPoP proof must be typ dpop+jwt, alg one of {', '.join(algorithms)}")
     jwk = header.get("jwk")
     if not isinstance(jwk, dict) or "d" in jwk or jwk.get("kty") not in ("RSA", "EC"):
         raise DPoPError("the DPoP proof must carry its public key (jwk)")
     try:
         key = JWKRegistry.import_key(jwk)
-        claims = _claims(jws.deserialize_compact(proof, key, algorithms=ALGORITHMS).payload)
+        claims = _claims(jws.deserialize_compact(proof, key, algorithms=algorithms).payload)
     except (JoseError, ValueError, TypeError):
         raise DPoPError("the DPoP proof's signature does not verify with its key") from None
     if claims.get("htm") != request.method or claims.get("htu") != endpoint_url():
@@ -111,9 +111,9 @@ def _claims(payload: bytes) -> dict:
 def check_token_request() -> Proof | None:
     """The token endpoint's proof (None without one); a client that must use DPoP is refused
     before anything of its grant (a code, a refresh token) is spent."""
-    proof = check_proof()
+    client = clients.get(presented_client_id())
+    proof = check_proof(algorithms=fapi.algorithms(client, ALGORITHMS) if client else ALGORITHMS)
     if proof is None:
-        client = clients.get(presented_client_id())
         if client is not None and client.policy.get("require_dpop"):
             raise DPoPError("this client must send a DPoP proof")
     return proof

@@ -14,7 +14,7 @@ from urllib.parse import urlsplit
 
 from sqlalchemy import select
 
-from idp.services import sealing
+from idp.services import fapi, sealing
 from idp.storage.sql.models import Client
 from shared.appkit import get_db, get_settings
 from shared.config import Settings, load_settings, load_toml
@@ -203,14 +203,16 @@ def create(name: str, redirect_uris: list[str], post_logout_redirect_uris: list[
     scope = "openid profile email offline_access" if scope is None else scope
     check_registration(client_id, scope, grant_types, redirect_uris, method)
     check_key_material(method, jwks, jwks_uri)
+    policy = fapi.check_registration(dict(policy or {}), method, id_token_alg, redirect_uris)
     origins = check_origins(allowed_origins or [])
     secret = None if method in ("none", "private_key_jwt") else (secret or secrets.token_urlsafe(32))
     row = Client(
         client_id=client_id, client_secret_hash=hash_secret(secret) if method in SECRET_METHODS else None,
         name=name, redirect_uris=list(redirect_uris), post_logout_redirect_uris=list(post_logout_redirect_uris or []),
         backchannel_logout_uri=backchannel_logout_uri,
-        require_pkce=require_pkce or method == "none",  # a public client's only proof of the code
-        id_token_signed_response_alg=id_token_alg, first_party=first_party, policy=dict(policy or {}),
+        # a public client's only proof of the code; FAPI 2.0 asks for it too
+        require_pkce=require_pkce or method == "none" or fapi.applies_to_policy(policy),
+        id_token_signed_response_alg=id_token_alg, first_party=first_party, policy=policy,
         grant_types=grant_types, scope=scope, token_endpoint_auth_method=method, allowed_origins=origins,
         jwks=jwks, jwks_uri=jwks_uri,
         secret_sealed=sealing.seal(secret, SEALED_PURPOSE) if method == "client_secret_jwt" else None,

@@ -13,9 +13,11 @@ import secrets
 import subprocess
 import time
 from pathlib import Path
+from urllib.parse import urlencode
 
 import pytest
 import requests
+from authlib.oauth2.rfc7523.assertion import private_key_jwt_sign
 from joserfc import jws
 from joserfc.jwk import ECKey, RSAKey
 
@@ -47,9 +49,10 @@ def run_openid_client(idp, client_id: str, **config) -> dict:
     try:
         first = json.loads(process.stdout.readline() or "{}")
         assert "authorize" in first, process.stderr.read()
-        callback = sign_in_with_requests(requests.Session(), first["authorize"], EMAIL, PASSWORD, REDIRECT)
-        query = "&".join(f"{name}={value[0]}" for name, value in callback.items())
-        out, err = process.communicate(f"{REDIRECT}?{query}\n", timeout=60)
+        redirect_uri = settings["redirect_uri"]
+        callback = sign_in_with_requests(requests.Session(), first["authorize"], EMAIL, PASSWORD, redirect_uri)
+        out, err = process.communicate(f"{redirect_uri}?{urlencode({k: v[0] for k, v in callback.items()})}\n",
+                                       timeout=60)
     finally:
         process.kill()
     assert process.returncode == 0, err
@@ -124,3 +127,50 @@ def test_proofs_are_checked_and_single_use_and_a_dpop_client_must_send_one(idp):
     assert userinfo(idp, token, "DPoP", at_userinfo) == 401  # the same proof again: replay
     described = requests.post(f"{idp.url}/introspect", auth=(client_id, secret), data={"token": token}).json()
     assert described["token_type"] == "DPoP" and described["cnf"]["jkt"] == key.thumbprint()
+
+
+FAPI_REDIRECT = "https://rp.example/callback"  # https, as FAPI 2.0 asks (never reached: the test hands it over)
+
+
+def test_a_fapi2_client_with_openid_client_par_private_key_jwt_ps256_and_dpop(idp):
+    """FAPI 2.0 Security Profile per client (idp/services/fapi.py): PAR, PKCE, private_key_jwt
+    with PS256/ES256, DPoP, ES256 ID tokens, https redirects; openid-client meets all of it."""
+    key = RSAKey.generate_key(2048, parameters={"kid": "fapi"})
+    client_id, _ = make_client(idp.app, [FAPI_REDIRECT], scope="openid email offline_access", first_party=True,
+                               token_endpoint_auth_method="private_key_jwt", id_token_alg="ES256",
+                               jwks={"keys": [key.as_dict(private=False)]}, policy={"profile": "fapi2"})
+    got = run_openid_client(idp, client_id, auth="private_key_jwt", private_jwk=key.as_dict(private=True),
+                            assertion_alg="PS256", id_token_alg="ES256", redirect_uri=FAPI_REDIRECT)
+    assert got["token_type"].lower() == "dpop" and got["userinfo"]["email"] == EMAIL
+    # the profile's refusals: an RS256 assertion, a plain authorization request, no DPoP
+    rs256 = private_key_jwt_sign(key, client_id, f"{idp.url}/token", alg="RS256")
+    refused = requests.post(f"{idp.url}/token", data={
+        "grant_type": "refresh_token", "refresh_token": got["refresh_token"],
+        "client_assertion_type": "urn:ietf:params:oauth:client-assertion-type:jwt-bearer", "client_assertion": rs256},
+        headers={"DPoP": proof(ECKey.generate_key("P-256"), "POST", f"{idp.url}/token")})
+    assert refused.json()["error"] == "invalid_client"
+    plain = requests.get(f"{idp.url}/authorize", allow_redirects=False, params={
+        "response_type": "code", "client_id": client_id, "redirect_uri": FAPI_REDIRECT, "scope": "openid",
+        "state": "s", "code_challenge": "x" * 43, "code_challenge_method": "S256"})
+    assert "error=invalid_request" in plain.headers["Location"]  # PAR only
+    without_dpop = requests.post(f"{idp.url}/token", data={
+        "grant_type": "refresh_token", "refresh_token": got["refresh_token"],
+        "client_assertion_type": "urn:ietf:params:oauth:client-assertion-type:jwt-bearer",
+        "client_assertion": private_key_jwt_sign(key, client_id, f"{idp.url}/token", alg="PS256")})
+    assert without_dpop.json()["error"] == "invalid_dpop_proof"
+
+
+@pytest.mark.parametrize("registration,refusal", [
+    ({"token_endpoint_auth_method": "client_secret_basic"}, "private_key_jwt"),
+    ({"id_token_alg": "RS256"}, "ES256"),
+    ({"redirect_uris": ["http://rp.example/callback"]}, "https"),
+])
+def test_a_fapi2_registration_the_profile_forbids_is_refused(idp, registration, refusal):
+    key = RSAKey.generate_key(2048)
+    values = {"redirect_uris": [FAPI_REDIRECT], "token_endpoint_auth_method": "private_key_jwt",
+              "id_token_alg": "ES256", "jwks": {"keys": [key.as_dict(private=False)]}, **registration}
+    if values["token_endpoint_auth_method"] != "private_key_jwt":
+        values.pop("jwks")
+    redirect_uris = values.pop("redirect_uris")
+    with pytest.raises(ValueError, match=refusal):
+        make_client(idp.app, redirect_uris, policy={"profile": "fapi2"}, **values)

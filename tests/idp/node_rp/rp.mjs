@@ -2,7 +2,8 @@
 // grant, userinfo and a refresh, every token request and userinfo call with a DPoP proof.
 // Usage: node rp.mjs '<json config>'; prints {"authorize": url}, reads the callback URL on
 // stdin, then prints what it obtained. Config: issuer, client_id, redirect_uri, scope,
-// auth ("private_key_jwt" with private_jwk, or "none").
+// auth ("private_key_jwt" with private_jwk and assertion_alg, default RS256; or "none"),
+// id_token_alg (default RS256), par (default true).
 import * as client from "openid-client";
 import * as jose from "jose";
 import * as readline from "node:readline";
@@ -14,9 +15,10 @@ const line = () => new Promise((resolve) => {
 });
 
 const auth = config.auth === "private_key_jwt"
-  ? client.PrivateKeyJwt(await jose.importJWK(config.private_jwk, "RS256"))
+  ? client.PrivateKeyJwt(await jose.importJWK(config.private_jwk, config.assertion_alg || "RS256"))
   : client.None();
-const metadata = { redirect_uris: [config.redirect_uri], token_endpoint_auth_method: config.auth };
+const metadata = { redirect_uris: [config.redirect_uri], token_endpoint_auth_method: config.auth,
+                   id_token_signed_response_alg: config.id_token_alg || "RS256" };
 const server = await client.discovery(new URL(config.issuer), config.client_id, metadata, auth,
                                       { execute: [client.allowInsecureRequests] });  // http on loopback
 const dpop = client.getDPoPHandle(server, await client.randomDPoPKeyPair("ES256"));
