@@ -445,6 +445,16 @@ def console(store: OrganisationStore, actor_id: str, organisation_id: str) -> di
                         and m["membership"].role == "user"]}
 
 
+def why_no_console(store: OrganisationStore, actor_id: str, organisation_id: str) -> dict:
+    """What a member who is not the administrator is told at the console's door: the organisation,
+    who administers it now, and whether the actor was its administrator until a handover."""
+    administrators = [a for m, a in store.members(organisation_id) if m.role == "administrator" and m.status == "active"]
+    replaced = store.last_event("org.admin_replaced", actor_id)
+    was_replaced = replaced is not None and (replaced.detail or {}).get("organisation") == organisation_id
+    return {"organisation": store.organisation(organisation_id), "administrators": administrators,
+            "replaced_at": replaced.at if was_replaced else None}
+
+
 def validate_member(store: OrganisationStore, actor_id: str, organisation_id: str, membership_id: str,
                     now: datetime) -> Membership:
     require_administrator(store, actor_id, organisation_id)
@@ -521,6 +531,18 @@ def subscribe(store: OrganisationStore, actor_id: str, organisation_id: str, ese
     if store.subscription(organisation_id, eservice_id) is None:
         store.add(Subscription(organisation_id=organisation_id, eservice_id=eservice_id, subscribed_by=actor_id))
         audit(store, "org.subscribed", actor_id, {"organisation": organisation_id, "eservice": eservice_id})
+
+
+def unsubscription_preview(store: OrganisationStore, actor_id: str, organisation_id: str, eservice_id: str) -> dict:
+    """What ending a subscription would end, for the confirmation page: every member's grant of it."""
+    require_administrator(store, actor_id, organisation_id)
+    if store.subscription(organisation_id, eservice_id) is None:
+        raise NotFound("not subscribed")
+    holders = []
+    for grant in store.grants_of_organisation(organisation_id, eservice_id):
+        membership = store.membership(grant.membership_id)
+        holders.append(store.account(membership.account_id))
+    return {"organisation": store.organisation(organisation_id), "eservice_id": eservice_id, "holders": holders}
 
 
 def unsubscribe(store: OrganisationStore, actor_id: str, organisation_id: str, eservice_id: str) -> None:

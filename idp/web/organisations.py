@@ -24,6 +24,7 @@ from idp.services import organisations as orgs
 from idp.services.org_letter import date_fr
 from idp.services.permissions import KINDS, NotAllowed, NotFound
 from idp.storage.sql.organisations import OrganisationStore
+from idp.web.limits import wait_text
 from shared.appkit import get_db
 from shared.timeutil import utcnow
 from shared.web import safe_local_path
@@ -282,8 +283,8 @@ def register():
                 on_registered_again=send_activation_again, awaits_activation=lifecycle.awaits_activation)
     except lifecycle.RegistrationThrottled as throttled:
         return render_template("idp/orgs/register.html", form=form, organisations=organisations,
-                               errors={"email": _("Trop de demandes pour cette adresse. Réessayez dans %(seconds)s "
-                                                  "secondes.", seconds=throttled.seconds)},
+                               errors={"email": _("Trop de demandes pour cette adresse.") + " "
+                                       + wait_text(throttled.seconds)},
                                signed_in=who is not None, kinds=kind_labels()), 429
     if result.state is org_registration.State.FORM:
         return render_template("idp/orgs/register.html", form=form, errors=error_messages(result.errors, result.password_rules, result.retry_on),
@@ -380,8 +381,9 @@ def console():
     with store() as s:
         try:
             data = orgs.console(s, who.account_id, organisation_id)
-        except NotAllowed:
-            abort(403)
+        except NotAllowed:  # never a bare 403: whose console it is, and since when it is not yours
+            return render_template("idp/orgs/not_administrator.html",
+                                   **orgs.why_no_console(s, who.account_id, organisation_id)), 403
         requests = [r for r in s.pending_admin_requests(organisation_id)]
     return render_template("idp/orgs/console.html", **data, admin_requests=requests, me=who.account_id,
                            roles=role_labels(), statuses=status_labels(), kinds=kind_labels(), locale=locale(),
@@ -467,10 +469,34 @@ def member_eservice(membership_id: str):
 def subscription():
     eservice_id = request.form.get("eservice_id", "")
     if request.form.get("action") == "unsubscribe":
+        if request.form.get("confirm") != "yes":  # never in one click: the page says whose grants end
+            return unsubscription(eservice_id, error=True)
         return console_action(lambda s, me, org: orgs.unsubscribe(s, me, org, eservice_id),
-                              _("L'abonnement est résilié."))
+                              _("L'abonnement est résilié. Les membres qui avaient cet e-service sont prévenus par "
+                                "courriel."))
     return console_action(lambda s, me, org: orgs.subscribe(s, me, org, eservice_id),
                           _("L'organisation est abonnée à l'e-service."))
+
+
+@bp.route("/console/abonnements/<eservice_id>/resilier")
+def unsubscription(eservice_id: str, error: bool = False):
+    """The danger zone before ending a subscription: the members whose permission ends with it."""
+    who, organisation_id, redirect_response = console_context()
+    if redirect_response:
+        return redirect_response
+    try:
+        with store() as s:
+            preview = orgs.unsubscription_preview(s, who.account_id, organisation_id, eservice_id)
+    except NotFound:
+        abort(404)
+    except NotAllowed as refusal:
+        flash(_("Action impossible : %(reason)s", reason=refusal_text(str(refusal))), "error")
+        return redirect(url_for("organisations.console"))
+    catalogue = permissions.load_catalogue()
+    name = catalogue[eservice_id].name(locale()) if eservice_id in catalogue else eservice_id
+    return render_template("idp/orgs/unsubscribe.html", **preview, eservice_name=name,
+                           error=_("Cochez la case pour confirmer la résiliation.") if error else None), \
+        400 if error else 200
 
 
 # ----------------------------------------------------------------------------------------------

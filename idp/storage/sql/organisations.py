@@ -21,7 +21,7 @@ from datetime import datetime
 from sqlalchemy import DateTime, ForeignKey, Integer, String, UniqueConstraint, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
-from idp.storage.sql.models import Account, Base, new_id
+from idp.storage.sql.models import Account, AuditEvent, Base, new_id
 from shared.timeutil import utcnow
 
 
@@ -201,3 +201,8 @@ class OrganisationStore:
         if eservice_id:
             query = query.where(Grant.eservice_id == eservice_id)
         return list(self.session.scalars(query))
+
+    def last_event(self, kind: str, account_id: str) -> AuditEvent | None:
+        """The account's latest audit event of this kind (e.g. when it stopped being an administrator)."""
+        return self.session.scalar(select(AuditEvent).where(AuditEvent.kind == kind, AuditEvent.account_id == account_id)
+                                   .order_by(AuditEvent.at.desc(), AuditEvent.id.desc()).limit(1))

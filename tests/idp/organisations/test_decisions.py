@@ -181,7 +181,10 @@ def test_a_handover_is_told_to_the_sitting_administrator_then_to_both(app, world
     client = app.test_client()  # the former administrator's console is closed at once (read from the memberships)
     sign_in(app, client, world["claire"])
     choose(client, world["town"])
-    assert client.get("/organisations/console").status_code == 403
+    closed = client.get("/organisations/console")
+    assert closed.status_code == 403
+    assert "Vous n'êtes plus l'administrateur de « Mairie A » depuis le" in text(closed)
+    assert "Administrateur actuel : Frédéric DUPONT DURAND (frederic-dupont-dura)" in text(closed)
 
 
 def test_a_candidate_not_chosen_is_told(app):
@@ -282,3 +285,25 @@ def test_accounts_deactivated_by_an_old_invalidation_come_back_with_the_migratio
         rows = dict(connection.execute(sqlalchemy.text("SELECT id, status FROM accounts")).all())
     engine.dispose()
     assert rows == {"a1": "active", "a2": "pending"}
+
+
+# -- "Résilier" never in one click, and its members are told ---------------------------------------
+
+def test_ending_a_subscription_shows_whose_permission_ends_then_tells_them(app, fred_granted):
+    world = fred_granted
+    client = app.test_client()
+    token = console_as_claire(app, client, world)
+    assert 'href="/organisations/console/abonnements/etat-civil/resilier"' in text(client.get("/organisations/console"))
+    page = text(client.get("/organisations/console/abonnements/etat-civil/resilier"))
+    assert "Zone de danger" in page and "Frédéric DUPONT DURAND (frederic-dupont-dura)" in page
+    one_click = client.post("/organisations/console/abonnements",
+                            data={"csrf_token": token, "eservice_id": "etat-civil", "action": "unsubscribe"})
+    assert one_click.status_code == 400 and "Cochez la case pour confirmer la résiliation." in text(one_click)
+    with app.extensions["db"].session() as session:
+        assert OrganisationStore(session).subscription(world["town"], "etat-civil") is not None
+    client.post("/organisations/console/abonnements",
+                data={"csrf_token": token, "eservice_id": "etat-civil", "action": "unsubscribe", "confirm": "yes"})
+    with app.extensions["db"].session() as session:
+        assert OrganisationStore(session).subscription(world["town"], "etat-civil") is None
+    (notice,) = [m for m in emails_to(app, "fred@example.org") if m.subject == "E-service retiré : « Actes d'état civil »"]
+    assert "a résilié son abonnement" in notice.body_text

@@ -103,7 +103,7 @@ def test_unsubscribing_acts_only_on_the_sessions_organisation(app, world):
     sign_in(app, client, world["bruno"])
     token = csrf(client, "/organisations/console")
     client.post("/organisations/console/abonnements",
-                data={"csrf_token": token, "eservice_id": "etat-civil", "action": "unsubscribe"})
+                data={"csrf_token": token, "eservice_id": "etat-civil", "action": "unsubscribe", "confirm": "yes"})
     with app.extensions["db"].session() as session:
         assert [s.eservice_id for s in OrganisationStore(session).subscriptions(world["town"])] == ["etat-civil"]
 
