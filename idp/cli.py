@@ -112,6 +112,18 @@ def clients_add(name, client_id, redirect_uris, post_logout_uris, backchannel_lo
             "id_token_signed_response_alg": client.id_token_signed_response_alg})
 
 
+@clients.command("initial-token")
+@click.option("--expires-in", type=int, default=86400, show_default=True, help="Seconds the token is valid.")
+@click.option("--uses", type=int, default=1, show_default=True, help="How many registrations it allows.")
+def clients_initial_token(expires_in, uses) -> None:
+    """An initial access token for dynamic client registration (RFC 7591, POST /register)."""
+    from idp.services import registration
+
+    with _app().app_context():
+        _print({"initial_access_token": registration.issue_initial_token(expires_in, uses), "expires_in": expires_in,
+                "uses": uses})
+
+
 @clients.command("sync")
 def clients_sync() -> None:
     """Register or update the clients of config/clients.toml (secrets kept)."""

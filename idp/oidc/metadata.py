@@ -23,6 +23,7 @@ def document(issuer: str) -> dict:
         "revocation_endpoint": f"{issuer}/revoke",
         "introspection_endpoint": f"{issuer}/introspect",
         "pushed_authorization_request_endpoint": f"{issuer}/par",
+        "registration_endpoint": f"{issuer}/register",  # behind an initial access token (RFC 7591 §3)
         "require_pushed_authorization_requests": False,  # per client (policy.require_par)
         "scopes_supported": authorization.model().known_scopes(),
         "response_types_supported": ["code"],

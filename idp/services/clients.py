@@ -56,6 +56,7 @@ class RegisteredClient:
     jwks: dict | None = None
     jwks_uri: str | None = None
     secret_sealed: str | None = None
+    registration_token_hash: str | None = None
 
     @classmethod
     def from_row(cls, row: Client) -> RegisteredClient:
@@ -64,7 +65,8 @@ class RegisteredClient:
                    tuple(row.grant_types or ()), tuple(row.response_types or ()), row.scope,
                    row.token_endpoint_auth_method or "client_secret_basic", row.require_pkce,
                    row.id_token_signed_response_alg, row.sector_identifier, row.first_party, dict(row.policy or {}),
-                   tuple(row.allowed_origins or ()), row.jwks, row.jwks_uri, row.secret_sealed)
+                   tuple(row.allowed_origins or ()), row.jwks, row.jwks_uri, row.secret_sealed,
+                   row.registration_token_hash)
 
     @property
     def is_public(self) -> bool:
@@ -136,11 +138,12 @@ def loopback_match(presented: str, registered: str) -> bool:
 _cache: dict[str, tuple[float, RegisteredClient | None]] = {}
 
 
-def get(client_id: str | None) -> RegisteredClient | None:
+def get(client_id: str | None, fresh: bool = False) -> RegisteredClient | None:
+    """The client, from a cache of a few seconds unless ``fresh`` (a check that must see the row now)."""
     if not client_id:
         return None
     hit = _cache.get(client_id)
-    if hit and hit[0] > time.monotonic():
+    if hit and hit[0] > time.monotonic() and not fresh:
         return hit[1]
     with get_db().session() as session:
         row = session.get(Client, client_id)
@@ -191,31 +194,16 @@ def create(name: str, redirect_uris: list[str], post_logout_redirect_uris: list[
            allowed_origins: list[str] | None = None, jwks: dict | None = None,
            jwks_uri: str | None = None) -> tuple[RegisteredClient, str | None]:
     """Register a client; returns it and its secret (None for a public or private_key_jwt client)."""
-    for uri in [*redirect_uris, *(post_logout_redirect_uris or []), *([backchannel_logout_uri] if backchannel_logout_uri else [])]:
-        if not re.match(r"^https?://[^\s#]+$", uri):
-            raise ValueError(f"not an absolute http(s) URI without fragment: {uri}")
-    if id_token_alg not in ("RS256", "ES256"):
-        raise ValueError("id token algorithm must be RS256 or ES256")
     method = token_endpoint_auth_method
     client_id = client_id or f"{_slug(name)}-{secrets.token_hex(4)}"
-    # client credentials only when asked for; [] is a resource server's (it only introspects)
-    grant_types = list(USER_GRANTS if grant_types is None else grant_types)
-    scope = "openid profile email offline_access" if scope is None else scope
-    check_registration(client_id, scope, grant_types, redirect_uris, method)
-    check_key_material(method, jwks, jwks_uri)
-    policy = fapi.check_registration(dict(policy or {}), method, id_token_alg, redirect_uris)
-    origins = check_origins(allowed_origins or [])
+    values = checked_values(client_id, name, redirect_uris, post_logout_redirect_uris, backchannel_logout_uri,
+                            require_pkce, id_token_alg, scope, policy, grant_types, method, allowed_origins, jwks,
+                            jwks_uri)
     secret = None if method in ("none", "private_key_jwt") else (secret or secrets.token_urlsafe(32))
     row = Client(
         client_id=client_id, client_secret_hash=hash_secret(secret) if method in SECRET_METHODS else None,
-        name=name, redirect_uris=list(redirect_uris), post_logout_redirect_uris=list(post_logout_redirect_uris or []),
-        backchannel_logout_uri=backchannel_logout_uri,
-        # a public client's only proof of the code; FAPI 2.0 asks for it too
-        require_pkce=require_pkce or method == "none" or fapi.applies_to_policy(policy),
-        id_token_signed_response_alg=id_token_alg, first_party=first_party, policy=policy,
-        grant_types=grant_types, scope=scope, token_endpoint_auth_method=method, allowed_origins=origins,
-        jwks=jwks, jwks_uri=jwks_uri,
-        secret_sealed=sealing.seal(secret, SEALED_PURPOSE) if method == "client_secret_jwt" else None,
+        first_party=first_party, token_endpoint_auth_method=method,
+        secret_sealed=sealing.seal(secret, SEALED_PURPOSE) if method == "client_secret_jwt" else None, **values,
     )
     with get_db().session() as session:
         if session.get(Client, client_id):
@@ -223,6 +211,54 @@ def create(name: str, redirect_uris: list[str], post_logout_redirect_uris: list[
         session.add(row)
     _cache.pop(client_id, None)
     return RegisteredClient.from_row(row), secret
+
+
+def checked_values(client_id: str, name: str, redirect_uris: list[str], post_logout_redirect_uris: list[str] | None,
+                   backchannel_logout_uri: str | None, require_pkce: bool, id_token_alg: str, scope: str | None,
+                   policy: dict | None, grant_types: list[str] | None, method: str, allowed_origins: list[str] | None,
+                   jwks: dict | None, jwks_uri: str | None) -> dict[str, Any]:
+    """A registration's columns (its secret and identity apart), each rule checked."""
+    for uri in [*redirect_uris, *(post_logout_redirect_uris or []), *([backchannel_logout_uri] if backchannel_logout_uri else [])]:
+        if not re.match(r"^https?://[^\s#]+$", uri):
+            raise ValueError(f"not an absolute http(s) URI without fragment: {uri}")
+    if id_token_alg not in ("RS256", "ES256"):
+        raise ValueError("id token algorithm must be RS256 or ES256")
+    # client credentials only when asked for; [] is a resource server's (it only introspects)
+    grant_types = list(USER_GRANTS if grant_types is None else grant_types)
+    scope = "openid profile email offline_access" if scope is None else scope
+    check_registration(client_id, scope, grant_types, redirect_uris, method)
+    check_key_material(method, jwks, jwks_uri)
+    policy = fapi.check_registration(dict(policy or {}), method, id_token_alg, redirect_uris)
+    return dict(
+        name=name, redirect_uris=list(redirect_uris), post_logout_redirect_uris=list(post_logout_redirect_uris or []),
+        backchannel_logout_uri=backchannel_logout_uri,
+        # a public client's only proof of the code; FAPI 2.0 asks for it too
+        require_pkce=require_pkce or method == "none" or fapi.applies_to_policy(policy),
+        id_token_signed_response_alg=id_token_alg, policy=policy, grant_types=grant_types, scope=scope,
+        allowed_origins=check_origins(allowed_origins or []), jwks=jwks, jwks_uri=jwks_uri,
+    )
+
+
+def replace(client_id: str, values: dict[str, Any]) -> RegisteredClient:
+    """Replace a client's registered metadata (RFC 7592 §2.2); its secret and method stay."""
+    with get_db().session() as session:
+        row = session.get(Client, client_id)
+        if row is None:
+            raise ValueError(f"no client {client_id}")
+        for name, value in values.items():
+            setattr(row, name, value)
+        session.flush()
+        client = RegisteredClient.from_row(row)
+    _cache.pop(client_id, None)
+    return client
+
+
+def delete(client_id: str) -> None:
+    with get_db().session() as session:
+        row = session.get(Client, client_id)
+        if row is not None:
+            session.delete(row)
+    _cache.pop(client_id, None)
 
 
 def check_origins(origins: list[str]) -> list[str]:

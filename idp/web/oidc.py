@@ -16,7 +16,7 @@ from idp.oidc import interaction as interactions
 from idp.oidc import server as oidc
 from idp.oidc.grants import AuthenticatedUser
 from idp.oidc.resource import bearer_claims
-from idp.services import accounts, clients, consents, sessions
+from idp.services import accounts, clients, consents, registration, sessions
 from shared.appkit import get_settings
 from shared.web import csrf
 
@@ -229,6 +229,44 @@ def introspect():
 def pushed_authorization_request():
     """RFC 9126: a client pushes its authorization request and gets a request_uri."""
     return _endpoint("par")
+
+
+def _registration_answer(call, status: int = 200):
+    try:
+        body = call()
+    except registration.RegistrationError as error:
+        response = jsonify(error=error.error, error_description=error.description)
+        response.status_code = error.status
+        if error.status == 401:
+            response.headers["WWW-Authenticate"] = 'Bearer error="invalid_token"'
+    else:
+        response = (jsonify(body), status) if body is not None else ("", 204)
+        response = current_app.make_response(response)
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def _bearer() -> str | None:
+    header = request.headers.get("Authorization", "")
+    return header[7:].strip() if header[:7].lower() == "bearer " else None
+
+
+@bp.post("/register")
+@csrf.exempt
+def register_client():
+    """RFC 7591: a client registers itself with an initial access token."""
+    return _registration_answer(lambda: registration.register(_bearer(), request.get_json(silent=True)), 201)
+
+
+@bp.route("/register/<client_id>", methods=["GET", "PUT", "DELETE"])
+@csrf.exempt
+def client_configuration(client_id: str):
+    """RFC 7592: the client reads, replaces or deletes its registration with its registration token."""
+    if request.method == "GET":
+        return _registration_answer(lambda: registration.read(client_id, _bearer()))
+    if request.method == "PUT":
+        return _registration_answer(lambda: registration.update(client_id, _bearer(), request.get_json(silent=True)))
+    return _registration_answer(lambda: registration.delete(client_id, _bearer()))
 
 
 @bp.route("/userinfo", methods=["GET", "POST"])

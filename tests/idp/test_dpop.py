@@ -12,7 +12,6 @@ import json
 import secrets
 import subprocess
 import time
-from pathlib import Path
 from urllib.parse import urlencode
 
 import pytest
@@ -22,17 +21,15 @@ from joserfc import jws
 from joserfc.jwk import ECKey, RSAKey
 
 from tests.idp.helpers import code_after_sign_in, make_client, make_user, sign_in_with_requests, start_idp
-from tests.servers import npm_install
+from tests.idp.openid_client import NODE_RP, ensure_openid_client
 
-NODE_RP = Path(__file__).parent / "node_rp"
 REDIRECT = "http://127.0.0.1:9/callback"  # never reached: the test hands the callback URL to the RP
 EMAIL, PASSWORD = "dpop@example.org", "Correct-Horse-1"
 
 
 @pytest.fixture(scope="module")
 def idp(tmp_path_factory):
-    if not (NODE_RP / "node_modules" / "openid-client").exists():
-        npm_install(NODE_RP, "openid-client")
+    ensure_openid_client()
     server = start_idp(f"sqlite:///{tmp_path_factory.mktemp('dpop') / 'idp.db'}", raw={"outbox": {"manual": True}})
     make_user(server.app, EMAIL, PASSWORD)
     yield server

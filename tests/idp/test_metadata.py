@@ -37,6 +37,8 @@ EXERCISED = {
     "revocation_endpoint": ("{issuer}/revoke", "tests/idp/test_revocation.py::test_revoking_the_refresh_token_ends_the_grant"),
     "introspection_endpoint": ("{issuer}/introspect", INTROSPECTION),
     "pushed_authorization_request_endpoint": ("{issuer}/par", PAR),
+    "registration_endpoint": ("{issuer}/register",
+                              "tests/idp/test_registration.py::test_openid_client_registers_and_the_client_signs_a_person_in"),
     "require_pushed_authorization_requests": (False, PAR),  # per client: policy.require_par
     "scopes_supported": (["birth", "email", "offline_access", "openid", "organisation", "profile", "roles",
                           "provisioning", "management", "court_feed"],

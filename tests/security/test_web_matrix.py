@@ -18,6 +18,8 @@ CSRF_EXEMPT_VIEWS = {
     "idp.web.oidc.userinfo": "bearer token",
     "idp.web.oidc.revoke": "token revocation (RFC 7009): client authentication, no cookies",
     "idp.web.oidc.introspect": "token introspection (RFC 7662): resource server authentication, no cookies",
+    "idp.web.oidc.register_client": "dynamic registration (RFC 7591): initial access token, JSON, no cookies",
+    "idp.web.oidc.client_configuration": "client configuration (RFC 7592): registration access token, no cookies",
     "idp.web.oidc.pushed_authorization_request": "PAR (RFC 9126): client authentication, no cookies, no session change",
     "idp.web.oidc.end_session": "RP-initiated logout asks for confirmation on its own page",
     "shared.rp.views.backchannel_logout": "signed logout token from the IdP, no cookies",

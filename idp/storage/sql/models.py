@@ -75,6 +75,8 @@ class Client(Base):
     jwks_uri: Mapped[str | None] = mapped_column(String(500))
     # client_secret_jwt: the server must hold the secret itself (HMAC), sealed with the IdP's key
     secret_sealed: Mapped[str | None] = mapped_column(Text)
+    # registered through RFC 7591: the SHA-256 of the token that reads, changes or deletes it (RFC 7592)
+    registration_token_hash: Mapped[str | None] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
 

@@ -1,0 +1,98 @@
+"""Dynamic client registration (RFC 7591) behind an initial access token, done by openid-client's
+dynamicClientRegistration (npm, tests/idp/node_rp), and the client's management of its own
+registration (RFC 7592: read, replace, delete with its registration access token). A
+registered client signs a person in with Authlib. Threat O9."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+
+import pytest
+import requests
+from authlib.integrations.requests_client import OAuth2Session
+
+from tests.idp.helpers import code_after_sign_in, make_user, start_idp
+from tests.idp.openid_client import NODE_RP, ensure_openid_client
+
+REDIRECT = "https://rp.example/callback"
+EMAIL, PASSWORD = "dcr@example.org", "Correct-Horse-1"
+METADATA = {"client_name": "Partner portal", "redirect_uris": [REDIRECT], "scope": "openid email offline_access",
+            "grant_types": ["authorization_code", "refresh_token"], "token_endpoint_auth_method": "client_secret_basic"}
+
+
+@pytest.fixture(scope="module")
+def idp(tmp_path_factory):
+    ensure_openid_client()
+    server = start_idp(f"sqlite:///{tmp_path_factory.mktemp('dcr') / 'idp.db'}", raw={"outbox": {"manual": True}})
+    make_user(server.app, EMAIL, PASSWORD)
+    yield server
+    server.stop()
+
+
+def initial_token(idp, uses: int = 1) -> str:
+    from idp.services import registration
+
+    with idp.app.app_context():
+        return registration.issue_initial_token(3600, uses)
+
+
+def register_with_openid_client(idp, token: str, metadata: dict) -> subprocess.CompletedProcess:
+    return subprocess.run(["node", "register.mjs", json.dumps({"issuer": idp.url, "initial_token": token,
+                                                               "metadata": metadata})],
+                          cwd=NODE_RP, capture_output=True, text=True, timeout=60)
+
+
+def register(idp, token: str | None, metadata: dict) -> requests.Response:
+    headers = {"Authorization": f"Bearer {token}"} if token else {}
+    return requests.post(f"{idp.url}/register", json=metadata, headers=headers)
+
+
+def test_openid_client_registers_and_the_client_signs_a_person_in(idp):
+    token = initial_token(idp)
+    done = register_with_openid_client(idp, token, METADATA)
+    assert done.returncode == 0, done.stderr
+    registered = json.loads(done.stdout)
+    assert registered["client_id"] and registered["client_secret"] and registered["registration_access_token"]
+    assert registered["registration_client_uri"] == f"{idp.url}/register/{registered['client_id']}"
+    code, verifier = code_after_sign_in(idp, registered["client_id"], REDIRECT, EMAIL, PASSWORD, "openid offline_access")
+    session = OAuth2Session(registered["client_id"], registered["client_secret"], redirect_uri=REDIRECT)
+    assert session.fetch_token(f"{idp.url}/token", code=code, code_verifier=verifier)["id_token"]
+    # the initial access token was for one registration
+    again = register_with_openid_client(idp, token, METADATA)
+    assert again.returncode != 0 and "invalid_token" in again.stderr
+
+
+def test_registration_needs_an_initial_token_and_gets_person_scopes_only(idp):
+    assert register(idp, None, METADATA).status_code == 401
+    assert register(idp, "guessed", METADATA).status_code == 401
+    token = initial_token(idp, uses=5)
+    api_scope = register(idp, token, {**METADATA, "scope": "openid provisioning"})
+    assert api_scope.status_code == 400 and api_scope.json()["error"] == "invalid_client_metadata"
+    machine = register(idp, token, {**METADATA, "grant_types": ["client_credentials"]})
+    assert machine.status_code == 400 and machine.json()["error"] == "invalid_client_metadata"
+    bad_redirect = register(idp, token, {**METADATA, "redirect_uris": ["https://rp.example/cb#fragment"]})
+    assert bad_redirect.status_code == 400 and bad_redirect.json()["error"] == "invalid_redirect_uri"
+    assert register(idp, token, [1, 2]).status_code == 400  # not an object: a clear 400, never a 500
+
+
+def test_a_client_reads_replaces_and_deletes_its_own_registration_and_only_its_own(idp):
+    token = initial_token(idp, uses=2)
+    mine, other = register(idp, token, METADATA).json(), register(idp, token, METADATA).json()
+    uri = mine["registration_client_uri"]
+    own = {"Authorization": f"Bearer {mine['registration_access_token']}"}
+    assert requests.get(uri, headers=own).json()["redirect_uris"] == [REDIRECT]
+    foreign = {"Authorization": f"Bearer {other['registration_access_token']}"}
+    assert requests.get(uri, headers=foreign).status_code == 401  # another client's token: nothing
+    assert requests.delete(uri, headers=foreign).status_code == 401
+    replaced = requests.put(uri, headers=own, json={**METADATA, "client_id": mine["client_id"],
+                                                     "redirect_uris": ["https://rp.example/new"]})
+    assert replaced.status_code == 200 and replaced.json()["redirect_uris"] == ["https://rp.example/new"]
+    changed_method = requests.put(uri, headers=own, json={**METADATA, "client_id": mine["client_id"],
+                                                           "token_endpoint_auth_method": "none"})
+    assert changed_method.status_code == 400
+    assert requests.delete(uri, headers=own).status_code == 204
+    assert requests.get(uri, headers=own).status_code == 401
+    gone = requests.post(f"{idp.url}/token", auth=(mine["client_id"], mine["client_secret"]),
+                         data={"grant_type": "refresh_token", "refresh_token": "x"})
+    assert gone.json()["error"] == "invalid_client"
