@@ -89,21 +89,33 @@ class Shooter:
 
 
 def sign_in_pages(shot: Shooter) -> None:
-    """The IdP's pages as each portal sends the person there, before any sign-in."""
-    page = shot.main
-    page.goto(ECOMMS + "/login")
-    shot.shoot("idp-signin-from-ecomms")
-    page.locator("#identifier").fill("requerant@example.org")
-    page.locator("main form button.button").first.click()
-    page.wait_for_url("**/password")
-    shot.shoot("idp-password-from-ecomms")
-    page.goto(ESERVICES + "/login")
-    shot.shoot("idp-signin-from-eservices")
-    page.goto(JUSTICE + "/login")
-    page.wait_for_url("**/providers")
-    shot.shoot("idp-providers-from-justice")
-    page.goto(IDP + "/signin")
-    shot.shoot("idp-signin")
+    """The IdP's pages as each portal sends the person there, before any sign-in; each width walks
+    the flow itself (an interaction belongs to the browser that started it)."""
+    def walk(page, width: int) -> None:
+        def shoot(name: str) -> None:
+            target = OUT / shot.language / str(width) / f"{name}.png"
+            target.parent.mkdir(parents=True, exist_ok=True)
+            page.screenshot(path=str(target), full_page=True)
+            print(target.relative_to(OUT))
+
+        page.goto(ECOMMS + "/login")
+        shoot("idp-signin-from-ecomms")
+        page.locator("main form button.button").first.click()
+        shoot("idp-signin-error-from-ecomms")
+        page.locator("#identifier").fill("requerant@example.org")
+        page.locator("main form button.button").first.click()
+        page.wait_for_url("**/password")
+        shoot("idp-password-from-ecomms")
+        page.goto(ESERVICES + "/login")
+        shoot("idp-signin-from-eservices")
+        page.goto(JUSTICE + "/login")
+        page.wait_for_url("**/providers")
+        shoot("idp-providers-from-justice")
+        page.goto(IDP + "/signin")
+        shoot("idp-signin")
+
+    for width, page in shot.pages.items():
+        walk(page, width)
 
 
 def sign_in(page) -> None:
