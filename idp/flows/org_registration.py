@@ -111,9 +111,11 @@ def submit(store: OrganisationStore, form: dict[str, str], signed_in_account_id:
         organisation = store.organisation(form["organisation_id"])
         if organisation is None:
             errors["organisation_id"] = "required"
-    if not errors and form["organisation_id"] == "new" and form.get("org_siren"):
-        if store.organisation_by_siren(form["org_siren"].replace(" ", "")) is not None:
-            errors["org_siren"] = "exists"
+    if not errors and form["organisation_id"] == "new" and (twin := orgs.existing_twin(store, form)) is not None:
+        # routed to the existing one: the form offers it in the list, pre-selected
+        errors["org_siren" if form.get("org_siren") and twin.siren == form["org_siren"].replace(" ", "")
+               else "org_name"] = "exists"
+        form["organisation_id"] = twin.id
     role = form.get("role", "user")
     now = utcnow()
     if not errors and signed_in_account_id is not None and role == "administrator":

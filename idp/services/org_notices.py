@@ -81,7 +81,9 @@ def _links() -> dict[str, str]:
 def _person(account: Account) -> str:
     names = " ".join(one_line(part or "", field) for part, field in
                      ((account.given_name, "given_name"), (account.family_name, "family_name")) if part)
-    return f"{names} ({account.username})" if names and account.username else (names or account.username or "")
+    if names and account.username:
+        return f"{names} ({account.username})"
+    return names or account.username or account.email
 
 
 def registration_to_validate(session: Session, organisation: Organisation, member: Account,

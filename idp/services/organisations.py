@@ -22,6 +22,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
+import unicodedata
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import Enum
@@ -92,6 +93,22 @@ def check_organisation_input(data: dict[str, str]) -> dict[str, str]:
     if postcode and (len(postcode) != 5 or not postcode.isdigit()):
         errors["org_postcode"] = "invalid"
     return errors
+
+
+def normalised_name(name: str) -> str:
+    """The name two look-alike registrations share: no accents, case, punctuation or spacing."""
+    folded = unicodedata.normalize("NFKD", name or "").encode("ascii", "ignore").decode().casefold()
+    return " ".join("".join(c if c.isalnum() else " " for c in folded).split())
+
+
+def existing_twin(store: OrganisationStore, data: dict[str, str]) -> Organisation | None:
+    """An organisation already registered as this one: the same SIREN, or the same normalised name
+    at the same postcode (a look-alike duplicate would split its members and its letters)."""
+    siren = (data.get("org_siren") or "").replace(" ", "")
+    if siren and (same := store.organisation_by_siren(siren)) is not None:
+        return same
+    name, postcode = normalised_name(data.get("org_name", "")), (data.get("org_postcode") or "").strip()
+    return next((o for o in store.organisations() if o.postcode == postcode and normalised_name(o.name) == name), None)
 
 
 def create_organisation(store: OrganisationStore, data: dict[str, str]) -> Organisation:

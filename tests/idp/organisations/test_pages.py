@@ -149,3 +149,33 @@ def test_becoming_the_new_administrator_from_my_organisations(app, world):
     # another organisation's page is not his to ask
     assert client.post(f"/organisations/{world['assoc']}/administrateur",
                        data={"csrf_token": token}).status_code == 404
+
+
+def test_a_member_without_names_is_shown_by_address_never_none(app, world):
+    """An account made by the sign-in page's generic "Inscription" holds no names nor identifier."""
+    from idp.storage.sql.models import Account
+
+    with app.extensions["db"].session() as session:
+        store = OrganisationStore(session)
+        plain = Account(email="plain@example.org", status="active", roles=[], locale="fr")
+        store.add(plain)
+        orgs.join_organisation(store, plain, store.organisation(world["town"]), "user", utcnow(), CODE_URL)
+    client = app.test_client()
+    sign_in(app, client, world["claire"])
+    choose(client, world["town"])
+    console = text(client.get("/organisations/console"))
+    assert "plain@example.org" in console and "None" not in console
+
+
+def test_the_choice_page_says_several_organisations_only_when_there_are(app, world):
+    client = app.test_client()
+    sign_in(app, client, world["bruno"])  # one organisation
+    page = text(client.get("/organisations/choix"))
+    assert "plusieurs organisations" not in page and "une seule organisation" in page
+    sign_in(app, client, world["claire"])  # two
+    assert "plusieurs organisations" in text(client.get("/organisations/choix"))
+
+
+def test_the_terms_box_links_to_the_terms(app):
+    page = text(app.test_client().get("/organisations/inscription"))
+    assert 'href="/terms"' in page

@@ -84,3 +84,19 @@ def test_signed_in_person_only_chooses_organisation_and_role(database):
     assert result.state is flow.State.AWAITING_ADMINISTRATOR
     with database.session() as session:
         assert {m.organisation_id for m in session.query(Membership)} == {org_id, second}
+
+
+def test_a_look_alike_organisation_without_siren_is_routed_to_the_existing_one(database):
+    from idp.storage.sql.organisations import Organisation
+
+    first = {**org_data("Mairie de Lièpvre", ""), "org_postcode": "68660"}
+    assert submit(database, {**PERSON, "role": "administrator", "organisation_id": "new", **first}).errors == {}
+    twin = {**first, "org_name": "MAIRIE  DE LIEPVRE", "email": "other@example.org"}
+    form = {**PERSON, "email": "other@example.org", "role": "administrator", "organisation_id": "new", **twin}
+    result = submit(database, form)
+    assert result.errors == {"org_name": "exists"}
+    with database.session() as session:
+        (existing,) = session.query(Organisation).all()
+        assert form["organisation_id"] == existing.id  # offered, pre-selected, in the list
+    elsewhere = {**twin, "org_postcode": "68160"}  # the same name in another town is another organisation
+    assert submit(database, {**form, **elsewhere, "organisation_id": "new"}).errors == {}
