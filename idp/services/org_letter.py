@@ -7,13 +7,19 @@ as declared and unverified, never inside the letter's own sentences. Values are 
 bounded length when stored (``idp.services.text_fields``); ``one_line`` enforces it again here
 for rows written before that rule, so no value can add a line that reads as the letter's own
 instruction. The letter's instructions are fixed text, and say that nobody will ever ask for the
-codes by telephone, email or text message.
+codes by telephone, email or text message, and how to report a request nobody expected.
+
+It is set in DejaVu Sans when the font is installed (Debian's ``fonts-dejavu-core``): every name
+prints as typed (Ł, ő, ş...) and the guillemets stay; without it the core Latin-1 font is the
+fallback (characters outside Latin-1 become "?").
 """
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
 from datetime import datetime
+from pathlib import Path
 
 from idp.services.text_fields import one_line
 from idp.storage.sql.models import Account
@@ -21,6 +27,8 @@ from idp.storage.sql.organisations import AdminRequest, Organisation, Organisati
 from shared.timeutil import as_utc, to_strasbourg
 
 SENDER = "Portail e-services des organisations"
+FONT_DIR = Path(os.environ.get("LETTER_FONT_DIR", "/usr/share/fonts/truetype/dejavu"))
+FONT_FILES = {"": "DejaVuSans.ttf", "B": "DejaVuSans-Bold.ttf"}
 SUBJECT = "Codes de confirmation de l'administrateur de votre organisation"
 LABEL_WIDTH = 62  # mm: the label column of the PDF's tables
 
@@ -95,6 +103,22 @@ WARNING = ("Ne communiquez ces codes à personne : aucun agent du portail ne vou
 OTHERS = ("Plusieurs demandes sont en attente pour cette organisation, chacune avec ses propres codes. "
           "Saisissez les codes de la seule demande que vous approuvez : les autres seront alors annulées.")
 REFUSE = "Si vous n'approuvez pas cette demande, ignorez ce courrier : l'administrateur ne sera pas validé."
+REPORT = ("Vous n'attendiez pas ce courrier, ou quelqu'un vous demande ces codes ? Signalez-le au moyen du formulaire "
+          "de demande d'assistance du portail (objet « Courrier des codes de confirmation »), en indiquant la "
+          "référence de la demande : {support_url}")
+
+
+def sender_lines(letter: Letter) -> list[str]:
+    """The sender block: who writes, where to check that the letter is genuine, the reference."""
+    return [SENDER, portal_url(letter) + "/", f"Référence : {letter.request.reference}"]
+
+
+def portal_url(letter: Letter) -> str:
+    return letter.code_entry_url.rsplit("/", 1)[0]
+
+
+def report_text(letter: Letter) -> str:
+    return REPORT.format(support_url=portal_url(letter) + "/assistance")
 
 
 def letter_text(letter: Letter) -> tuple[str, str]:
@@ -106,32 +130,47 @@ def letter_text(letter: Letter) -> tuple[str, str]:
              CODES_HEADING, *rows(code_fields(letter)), "", APPROVE, WARNING]
     if letter.others:
         lines += ["", OTHERS, *rows(other_fields(letter))]
-    lines += ["", REFUSE, "", SENDER]
-    return SUBJECT, "\n".join(lines)
+    lines += ["", REFUSE, report_text(letter), "", SENDER]
+    return SUBJECT, "\n".join(["\n".join(sender_lines(letter)), "", *lines])
 
 
-def _latin(text: str) -> str:  # core PDF fonts are Latin-1: anything else becomes '?'
-    text = text.replace("’", "'").replace("«", '"').replace("»", '"').replace("…", "...")
-    return text.encode("latin-1", "replace").decode("latin-1")
+class _Fonts:
+    """The letter's font: DejaVu Sans (Unicode) when installed, else the core Latin-1 Helvetica."""
+
+    def __init__(self, pdf):
+        self.pdf = pdf
+        self.unicode = all((FONT_DIR / name).exists() for name in FONT_FILES.values())
+        if self.unicode:
+            for style, name in FONT_FILES.items():
+                pdf.add_font("DejaVu", style, str(FONT_DIR / name))
+
+    def use(self, style: str = "", size: int = 10) -> None:
+        self.pdf.set_font("DejaVu" if self.unicode else "Helvetica", style, size)
+
+    def text(self, text: str) -> str:
+        if self.unicode:
+            return text
+        text = text.replace("’", "'").replace("«", '"').replace("»", '"').replace("…", "...")
+        return text.encode("latin-1", "replace").decode("latin-1")
 
 
-def _table(pdf, heading: str, pairs: list[tuple[str, str]]) -> None:
-    pdf.set_font("Helvetica", "B", 10)
-    pdf.multi_cell(0, 6, _latin(heading), new_x="LMARGIN", new_y="NEXT")
-    pdf.set_font("Helvetica", "", 10)
+def _table(pdf, fonts: _Fonts, heading: str, pairs: list[tuple[str, str]]) -> None:
+    fonts.use("B")
+    pdf.multi_cell(0, 6, fonts.text(heading), new_x="LMARGIN", new_y="NEXT")
+    fonts.use()
     width = pdf.w - pdf.l_margin - pdf.r_margin
     with pdf.table(col_widths=(LABEL_WIDTH, width - LABEL_WIDTH), first_row_as_headings=False,
                    text_align="LEFT", line_height=5.5) as table:
         for label, value in pairs:
             row = table.row()
-            row.cell(_latin(f"{label} :"))
-            row.cell(_latin(value))
+            row.cell(fonts.text(f"{label} :"))
+            row.cell(fonts.text(value))
     pdf.ln(3)
 
 
-def _paragraph(pdf, text: str, bold: bool = False) -> None:
-    pdf.set_font("Helvetica", "B" if bold else "", 10)
-    pdf.multi_cell(0, 5, _latin(text), new_x="LMARGIN", new_y="NEXT")
+def _paragraph(pdf, fonts: _Fonts, text: str, bold: bool = False) -> None:
+    fonts.use("B" if bold else "")
+    pdf.multi_cell(0, 5, fonts.text(text), new_x="LMARGIN", new_y="NEXT")
     pdf.ln(3)
 
 
@@ -142,28 +181,31 @@ def letter_pdf(letter: Letter) -> bytes:
     pdf.set_title(SUBJECT)
     pdf.set_creator(SENDER)
     pdf.add_page()
-    pdf.set_font("Helvetica", "B", 12)
-    pdf.cell(0, 6, _latin(SENDER), new_x="LMARGIN", new_y="NEXT")
-    pdf.set_font("Helvetica", "", 10)
-    pdf.ln(20)
+    fonts = _Fonts(pdf)
+    for number, line in enumerate(sender_lines(letter)):  # the sender block, top left
+        fonts.use("B" if number == 0 else "", 12 if number == 0 else 9)
+        pdf.cell(0, 6 if number == 0 else 4.5, fonts.text(line), new_x="LMARGIN", new_y="NEXT")
+    fonts.use()
+    pdf.ln(12)
     for line in postal_address(letter.organisation).splitlines():  # the window-envelope block
         pdf.set_x(110)  # each part wraps inside the block, never past the page's margin
-        pdf.multi_cell(pdf.w - pdf.r_margin - 110, 5, _latin(line), new_x="LMARGIN", new_y="NEXT")
+        pdf.multi_cell(pdf.w - pdf.r_margin - 110, 5, fonts.text(line), new_x="LMARGIN", new_y="NEXT")
     pdf.ln(12)
-    pdf.cell(0, 5, _latin(f"Le {date_fr(letter.request.created_at)}"), new_x="LMARGIN", new_y="NEXT")
+    pdf.cell(0, 5, fonts.text(f"Le {date_fr(letter.request.created_at)}"), new_x="LMARGIN", new_y="NEXT")
     pdf.ln(4)
-    _paragraph(pdf, f"Objet : {SUBJECT}", bold=True)
-    _paragraph(pdf, "Madame, Monsieur,")
-    _paragraph(pdf, INTRODUCTION)
-    _table(pdf, DECLARED_HEADING, declared_fields(letter))
-    _table(pdf, CODES_HEADING, code_fields(letter))
-    _paragraph(pdf, APPROVE)
-    _paragraph(pdf, WARNING, bold=True)
+    _paragraph(pdf, fonts, f"Objet : {SUBJECT}", bold=True)
+    _paragraph(pdf, fonts, "Madame, Monsieur,")
+    _paragraph(pdf, fonts, INTRODUCTION)
+    _table(pdf, fonts, DECLARED_HEADING, declared_fields(letter))
+    _table(pdf, fonts, CODES_HEADING, code_fields(letter))
+    _paragraph(pdf, fonts, APPROVE)
+    _paragraph(pdf, fonts, WARNING, bold=True)
     if letter.others:
-        _paragraph(pdf, OTHERS)
-        _table(pdf, "Autres demandes", other_fields(letter))
-    _paragraph(pdf, REFUSE)
-    _paragraph(pdf, SENDER)
+        _paragraph(pdf, fonts, OTHERS)
+        _table(pdf, fonts, "Autres demandes", other_fields(letter))
+    _paragraph(pdf, fonts, REFUSE)
+    _paragraph(pdf, fonts, report_text(letter))
+    _paragraph(pdf, fonts, SENDER)
     return bytes(pdf.output())
 
 
