@@ -74,4 +74,8 @@ class Document(Base):
     storage_key: Mapped[str] = mapped_column(String(80), unique=True)
     sender_sub: Mapped[str] = mapped_column(String(128))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    # first opened by its addressee's side: the Inbox marks the Court's documents "Nouveau" until the
+    # applicant opens them, Sent items the applicant's until the registry does
+    read_by_applicant_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    read_by_registry_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     application: Mapped[Application] = relationship(back_populates="documents")

@@ -98,6 +98,20 @@ def document_for(session: Session, principal: Principal, document_id: str) -> Do
     return document
 
 
+def is_new(document: Document, principal: Principal) -> bool:
+    """Not yet opened by the side it was sent to (the registry for filings, the applicant for the Court's)."""
+    if is_registry(principal):
+        return document.direction == "to_court" and document.read_by_registry_at is None
+    return document.direction == "from_court" and document.read_by_applicant_at is None
+
+
+def mark_read(document: Document, principal: Principal) -> None:
+    if is_registry(principal):
+        document.read_by_registry_at = document.read_by_registry_at or utcnow()
+    else:
+        document.read_by_applicant_at = document.read_by_applicant_at or utcnow()
+
+
 def storage_folder() -> Path:
     return Path(get_settings().instance_path) / "ecomms-documents"
 

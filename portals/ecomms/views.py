@@ -132,7 +132,8 @@ def application(application_id: str):
         selected = _visible(session, principal, application_id)
         documents = services.documents_of(selected, principal, "to_court" if tab == "sent" else "from_court")
         return render_template("ecomms/applications.html", applications=services.applications_of(session, principal),
-                               selected=selected, tab=tab, documents=documents, expires_on=services.expires_on)
+                               selected=selected, tab=tab, documents=documents, expires_on=services.expires_on,
+                               is_new=lambda d: services.is_new(d, principal))
 
 
 def wants_json() -> bool:
@@ -256,6 +257,7 @@ def document(document_id: str):
             found = services.document_for(session, current_principal(), document_id)
         except Refused:
             abort(404)
+        services.mark_read(found, current_principal())
         path = storage.path_of(services.storage_folder(), found.storage_key)
         name = found.stored_name
     return send_file(path, mimetype="application/pdf", as_attachment=request.args.get("download") == "1",

@@ -54,3 +54,21 @@ def test_the_courts_document_notice_names_it_links_to_it_in_the_applicants_langu
     assert notice.recipient == "c@example.org" and notice.locale == "en"
     assert notice.subject == "A new document is available in eComms (application no. 77/21)"
     assert "77-21_Letter.pdf" in notice.body_text and "/applications/app-2?tab=inbox" in notice.body_text
+
+
+def test_a_document_is_new_until_its_addressee_opens_it(app):
+    registry = app.test_client()
+    sign_in(registry, sub="registry-1", claims={"roles": ["registry"]})
+    token = csrf_of(registry, "/applications/app-1")
+    registry.post("/registry/applications/app-1/documents", content_type="multipart/form-data", data={
+        "csrf_token": token, "file_1": (io.BytesIO(make_pdf("court")), "Lettre.pdf"), "type_1": "letter"})
+    applicant = app.test_client()
+    sign_in(applicant, sub="applicant-1", claims={"email": "a@example.org"})
+    inbox = applicant.get("/applications/app-1").get_data(as_text=True)
+    assert '<strong class="badge-new">Nouveau</strong>' in inbox
+    assert "badge-new" not in registry.get("/applications/app-1").get_data(as_text=True), "the sender sees no marker"
+    import re
+
+    document_id = re.search(r'href="/documents/([\w-]+)"', inbox).group(1)
+    assert applicant.get(f"/documents/{document_id}").status_code == 200
+    assert "badge-new" not in applicant.get("/applications/app-1").get_data(as_text=True)
