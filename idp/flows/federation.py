@@ -41,6 +41,7 @@ from typing import Any
 
 from redis import Redis
 
+from idp.flows import upstream_logout
 from idp.services.identities import AccountUnavailable, IdentityConflict, Linked, link_identity
 from idp.storage.sql.federation import IdentityStore
 from idp.upstream.base import (
@@ -60,7 +61,7 @@ FLOW_TTL = 900
 LOGOUT_TTL = 900
 FLOW_PREFIX = "flow:federation:"
 LOGOUT_PREFIX = "flow:federation-logout:"
-SESSION_KEY = "upstream"  # key of the upstream logout data in the IdP session's context data
+SESSION_KEY = upstream_logout.SESSION_KEY  # key of the upstream data in the IdP session's context data
 
 
 class State(str, Enum):
@@ -209,13 +210,13 @@ def submit(redis: Redis, db: Database, upstreams: dict[str, Upstream], params: d
                      upstream_session=upstream_session, result=result)
 
 
-# -- logout ---------------------------------------------------------------------------------------
-
-
 def pivot_session(session) -> bool:
     """The IdP session came through a provider trusted for the pivot identity (``require_pivot``)."""
     info = (getattr(session, "context", None) or {}).get(SESSION_KEY)
     return isinstance(info, dict) and info.get("pivot") is True
+
+
+# -- logout ---------------------------------------------------------------------------------------
 
 
 def begin_upstream_logout(redis: Redis, upstreams: dict[str, Upstream], session_data: dict[str, Any] | None,
@@ -322,7 +323,7 @@ def describe_interaction(uid: str) -> InteractionView | None:
 
 def complete_authentication(done: Completed):
     """Hand the account to the core (new IdP session carrying the upstream logout data); None if expired."""
-    from idp.flows import login, upstream_logout
+    from idp.flows import login
     from idp.oidc import interaction as interactions
     from shared.appkit import get_redis, get_settings
 

@@ -35,7 +35,7 @@ from shared.storage import Database
 log = logging.getLogger(__name__)
 SID_PREFIX = "idp:federation:upstream-sid:"
 JTI_PREFIX = "idp:federation:logout-jti:"
-SESSION_KEY = "upstream"  # as idp.flows.federation.SESSION_KEY: the IdP session's upstream data
+SESSION_KEY = "upstream"  # where the IdP session's context keeps its upstream (provider, sub, sid, ...)
 
 
 class LogoutRefused(Exception):
