@@ -119,12 +119,14 @@ def concurrent_pages(site, browser) -> list[requests.Response]:
 def test_six_concurrent_refreshes_by_mod_auth_openidc(site):
     browser = sign_in(site)
     recorder: TokenRecorder = site["recorder"]
-    recorder.refreshes.clear()
-    pages = concurrent_pages(site, browser)
-    presented = Counter(token for token, _ in recorder.refreshes)
-    most = max(presented.values(), default=0)
+    for _burst in range(3):  # a burst whose refreshes did not overlap proves nothing: open six again
+        recorder.refreshes.clear()
+        pages = concurrent_pages(site, browser)
+        presented = Counter(token for token, _ in recorder.refreshes)
+        if max(presented.values(), default=0) >= 2:
+            break
     # the finding's situation really happened: one refresh token presented by several processes at once
-    assert most >= 2, f"no concurrent refresh with one token (presentations: {sorted(presented.values())})"
+    assert max(presented.values(), default=0) >= 2, f"no concurrent refresh with one token: {presented}"
     cookies = {name: value for name, value in browser.cookies.get_dict().items()}
     after = requests.get(f"{site['base']}/protected/", cookies=cookies, allow_redirects=False, timeout=30)
     served = [page.status_code for page in pages]
