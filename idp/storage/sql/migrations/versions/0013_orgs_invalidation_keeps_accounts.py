@@ -1,12 +1,12 @@
 """an organisation's invalidation no longer deactivates the account: accounts it deactivated come back
 
-Revision ID: 0013_orgs_invalidation_keeps_accounts
+Revision ID: 0013_orgs_invalidation
 Revises: 0011_no_pending_password
 Create Date: 2026-12-01 23:50:00
 """
 from alembic import op
 
-revision = '0013_orgs_invalidation_keeps_accounts'
+revision = '0013_orgs_invalidation'  # at most 32 characters: alembic's version column
 down_revision = '0011_no_pending_password'
 branch_labels = None
 depends_on = None
