@@ -24,7 +24,7 @@ def signed_in_page(chromium, live, locale="fr-FR"):
     sign_in(client, sub="applicant-1", claims={"email": "a@example.org", "name": "Marie REQUERANTE"})
     name = live.app.config["SESSION_COOKIE_NAME"]
     cookie = client.get_cookie(name)
-    context = chromium.new_context(locale=locale)
+    context = chromium.new_context(locale=locale, bypass_csp=True)  # axe is injected as a script
     context.add_cookies([{"name": name, "value": cookie.value, "url": live.url}])
     return context.new_page()
 
@@ -63,3 +63,45 @@ def test_the_file_picker_shows_its_focus_and_each_file_has_its_own_labelled_type
         assert name in page.locator(f"label[for='{select_id}']").inner_text()
     page.get_by_label("Document type — Two.pdf").select_option("annex")
     assert page.locator("#upload-list select").evaluate_all("s => s.map(e => e.value)") == ["", "annex", ""]
+
+
+def registry_page(chromium, live, locale="fr-FR"):
+    client = live.app.test_client()
+    sign_in(client, sub="registry-1", claims={"roles": ["registry"], "name": "Greta GREFFE"})
+    name = live.app.config["SESSION_COOKIE_NAME"]
+    context = chromium.new_context(locale=locale, bypass_csp=True, viewport={"width": 360, "height": 800})
+    context.add_cookies([{"name": name, "value": client.get_cookie(name).value, "url": live.url}])
+    return context.new_page()
+
+
+@pytest.mark.parametrize("language", ["fr", "en"])
+def test_the_new_pages_pass_axe_at_360_px(chromium, live, language, tmp_path):
+    """The closing danger zone, a detached application, and the send page keeping files after a
+    refusal: pages the applicant-owned sweep of tests/a11y does not reach."""
+    from portals.ecomms.models import Application
+    from shared.timeutil import utcnow
+    from tests.a11y.axe import violations
+    from tests.a11y.checks import page_problems
+
+    with live.app.extensions["db"].session() as session:
+        session.get(Application, "app-2").detached_at = utcnow()
+        session.get(Application, "app-2").applicant_sub = None
+    found = {}
+    registry = registry_page(chromium, live)
+    registry.goto(f"{live.url}/lang/{language}?next=/")
+    for path in ("/applications/app-2", "/registry/applications/app-1/close"):
+        registry.goto(live.url + path)
+        found[path] = page_problems(registry) + [v["id"] for v in violations(registry)]
+    registry.get_by_role("button", name="Clore définitivement la requête" if language == "fr" else
+                         "Close the application for good").click()
+    found["close refused"] = page_problems(registry) + [v["id"] for v in violations(registry)]
+    applicant = signed_in_page(chromium, live)
+    applicant.goto(f"{live.url}/lang/{language}?next=/applications/app-1/send")
+    path = tmp_path / "One.pdf"
+    path.write_bytes(make_pdf("one"))
+    applicant.locator("#picker").set_input_files(str(path))
+    applicant.locator("#upload-list li[data-upload-id]").wait_for()
+    applicant.locator("#send-button").click()
+    applicant.locator("#staged-list").wait_for()
+    found["send refused"] = page_problems(applicant) + [v["id"] for v in violations(applicant)]
+    assert not any(found.values()), found
