@@ -264,5 +264,6 @@ def confirm_admin_request():
     with store() as s:
         outcome = orgs.confirm_admin_request(s, str(body.get("reference", "")), str(body.get("code_1", "")),
                                              str(body.get("code_2", "")), utcnow())
-    status = 200 if outcome in (orgs.Confirmation.VALIDATED, orgs.Confirmation.ALREADY) else 422
-    return jsonify(outcome=outcome.value), status
+        accepted = outcome in (orgs.Confirmation.VALIDATED, orgs.Confirmation.ALREADY)
+        validated = orgs.validated_request_summary(s, str(body.get("reference", ""))) if accepted else None
+    return jsonify(outcome=outcome.value, **(validated or {})), 200 if accepted else 422

@@ -24,11 +24,12 @@ from idp.services import audit, rate_limits, sessions, text_fields
 from idp.services.accounts import normalise_email
 from idp.services.passwords import hash_password, unmet_rules, verify_password
 from idp.storage.sql.lifecycle import AccountLink
-from idp.storage.sql.models import Account, RefreshToken
+from idp.storage.sql.models import Account, AuditEvent, RefreshToken
+from idp.storage.sql.organisations import Membership
 from idp.storage.sql.outbox import OutboxMessage
 from shared.appkit import get_db, get_settings
 from shared.outbox import queue_email
-from shared.timeutil import as_utc, utcnow
+from shared.timeutil import as_utc, to_strasbourg, utcnow
 
 DEFAULT_LIFETIMES = {"activation": timedelta(days=7), "reset": timedelta(hours=1), "email_change": timedelta(days=1)}
 DORMANT_AFTER = timedelta(days=487)  # 16 months (seed 002)
@@ -173,6 +174,13 @@ def _deactivated_email(reason_text: str):
     return (_("Votre compte est désactivé"), _("Bonjour,\n\n%(reason)s", reason=reason_text))
 
 
+def _dormancy_warning_email(date: str, url: str):
+    return (_("Votre compte sera désactivé le %(date)s sans connexion", date=date),
+            _("Bonjour,\n\nVous ne vous êtes pas connecté(e) au portail e-services depuis bientôt 16 mois. Sans "
+              "connexion d'ici le %(date)s, votre compte sera désactivé. Pour le garder, il suffit de vous "
+              "connecter :\n%(url)s", date=date, url=url))
+
+
 def _password_changed_email():
     return (_("Votre mot de passe a été modifié"),
             _("Bonjour,\n\nLe mot de passe de votre compte ECHR Services vient d'être modifié, et toutes vos "
@@ -220,7 +228,11 @@ EMAILS = {"activation": _activation_email, "invitation": _invitation_email,
           "reset": _reset_email, "deactivated": _deactivated_email, "password_changed": _password_changed_email,
           "email_change": _email_change_email, "email_change_requested": _email_change_requested_email,
           "email_changed": _email_changed_email, "address_in_use": _address_in_use_email,
-          "second_factor": _second_factor_email}
+          "second_factor": _second_factor_email, "dormancy_warning": _dormancy_warning_email}
+
+
+def format_date(moment: datetime) -> str:
+    return to_strasbourg(as_utc(moment)).strftime("%d/%m/%Y")
 
 
 def _hours(purpose: str) -> int:
@@ -570,14 +582,59 @@ def reactivate(account_id: str) -> None:
     audit.record("account_reactivated", account_id)
 
 
-def deactivate_dormant(now: datetime | None = None) -> int:
-    """Seed 002: accounts without sign-in for 16 months are deactivated."""
-    limit = (now or utcnow()) - DORMANT_AFTER
+DORMANCY_WARNING = timedelta(days=30)
+
+
+def dormant_after() -> timedelta:
+    """Seed 002's 16 months, or ``[lifecycle] dormant_after_days`` of config/idp.toml."""
+    days = get_settings().section("lifecycle").get("dormant_after_days")
+    return timedelta(days=float(days)) if days else DORMANT_AFTER
+
+
+def _dormancy_candidates(session: Session, older_than: datetime):
+    """Active e-services accounts (those with an organisation membership: seed 002's rule is about the
+    e-services portal) whose last sign-in is older than ``older_than``. eComms applicants, registry
+    staff and federated people without a membership are never made dormant."""
+    last_seen = func.coalesce(Account.last_login_at, Account.created_at)
+    return session.scalars(select(Account).where(
+        Account.status == "active", last_seen < older_than,
+        Account.id.in_(select(Membership.account_id).where(Membership.status != "invalidated"))))
+
+
+def warn_dormant(now: datetime | None = None) -> int:
+    """Thirty days before: the owner is told the date and that signing in keeps the account (once per
+    period without sign-in)."""
+    now, count = now or utcnow(), 0
     with get_db().session() as session:
-        ids = list(session.scalars(select(Account.id).where(
-            Account.status == "active", func.coalesce(Account.last_login_at, Account.created_at) < limit)))
+        for account in _dormancy_candidates(session, now - dormant_after() + DORMANCY_WARNING):
+            since = as_utc(account.last_login_at or account.created_at)
+            warned = session.scalar(select(AuditEvent.id).where(
+                AuditEvent.kind == "dormancy_warned", AuditEvent.account_id == account.id, AuditEvent.at > since))
+            if warned:
+                continue
+            with force_locale(account.locale or "fr"):
+                deadline = format_date(since + dormant_after())
+            _send(session, account, "dormancy_warning", date=deadline, url=f"{get_settings().issuer}/account")
+            session.add(AuditEvent(kind="dormancy_warned", account_id=account.id, detail={}))
+            count += 1
+    return count
+
+
+def deactivate_dormant(now: datetime | None = None) -> int:
+    """Seed 002: e-services accounts without sign-in for 16 months are deactivated, and told so with
+    the way back (a new activation link)."""
+    now = now or utcnow()
+    with get_db().session() as session:
+        ids = [a.id for a in _dormancy_candidates(session, now - dormant_after())]
     for account_id in ids:
         deactivate(account_id, "dormant")
+        with get_db().session() as session:
+            account = session.get(Account, account_id)
+            from idp.flows.login import inactive_account_message
+
+            with force_locale(account.locale or "fr"):
+                reason = inactive_account_message(account)
+            _send(session, account, "deactivated", reason_text=f"{reason}\n{get_settings().issuer}/activate")
     return len(ids)
 
 
@@ -597,7 +654,8 @@ def expire_activations(now: datetime | None = None) -> int:
 
 
 def housekeeping(now: datetime | None = None) -> dict[str, int]:
-    return {"dormant": deactivate_dormant(now), "activation_expired": expire_activations(now)}
+    return {"dormancy_warned": warn_dormant(now), "dormant": deactivate_dormant(now),
+            "activation_expired": expire_activations(now)}
 
 
 def start_scheduler(app: Flask, interval: float = 3600.0) -> None:

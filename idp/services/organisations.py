@@ -400,6 +400,21 @@ def confirm_admin_request(store: OrganisationStore, reference: str, code_1: str,
     return Confirmation.VALIDATED
 
 
+def validated_request_summary(store: OrganisationStore, reference: str) -> dict[str, str] | None:
+    """Whom the legal representative has just validated (shown once the codes were right): the
+    organisation and the administrator's names and identifier, one line each."""
+    request = store.admin_request_by_reference((reference or "").strip().upper())
+    if request is None or request.status != "validated":
+        return None
+    account = store.account(request.account_id)
+    names = " ".join(text_fields.one_line(v, f) for v, f in ((account.given_name, "given_name"),
+                                                            (account.family_name, "family_name")) if v)
+    person = f"{names} ({account.username})" if names and account.username else (names or account.username
+                                                                                  or account.email)
+    return {"organisation": text_fields.one_line(store.organisation(request.organisation_id).name, "org_name"),
+            "administrator": person}
+
+
 def _aware(moment: datetime) -> datetime:
     from datetime import UTC
 

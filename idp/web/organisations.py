@@ -530,9 +530,16 @@ def confirm():
     with store() as s:
         outcome = orgs.confirm_admin_request(s, form.get("reference", ""), form.get("code_1", ""),
                                              form.get("code_2", ""), utcnow())
-    status = 200 if outcome in (orgs.Confirmation.VALIDATED, orgs.Confirmation.ALREADY) else 400
+        accepted = outcome in (orgs.Confirmation.VALIDATED, orgs.Confirmation.ALREADY)
+        validated = orgs.validated_request_summary(s, form.get("reference", "")) if accepted else None
+    message = confirmation_messages()[outcome]
+    if validated:  # whom the codes validated, now that they were right
+        message = _("Les codes sont corrects : %(person)s est désormais l'administrateur de « %(org)s » et peut "
+                    "gérer l'organisation sur le portail e-services. Si vous ne connaissez pas cette personne, "
+                    "faites une demande d'assistance sans attendre.", person=validated["administrator"],
+                    org=validated["organisation"])
     return render_template("idp/orgs/confirm.html", form=form, outcome=outcome.value,
-                           message=confirmation_messages()[outcome]), status
+                           message=message), 200 if accepted else 400
 
 
 # used by templates

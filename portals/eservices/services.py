@@ -105,8 +105,9 @@ class PermissionClient:
             return None
         return response.json()
 
-    def confirm_codes(self, reference: str, code_1: str, code_2: str) -> str | None:
-        """Forward the legal representative's codes to the IdP; the outcome, or None when unreachable."""
+    def confirm_codes(self, reference: str, code_1: str, code_2: str) -> dict | None:
+        """Forward the legal representative's codes to the IdP; its answer (``outcome``, and once the codes
+        are right ``organisation`` and ``administrator``: whom they validated), or None when unreachable."""
         rp = self.app.extensions["rp"]
         try:
             token = rp.client_credentials_token("management")
@@ -118,7 +119,8 @@ class PermissionClient:
             return None
         if response.status_code not in (200, 422):
             return None
-        return response.json().get("outcome")
+        answer = response.json()
+        return answer if isinstance(answer, dict) and answer.get("outcome") else None
 
 
 # ----------------------------------------------------------------------------------------------

@@ -149,7 +149,8 @@ def legal_representative():
               if not (form.get(name) or "").strip()}
     if errors:
         return render_template("eservices/legal_rep.html", form=form, outcome=None, message=None, errors=errors), 400
-    outcome = permission_client().confirm_codes(form["reference"], form["code_1"], form["code_2"])
+    answer = permission_client().confirm_codes(form["reference"], form["code_1"], form["code_2"])
+    outcome = answer.get("outcome") if answer else None
     messages = {
         "validated": _("Les codes sont corrects : l'administrateur est validé et peut désormais gérer "
                        "l'organisation sur le portail e-services."),
@@ -169,5 +170,11 @@ def legal_representative():
         return render_error(503, _("Service momentanément indisponible"),
                             _("Les codes n'ont pas pu être vérifiés. Réessayez dans quelques minutes."))
     status = 200 if outcome in ("validated", "already") else 400
-    return render_template("eservices/legal_rep.html", form=form, outcome=outcome,
-                           message=messages.get(outcome, messages["wrong"]), errors={}), status
+    message = messages.get(outcome, messages["wrong"])
+    if status == 200 and answer.get("administrator"):  # whom the codes validated, now they were right
+        message = _("Les codes sont corrects : %(person)s est désormais l'administrateur de « %(org)s » et peut "
+                    "gérer l'organisation sur le portail e-services. Si vous ne connaissez pas cette personne, "
+                    "faites une demande d'assistance sans attendre.", person=answer["administrator"],
+                    org=answer.get("organisation", ""))
+    return render_template("eservices/legal_rep.html", form=form, outcome=outcome, message=message,
+                           errors={}), status

@@ -442,18 +442,50 @@ def test_deactivated_account_gets_a_clear_message_and_no_token(idp, portal_clien
     assert "administrateur" not in wrong.text, "nothing is said before the password matched"
 
 
-def test_sixteen_months_without_sign_in_deactivates(idp):
+def make_member(idp, account_id: str) -> None:
+    """An e-services member (seed 002's dormancy is about the e-services portal)."""
+    from idp.services import organisations as orgs
+    from idp.storage.sql.organisations import Membership, OrganisationStore
+    from tests.idp.organisations.conftest import org_data
+
+    with idp.app.extensions["db"].session() as session:
+        store = OrganisationStore(session)
+        organisation = orgs.create_organisation(store, org_data(f"Mairie {account_id[:8]}", ""))
+        store.add(Membership(account_id=account_id, organisation_id=organisation.id, role="user", status="active"))
+
+
+def test_sixteen_months_without_sign_in_deactivates(idp, devinbox):
     email = unique_email("dormant")
     account = make_user(idp.app, email, GOOD)
+    make_member(idp, account.id)
     with idp.app.test_request_context():
         assert lifecycle.deactivate_dormant(utcnow()) == 0 or account_row(idp, email).status == "active"
         lifecycle.deactivate_dormant(utcnow() + timedelta(days=30 * 17))
     assert account_row(idp, email).status == "deactivated"
     answer = sign_in_page_answer(idp, email, GOOD)
     assert answer.status_code == 403 and "16 mois" in answer.text
+    (notice,) = [m for m in devinbox.wait_for(email) if m["subject"] == "Votre compte est désactivé"]
+    assert "16 mois" in notice["text"] and "/activate" in notice["text"], "told at deactivation, with the way back"
     with idp.app.test_request_context():
         lifecycle.reactivate(account.id)
     assert sign_in_page_answer(idp, email, GOOD).status_code == 302
+
+
+def test_dormancy_warns_thirty_days_before_and_spares_accounts_outside_e_services(idp, devinbox):
+    member, applicant = unique_email("warned"), unique_email("applicant")
+    make_member(idp, make_user(idp.app, member, GOOD).id)
+    make_user(idp.app, applicant, GOOD)  # an eComms applicant: no organisation membership
+    later = utcnow() + timedelta(days=487 - 20)
+    with idp.app.test_request_context():
+        lifecycle.warn_dormant(later)
+        lifecycle.warn_dormant(later + timedelta(days=1))  # once, not every day
+    (warning,) = devinbox.wait_for(member)
+    assert warning["subject"].startswith("Votre compte sera désactivé le ") and "/account" in warning["text"]
+    with idp.app.test_request_context():
+        lifecycle.deactivate_dormant(utcnow() + timedelta(days=30 * 17))
+    assert account_row(idp, member).status == "deactivated"
+    assert account_row(idp, applicant).status == "active"
+    assert devinbox.messages(applicant) == []
 
 
 def test_a_dormant_account_is_shown_a_working_new_link_and_the_link_brings_it_back(idp, devinbox):
@@ -461,7 +493,7 @@ def test_a_dormant_account_is_shown_a_working_new_link_and_the_link_brings_it_ba
     refusal carries the link to ask for one; /activate sends it to a dormant address (it sent
     nothing) and says the same for an address without an account."""
     email = unique_email("sleepy")
-    make_user(idp.app, email, GOOD)
+    make_member(idp, make_user(idp.app, email, GOOD).id)
     with idp.app.test_request_context():
         lifecycle.deactivate_dormant(utcnow() + timedelta(days=30 * 17))
     refused = sign_in_page_answer(idp, email, GOOD)
@@ -473,7 +505,7 @@ def test_a_dormant_account_is_shown_a_working_new_link_and_the_link_brings_it_ba
     assert asked.status_code == stranger.status_code == 200
     assert strip_token(asked.text.replace(email, "X")) == strip_token(stranger.text.replace(nobody, "X")), \
         "the same answer for any address"
-    link = link_in(devinbox.wait_for(email)[0])
+    link = link_in(next(m for m in devinbox.wait_for(email, count=2) if "/activate/" in m["text"]))
     assert post_form(requests.Session(), link, password="Reveil-Passe-7", password_confirm="Reveil-Passe-7").status_code == 200
     assert account_row(idp, email).status == "active"
     assert sign_in_page_answer(idp, email, "Reveil-Passe-7").status_code == 302

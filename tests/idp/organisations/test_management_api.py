@@ -160,3 +160,5 @@ def test_legal_representatives_codes_through_the_api(app, world, portal):  # noq
     body["code_2"] = letter.codes[1]
     right = call(app, "POST", "/api/management/admin-requests/confirm", token, json=body)
     assert (right.status_code, right.get_json()["outcome"]) == (200, "validated")
+    assert right.get_json()["organisation"] == "Mairie C" and "(hugo-bernard)" in right.get_json()["administrator"]
+    assert "administrator" not in wrong.get_json(), "a wrong guess learns nobody's name"

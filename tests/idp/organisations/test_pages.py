@@ -130,7 +130,8 @@ def test_legal_representative_page_at_the_idp(app):
     assert wrong.status_code == 400 and "ne correspondent pas" in text(wrong)
     right = client.post("/organisations/confirmation", data={"csrf_token": token, "reference": reference,
                                                              "code_1": codes[0], "code_2": codes[1]})
-    assert right.status_code == 200 and "l'administrateur est validé" in text(right)
+    assert right.status_code == 200
+    assert "Hugo Bernard (hugo-bernard) est désormais l'administrateur de « Mairie C »" in text(right)
 
 
 def test_becoming_the_new_administrator_from_my_organisations(app, world):

@@ -143,7 +143,8 @@ def test_delegated_permissions_from_the_letter_to_the_revocation(stack, browser)
     legal_rep.get_by_label("Code de confirmation n° 1").fill(code_1)
     legal_rep.get_by_label("Code de confirmation n° 2").fill(code_2)
     legal_rep.get_by_role("button", name="Valider").click()
-    assert "l'administrateur est validé" in legal_rep.locator("#outcome").inner_text()
+    assert ("Hugo BERNARD (hugo-bernard) est désormais l'administrateur de « Mairie de Lièpvre »"
+            in legal_rep.locator("#outcome").inner_text())  # whom he has just validated
 
     # 4. Léa registers as a user of the organisation
     register(user, idp, "user", "Léa", "MULLER", "lea.muller@example.org", new_org=False)
