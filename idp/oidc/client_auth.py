@@ -57,7 +57,7 @@ def fetch_jwks(uri: str, fresh: bool = False) -> dict:
         body = answer.raw.read(JWKS_MAX_BYTES + 1, decode_content=True)
         if answer.status_code != 200 or len(body) > JWKS_MAX_BYTES:
             raise InvalidClientError(description="the client's jwks_uri did not answer a JWK set")
-        keys = requests.models.complexjson.loads(body)
+        keys = json.loads(body)
     except (requests.RequestException, ValueError) as error:
         raise InvalidClientError(description="the client's jwks_uri could not be read") from error
     if not isinstance(keys, dict) or not isinstance(keys.get("keys"), list):

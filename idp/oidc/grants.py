@@ -72,6 +72,7 @@ class StoredCode:
     sid: str | None
     context: dict[str, Any]
     gid: str = ""
+    dpop_jkt: str | None = None  # the key the code is bound to (RFC 9449 §10)
 
     def get_redirect_uri(self) -> str:
         return self.redirect_uri
@@ -120,7 +121,7 @@ class AuthorizationCodeGrant(grants.AuthorizationCodeGrant):
             scope=request.scope if request.scope is not None else request.payload.scope,
             nonce=data.get("nonce"), code_challenge=data.get("code_challenge"),
             code_challenge_method=data.get("code_challenge_method"), auth_time=user.auth_time,
-            acr=user.acr, amr=user.amr, sid=user.sid, context=user.context,
+            acr=user.acr, amr=user.amr, sid=user.sid, context=user.context, dpop_jkt=data.get("dpop_jkt"),
         )
         get_redis().set(f"idp:code:{digest(code)}", json.dumps(record.__dict__),
                         ex=tokens.lifetime("authorization_code", 60))
@@ -131,8 +132,12 @@ class AuthorizationCodeGrant(grants.AuthorizationCodeGrant):
         redis = get_redis()
         key = f"idp:code:{digest(code)}"
         peeked = redis.get(key)
-        if peeked and not peeked.startswith(USED_MARKER) and json.loads(peeked).get("client_id") != client.client_id:
-            return None  # another client's code: refused without spending it (its own client still can)
+        if peeked and not peeked.startswith(USED_MARKER):
+            stored = json.loads(peeked)
+            if stored.get("client_id") != client.client_id:
+                return None  # another client's code: refused without spending it (its own client still can)
+            if stored.get("dpop_jkt") and stored["dpop_jkt"] != g.get("dpop_jkt"):
+                return None  # bound to a DPoP key this request does not prove: not spent either
         gid = secrets.token_urlsafe(16)
         raw = redis.set(key, USED_MARKER + gid, ex=USED_CODE_MEMORY, get=True)
         if raw is None:  # never issued, or expired: keep no marker for it

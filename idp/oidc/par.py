@@ -6,6 +6,8 @@ browser to ``/authorize`` with. Nothing the browser carries can then change the 
   (redirect URI, PKCE, prompt…) before a ``request_uri`` is issued; errors come back as JSON.
 - A ``request_uri`` lives ``LIFETIME`` seconds in Redis, belongs to its client and is spent on
   first use at ``/authorize`` (GETDEL): a leaked one is useless once the browser used it.
+- A DPoP proof sent with the push (or ``dpop_jkt``) binds the authorization code to that key:
+  the code is exchanged only with a proof of it (RFC 9449 §10).
 - A client with ``policy.require_par`` may only start through here (§6): ``/authorize`` refuses
   its plain requests.
 """
@@ -20,6 +22,7 @@ from collections.abc import Callable
 from authlib.consts import default_json_headers
 from authlib.oauth2 import OAuth2Error
 from authlib.oauth2.rfc6749 import InvalidRequestError, TokenEndpoint
+from flask import g
 
 from shared.appkit import get_redis
 
@@ -69,6 +72,9 @@ class PushedAuthorization(TokenEndpoint):
         if params.get("client_id", client.client_id) != client.client_id:
             raise InvalidRequestError("client_id does not match the authenticated client")
         params["client_id"] = client.client_id
+        jkt = g.get("dpop_jkt")  # a DPoP proof sent with the push binds the code to its key (RFC 9449 §10.1)
+        if jkt and params.setdefault("dpop_jkt", jkt) != jkt:
+            raise InvalidRequestError("dpop_jkt does not match the DPoP proof's key")
         try:
             self.validate(params)
         except OAuth2Error as error:

@@ -209,7 +209,7 @@ def create(name: str, redirect_uris: list[str], post_logout_redirect_uris: list[
         if session.get(Client, client_id):
             raise ValueError(f"client {client_id} exists")
         session.add(row)
-    _cache.pop(client_id, None)
+    forget(client_id)
     return RegisteredClient.from_row(row), secret
 
 
@@ -249,7 +249,7 @@ def replace(client_id: str, values: dict[str, Any]) -> RegisteredClient:
             setattr(row, name, value)
         session.flush()
         client = RegisteredClient.from_row(row)
-    _cache.pop(client_id, None)
+    forget(client_id)
     return client
 
 
@@ -258,7 +258,7 @@ def delete(client_id: str) -> None:
         row = session.get(Client, client_id)
         if row is not None:
             session.delete(row)
-    _cache.pop(client_id, None)
+    forget(client_id)
 
 
 def check_origins(origins: list[str]) -> list[str]:
@@ -277,8 +277,9 @@ def check_key_material(method: str, jwks: dict | None, jwks_uri: str | None) -> 
         return
     if bool(jwks) == bool(jwks_uri):
         raise ValueError("a private_key_jwt client registers exactly one of jwks or jwks_uri")
-    if jwks_uri and not re.match(r"^https://[^\s#]+$|^http://(127\.0\.0\.1|localhost)(:[0-9]+)?/[^\s#]*$", jwks_uri):
-        raise ValueError("jwks_uri must be https (http only on loopback, for development)")
+    loopback = r"|^http://(127\.0\.0\.1|localhost)(:[0-9]+)?/[^\s#]*$" if not get_settings().production else ""
+    if jwks_uri and not re.match(r"^https://[^\s#]+$" + loopback, jwks_uri):
+        raise ValueError("jwks_uri must be https (http only on loopback, in development)")
     if jwks:
         keys = jwks.get("keys") if isinstance(jwks, dict) else None
         if not isinstance(keys, list) or not keys:
@@ -331,7 +332,7 @@ def sync_from_config(settings: Settings) -> list[dict[str, str]]:
             else:
                 for name, value in values.items():
                     setattr(row, name, value)
-        _cache.pop(client_id, None)
+        forget(client_id)
         done.append({"client_id": client_id, "secret_source": "env" if from_env else str(secret_file)})
     return done
 
@@ -346,6 +347,13 @@ def login_url(client) -> str:
 
 
 _origins: tuple[float, frozenset[str]] = (0.0, frozenset())
+
+
+def forget(client_id: str) -> None:
+    """This process's cached copies of a client that changed (other processes: within CACHE_SECONDS)."""
+    global _origins
+    _cache.pop(client_id, None)
+    _origins = (0.0, frozenset())
 
 
 def registered_origins() -> frozenset[str]:

@@ -187,17 +187,25 @@ def resume(uid: str):
     return _finish(request_, session, interaction)
 
 
-@bp.post("/token")
-@csrf.exempt
-def token():
+def _dpop_refusal(check) -> object | None:
+    """Verify the request's DPoP proof (``g.dpop_jkt``: its key, or None); the refusal if it is wrong."""
     try:
-        proof = dpop.check_token_request()
+        proof = check()
     except dpop.DPoPError as error:
         response = jsonify(error=error.error, error_description=error.description)
         response.status_code = 400
         response.headers["Cache-Control"] = "no-store"
         return response
     g.dpop_jkt = proof.jkt if proof else None
+    return None
+
+
+@bp.post("/token")
+@csrf.exempt
+def token():
+    refusal = _dpop_refusal(dpop.check_token_request)
+    if refusal is not None:
+        return refusal
     response = oidc.server.create_token_response()
     response.headers["Cache-Control"] = "no-store"
     response.headers["Pragma"] = "no-cache"
@@ -227,8 +235,9 @@ def introspect():
 @bp.post("/par")
 @csrf.exempt
 def pushed_authorization_request():
-    """RFC 9126: a client pushes its authorization request and gets a request_uri."""
-    return _endpoint("par")
+    """RFC 9126: a client pushes its authorization request and gets a request_uri (with a DPoP
+    proof, the code will be bound to its key)."""
+    return _dpop_refusal(dpop.check_proof) or _endpoint("par")
 
 
 def _registration_answer(call, status: int = 200):

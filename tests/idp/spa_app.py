@@ -24,8 +24,9 @@ def ensure_library() -> Path:
     return LIBRARY
 
 
-def start_spa(authority: str, client_id: str, port: int) -> LiveServer:
-    """The SPA on 127.0.0.1:<port> (another origin than the IdP's)."""
+def start_spa(authority: str, client_id: str, port: int, dpop: bool = False) -> LiveServer:
+    """The SPA on 127.0.0.1:<port> (another origin than the IdP's); ``dpop``: oidc-client-ts
+    binds the tokens to a key of its own (RFC 9449)."""
     library = ensure_library()
     app = Flask("spa", static_folder=None)
 
@@ -45,7 +46,7 @@ def start_spa(authority: str, client_id: str, port: int) -> LiveServer:
 
     @app.get("/config.js")
     def config():
-        body = f"const CONFIG = {json.dumps({'authority': authority, 'client_id': client_id})};"
+        body = f"const CONFIG = {json.dumps({'authority': authority, 'client_id': client_id, 'dpop': dpop})};"
         return Response(body, mimetype="text/javascript")
 
     return LiveServer(app, port).start()

@@ -171,3 +171,28 @@ def test_a_fapi2_registration_the_profile_forbids_is_refused(idp, registration, 
     redirect_uris = values.pop("redirect_uris")
     with pytest.raises(ValueError, match=refusal):
         make_client(idp.app, redirect_uris, policy={"profile": "fapi2"}, **values)
+
+
+def test_a_code_pushed_with_a_dpop_proof_is_bound_to_that_key(idp):
+    """RFC 9449 §10.1: the push's proof binds the code; a stolen code with another key's proof
+    (or none) is refused without being spent, the holder's own proof then gets the tokens."""
+    from authlib.oauth2.rfc7636 import create_s256_code_challenge
+
+    client_id, secret = make_client(idp.app, [REDIRECT], scope="openid", first_party=True)
+    key, verifier = ECKey.generate_key("P-256"), secrets.token_urlsafe(48)
+    pushed = requests.post(f"{idp.url}/par", auth=(client_id, secret), headers={"DPoP": proof(key, "POST", f"{idp.url}/par")},
+                           data={"response_type": "code", "client_id": client_id, "redirect_uri": REDIRECT,
+                                 "scope": "openid", "state": "s", "code_challenge": create_s256_code_challenge(verifier),
+                                 "code_challenge_method": "S256"})
+    assert pushed.status_code == 201, pushed.text
+    callback = sign_in_with_requests(requests.Session(), f"{idp.url}/authorize?" + urlencode(
+        {"client_id": client_id, "request_uri": pushed.json()["request_uri"]}), EMAIL, PASSWORD, REDIRECT)
+    exchange = {"grant_type": "authorization_code", "code": callback["code"][0], "redirect_uri": REDIRECT,
+                "code_verifier": verifier}
+    thief = ECKey.generate_key("P-256")
+    for headers in ({}, {"DPoP": proof(thief, "POST", f"{idp.url}/token")}):
+        stolen = requests.post(f"{idp.url}/token", auth=(client_id, secret), data=exchange, headers=headers)
+        assert stolen.status_code == 400 and stolen.json()["error"] == "invalid_grant"
+    mine = requests.post(f"{idp.url}/token", auth=(client_id, secret), data=exchange,
+                         headers={"DPoP": proof(key, "POST", f"{idp.url}/token")})
+    assert mine.status_code == 200 and mine.json()["token_type"] == "DPoP"

@@ -44,10 +44,8 @@ def result(page) -> dict:
     return json.loads(page.locator("#result").text_content())
 
 
-def test_oidc_client_ts_signs_in_reads_userinfo_refreshes_revokes_and_signs_out(setup, chromium):
-    idp, spa, _elsewhere, client_id = setup
-    context = chromium.new_context()
-    page = context.new_page()
+def sign_in(page, idp, spa) -> dict:
+    """In the SPA: "sign in", the IdP's pages (identifier, password, consent), back to the SPA."""
     page.goto(spa.url + "/")
     page.evaluate("() => { setTimeout(() => window.app.signIn(), 0); }")  # discovery (cross-origin), then /authorize
     page.wait_for_url(f"{idp.url}/interaction/**")
@@ -59,7 +57,14 @@ def test_oidc_client_ts_signs_in_reads_userinfo_refreshes_revokes_and_signs_out(
     page.wait_for_url(f"{spa.url}/callback.html**")
     outcome = result(page)
     assert "signed_in" in outcome, outcome
-    signed_in = outcome["signed_in"]
+    return outcome["signed_in"]
+
+
+def test_oidc_client_ts_signs_in_reads_userinfo_refreshes_revokes_and_signs_out(setup, chromium):
+    idp, spa, _elsewhere, client_id = setup
+    context = chromium.new_context()
+    page = context.new_page()
+    signed_in = sign_in(page, idp, spa)
     # the profile merges the ID token and userinfo (loadUserInfo: a cross-origin GET with the token)
     assert signed_in["profile"]["email"] == EMAIL and signed_in["profile"]["given_name"] == "Ada"
     assert signed_in["refresh_token"] and signed_in["access_token"]
@@ -168,3 +173,38 @@ def test_a_public_client_gets_no_client_credentials_and_cannot_pose_as_confident
     assert answer.json()["error"] == "invalid_client"
     with pytest.raises(ValueError):
         make_client(idp.app, [], token_endpoint_auth_method="none", grant_types=["client_credentials"], scope="")
+
+
+@pytest.fixture(scope="module")
+def dpop_spa(setup):
+    idp = setup[0]
+    port = free_port()
+    origin = f"http://127.0.0.1:{port}"
+    client_id, _ = make_client(idp.app, [f"{origin}/callback.html"], post_logout_redirect_uris=[f"{origin}/"],
+                               token_endpoint_auth_method="none", allowed_origins=[origin],
+                               scope="openid profile email offline_access", policy={"require_dpop": True})
+    spa = start_spa(idp.url, client_id, port, dpop=True)
+    yield spa, client_id
+    spa.stop()
+
+
+def test_oidc_client_ts_with_dpop_binds_the_spas_tokens_to_its_key(setup, dpop_spa, chromium):
+    """oidc-client-ts's DPoP (a non-extractable key in IndexedDB): the token requests carry its
+    proofs, so the access token and the public client's refresh token are bound to it; copied out
+    of the browser's storage, neither works (threat O7)."""
+    idp, spa, client_id = setup[0], *dpop_spa
+    context = chromium.new_context()
+    page = context.new_page()
+    signed_in = sign_in(page, idp, spa)
+    assert signed_in["token_type"] == "DPoP"
+    info = page.evaluate("window.app.userinfo()")  # Authorization: DPoP + manager.dpopProof(...)
+    assert info["status"] == 200 and info["body"]["email"] == EMAIL
+    token = signed_in["access_token"]
+    assert requests.get(f"{idp.url}/userinfo", headers={"Authorization": f"Bearer {token}"}).status_code == 401
+    refreshed = page.evaluate("window.app.refresh()")  # the bound refresh token: the library proves the key
+    assert refreshed["access_token"] != token and refreshed["token_type"] == "DPoP"
+    copied = requests.post(f"{idp.url}/token", data={"grant_type": "refresh_token", "client_id": client_id,
+                                                      "refresh_token": refreshed["refresh_token"]})
+    assert copied.status_code == 400  # no proof: refused before anything is spent (require_dpop)
+    assert page.evaluate("window.app.userinfo()")["status"] == 200  # the SPA itself carries on
+    context.close()

@@ -7,10 +7,22 @@ const manager = new oidc.UserManager({
   post_logout_redirect_uri: location.origin + "/",
   response_type: "code",                  // PKCE S256 is oidc-client-ts's default
   scope: "openid profile email offline_access",
-  loadUserInfo: true,                     // a cross-origin GET /userinfo with the access token
+  // DPoP (RFC 9449): a non-extractable key in IndexedDB signs a proof for every token request;
+  // oidc-client-ts's own userinfo call sends the token as Bearer, so with DPoP the app calls it
+  loadUserInfo: !CONFIG.dpop,             // a cross-origin GET /userinfo with the access token
+  dpop: CONFIG.dpop ? { store: new oidc.IndexedDbDPoPStore() } : undefined,
   revokeTokenTypes: ["refresh_token"],
   userStore: new oidc.WebStorageStateStore({ store: window.sessionStorage }),
 });
+
+async function userinfo() {
+  const user = await manager.getUser();
+  const url = CONFIG.authority + "/userinfo";
+  const headers = { Authorization: `${user.token_type} ${user.access_token}` };
+  if (CONFIG.dpop) headers.DPoP = await manager.dpopProof(url, user, "GET");
+  const answer = await fetch(url, { headers });
+  return { status: answer.status, body: await answer.json() };
+}
 
 function show(outcome) {
   document.getElementById("result").textContent = JSON.stringify(outcome);
@@ -18,7 +30,7 @@ function show(outcome) {
 
 function summary(user) {
   return { profile: user.profile, access_token: user.access_token, refresh_token: user.refresh_token,
-           id_token: user.id_token, scope: user.scope };
+           id_token: user.id_token, scope: user.scope, token_type: user.token_type };
 }
 
 window.app = {
@@ -27,6 +39,7 @@ window.app = {
   revoke: () => manager.revokeTokens(),
   signOut: () => manager.signoutRedirect(),
   user: async () => { const user = await manager.getUser(); return user && summary(user); },
+  userinfo,
 };
 
 document.addEventListener("DOMContentLoaded", async () => {
