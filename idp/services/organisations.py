@@ -487,6 +487,35 @@ def why_no_console(store: OrganisationStore, actor_id: str, organisation_id: str
             "replaced_at": replaced.at if was_replaced else None}
 
 
+HISTORY_KINDS = ("org.registration", "org.admin_requested", "org.admin_validated", "org.admin_replaced",
+                 "org.member_validated", "org.member_invalidated", "org.granted", "org.revoked", "org.subscribed",
+                 "org.unsubscribed")
+
+
+def history(store: OrganisationStore, actor_id: str, organisation_id: str, limit: int = 50) -> list[dict]:
+    """Who validated, granted, revoked or invalidated what and when (with the reason given), for this
+    organisation's administrator only, newest first."""
+    require_administrator(store, actor_id, organisation_id)
+    people: dict[str, Account | None] = {}
+
+    def person(account_id: str | None) -> Account | None:
+        if account_id and account_id not in people:
+            people[account_id] = store.account(account_id)
+        return people.get(account_id) if account_id else None
+
+    rows = []
+    for event in store.organisation_events(organisation_id, limit=limit):
+        if event.kind not in HISTORY_KINDS:
+            continue
+        detail = event.detail or {}
+        by = detail.get("by") or (event.account_id if event.kind in ("org.subscribed", "org.unsubscribed") else None)
+        rows.append({"at": event.at, "kind": event.kind, "by": person(by),
+                     "member": None if event.kind in ("org.subscribed", "org.unsubscribed") else person(event.account_id),
+                     "eservice": detail.get("eservice"), "reason": detail.get("reason") or "",
+                     "reference": detail.get("reference")})
+    return rows
+
+
 def validate_member(store: OrganisationStore, actor_id: str, organisation_id: str, membership_id: str,
                     now: datetime) -> Membership:
     require_administrator(store, actor_id, organisation_id)

@@ -196,6 +196,15 @@ def role_labels() -> dict[str, str]:
     return {"user": _("Utilisateur"), "administrator": _("Administrateur")}
 
 
+def event_labels() -> dict[str, str]:
+    return {"org.registration": _("Inscription demandée"), "org.admin_requested": _("Demande d'administrateur"),
+            "org.admin_validated": _("Administrateur validé par le représentant légal"),
+            "org.admin_replaced": _("Administrateur remplacé"), "org.member_validated": _("Inscription validée"),
+            "org.member_invalidated": _("Inscription invalidée"), "org.granted": _("Permission accordée"),
+            "org.revoked": _("Permission retirée"), "org.subscribed": _("Abonnement"),
+            "org.unsubscribed": _("Résiliation")}
+
+
 def status_labels() -> dict[str, str]:
     return {"pending": _("En attente de validation"), "active": _("Validée"), "invalidated": _("Invalidée")}
 
@@ -385,7 +394,9 @@ def console():
             return render_template("idp/orgs/not_administrator.html",
                                    **orgs.why_no_console(s, who.account_id, organisation_id)), 403
         requests = [r for r in s.pending_admin_requests(organisation_id)]
+        events = orgs.history(s, who.account_id, organisation_id)
     return render_template("idp/orgs/console.html", **data, admin_requests=requests, me=who.account_id,
+                           history=events, event_labels=event_labels(),
                            roles=role_labels(), statuses=status_labels(), kinds=kind_labels(), locale=locale(),
                            eservices_url=eservices_url())
 

@@ -206,3 +206,10 @@ class OrganisationStore:
         """The account's latest audit event of this kind (e.g. when it stopped being an administrator)."""
         return self.session.scalar(select(AuditEvent).where(AuditEvent.kind == kind, AuditEvent.account_id == account_id)
                                    .order_by(AuditEvent.at.desc(), AuditEvent.id.desc()).limit(1))
+
+    def organisation_events(self, organisation_id: str, limit: int = 50, scan: int = 2000) -> list[AuditEvent]:
+        """The latest ``org.*`` audit events about this organisation, newest first (the organisation is
+        in each event's detail; the newest ``scan`` events of that kind are read)."""
+        events = self.session.scalars(select(AuditEvent).where(AuditEvent.kind.like("org.%"))
+                                      .order_by(AuditEvent.at.desc(), AuditEvent.id.desc()).limit(scan))
+        return [e for e in events if (e.detail or {}).get("organisation") == organisation_id][:limit]

@@ -307,3 +307,20 @@ def test_ending_a_subscription_shows_whose_permission_ends_then_tells_them(app, 
         assert OrganisationStore(session).subscription(world["town"], "etat-civil") is None
     (notice,) = [m for m in emails_to(app, "fred@example.org") if m.subject == "E-service retiré : « Actes d'état civil »"]
     assert "a résilié son abonnement" in notice.body_text
+
+
+# -- the console's history: who decided what, when, and why ----------------------------------------
+
+def test_the_console_shows_who_decided_what_with_the_reason_for_this_organisation_only(app, fred_granted):
+    world = fred_granted
+    client = app.test_client()
+    token = console_as_claire(app, client, world)
+    client.post(f"/organisations/console/membres/{world['fred_m']}/invalider",
+                data={"csrf_token": token, "confirm": "yes", "reason": "A quitté la mairie"})
+    console = text(client.get("/organisations/console"))
+    history = console.split('id="historique"')[1]
+    assert "Inscription invalidée" in history and "motif : A quitté la mairie" in history
+    assert "Permission accordée" in history and "Actes d'état civil" in history
+    assert "Claire Martin (claire-martin)" in history and "Frédéric DUPONT DURAND (frederic-dupont-dura)" in history
+    assert "Demandes de subvention" not in history, "the association's decisions stay the association's"
+    assert "Dernière connexion" in console or "Jamais connecté(e)" in console
