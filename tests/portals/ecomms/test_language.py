@@ -18,7 +18,7 @@ def test_an_english_invitation_activates_in_english(idp, devinbox, portal_client
     requests.post(f"{idp.url}/api/provisioning/invitations", json={"email": email, "locale": "en"}, headers=headers)
     link = link_in(devinbox.wait_for(email)[0])
     page = requests.get(link, headers={"Accept-Language": "fr-FR"}).text  # the invitation's language first
-    assert '<html lang="en"' in page and "Confirm the password" in page
+    assert '<html lang="en"' in page and "Confirm password" in page
     assert "Confirmation du mot de passe" not in page
     chosen = requests.get(link, cookies={"lang": "fr"}).text  # the person's own switch wins
     assert "Confirmation du mot de passe" in chosen
