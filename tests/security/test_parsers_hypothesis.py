@@ -34,9 +34,10 @@ def test_file_names_are_ascii_without_path_or_control_or_refused(name):
     try:
         accepted = check_file_name(name)
     except Refused as refusal:
-        assert refusal.code in {"no_file", "path_in_name", "not_ascii", "name_too_long"}
+        assert refusal.code in {"no_file", "path_in_name", "not_ascii", "name_too_long", "not_pdf_name"}
         return
     assert accepted.isascii() and "/" not in accepted and "\\" not in accepted
+    assert accepted.lower().endswith(".pdf")  # the Court's documents are PDFs, named as such
     assert not any(ord(c) < 32 or ord(c) == 127 for c in accepted) and 0 < len(accepted) <= 200
 
 
