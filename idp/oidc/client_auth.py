@@ -67,26 +67,43 @@ def fetch_jwks(uri: str, fresh: bool = False) -> dict:
     return public
 
 
+class ClientNamedTwice(ValueError):
+    """A request naming two different clients (a form client_id beside another client's
+    credentials), or credentials that cannot be read."""
+
+
 def presented_client_id() -> str | None:
     """The client a token/revocation/PAR request says it is, before authentication: to pick which
-    origins may read the answer (CORS) and whether it must send DPoP; authentication is Authlib's."""
-    if request.form.get("client_id"):
-        return request.form["client_id"]
+    origins may read the answer (CORS) and whether it must send DPoP; authentication is Authlib's.
+    Every name the request carries must agree (``ClientNamedTwice`` otherwise), so the client
+    whose policy is read here is the one Authlib authenticates (outside review: a stray form
+    client_id beside Basic credentials turned a DPoP-bound client's tokens into Bearer tokens)."""
+    names = {name for name in (request.form.get("client_id"), _basic_user(), _assertion_subject()) if name}
+    if len(names) > 1:
+        raise ClientNamedTwice("the request names two different clients")
+    return names.pop() if names else None
+
+
+def _basic_user() -> str | None:
     header = request.headers.get("Authorization", "")
-    if header[:6].lower() == "basic ":
-        try:
-            return unquote(base64.b64decode(header[6:]).decode().split(":", 1)[0])
-        except (ValueError, UnicodeError):
-            return None
+    if header[:6].lower() != "basic ":
+        return None
+    try:
+        return unquote(base64.b64decode(header[6:], validate=True).decode("utf-8").split(":", 1)[0]) or None
+    except (ValueError, UnicodeError) as error:  # Authlib would fail on it with a 500
+        raise ClientNamedTwice("unreadable client credentials") from error
+
+
+def _assertion_subject() -> str | None:
     assertion = request.form.get("client_assertion", "")
-    if assertion.count(".") == 2:
-        try:
-            payload = assertion.split(".")[1]
-            sub = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4))).get("sub")
-        except (ValueError, UnicodeError, AttributeError):
-            return None
-        return sub if isinstance(sub, str) else None
-    return None
+    if assertion.count(".") != 2:
+        return None
+    try:
+        payload = assertion.split(".")[1]
+        sub = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4))).get("sub")
+    except (ValueError, UnicodeError, AttributeError):
+        return None
+    return sub if isinstance(sub, str) else None
 
 
 class ClientAssertion(JWTBearerClientAssertion):
@@ -121,8 +138,10 @@ class ClientAssertion(JWTBearerClientAssertion):
             if not client.jwks_uri:
                 raise InvalidClientError(description=error.description) from error
             try:  # the client may have rotated its keys: read its jwks_uri again (rate-limited)
-                verified = jwt.decode(assertion, KeySet.import_key_set(fetch_jwks(client.jwks_uri, fresh=True)),
-                                      algorithms=algorithms)
+                fresh = readable_key_set(fetch_jwks(client.jwks_uri, fresh=True))
+                if fresh is None:
+                    raise InvalidClientError(description="the client's jwks_uri serves keys that cannot be read")
+                verified = jwt.decode(assertion, fresh, algorithms=algorithms)
             except JoseError as again:
                 raise InvalidClientError(description=again.description) from again
         exp = verified.claims.get("exp")
@@ -141,7 +160,10 @@ class ClientAssertion(JWTBearerClientAssertion):
             if not secret:
                 raise InvalidClientError(description="the client has no usable secret")
             return OctKey.import_key(secret)
-        return KeySet.import_key_set(client.jwks if client.jwks else fetch_jwks(client.jwks_uri))
+        keys = readable_key_set(client.jwks if client.jwks else fetch_jwks(client.jwks_uri))
+        if keys is None:
+            raise InvalidClientError(description="the client's registered keys cannot be read")
+        return keys
 
     def validate_jti(self, claims, jti) -> bool:
         """Spend the jti: the first presentation wins, any later one (however close) is refused."""
@@ -149,6 +171,18 @@ class ClientAssertion(JWTBearerClientAssertion):
             return False
         ttl = max(int(claims["exp"] - time.time()) + LEEWAY, 1)
         return bool(get_redis().set(f"idp:assertion-jti:{claims['iss']}:{jti}", "1", nx=True, ex=ttl))
+
+
+def readable_key_set(data) -> KeySet | None:
+    """The JWK set, or None when one of its keys cannot be read (bad base64, a point off the curve)."""
+    try:
+        keys = KeySet.import_key_set(data)
+        for key in keys:
+            key.as_dict(private=False)
+            key.public_key  # noqa: B018 (builds the cryptography key: checks n/e, x/y on the curve)
+    except (ValueError, TypeError, KeyError, JoseError):
+        return None
+    return keys
 
 
 def register(server) -> None:

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from flask import Response, g, make_response, request
 
-from idp.oidc.client_auth import presented_client_id
+from idp.oidc.client_auth import ClientNamedTwice, presented_client_id
 from idp.services import clients
 
 CORS_PATHS = frozenset({"/.well-known/openid-configuration", "/.well-known/oauth-authorization-server", "/jwks",
@@ -55,7 +55,10 @@ def apply(response: Response) -> Response:
     if not origin:
         return response
     if request.path in ("/token", "/revoke", "/par"):
-        client_id = presented_client_id()
+        try:
+            client_id = presented_client_id()
+        except ClientNamedTwice:  # refused by the route: no origin may read it as a client's
+            client_id = None
     else:
         client_id = g.get("cors_client_id")  # userinfo: the access token's client, once verified
     if origin_allowed(origin, client_id):

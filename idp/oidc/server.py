@@ -43,6 +43,8 @@ def generate_token(grant_type, client, user=None, scope=None, expires_in=None, i
     scope = " ".join(granted)
     audiences = authorization.model().audiences(granted)
     jkt = g.get("dpop_jkt")  # the token request's DPoP proof, verified by the route (dpop.py)
+    if jkt is None and client.policy.get("require_dpop"):  # the authenticated client's own rule, again
+        raise InvalidRequestError("this client must send a DPoP proof")
     bound = {"cnf": {"jkt": jkt}} if jkt else {}
     if user is not None:
         sub = claims_module.pairwise_sub(user.account.id, client)

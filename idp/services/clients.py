@@ -286,6 +286,10 @@ def check_key_material(method: str, jwks: dict | None, jwks_uri: str | None) -> 
             raise ValueError("jwks must be a JWK set: {\"keys\": [...]}")
         if any(not isinstance(key, dict) or "d" in key or key.get("kty") == "oct" for key in keys):
             raise ValueError("jwks must hold public keys only (no private or symmetric key)")
+        from idp.oidc.client_auth import readable_key_set
+
+        if readable_key_set(jwks) is None:  # outside review: an EC point off the curve was stored, then 500s
+            raise ValueError("jwks holds a key that cannot be read (check n/e, or x/y on the curve)")
 
 
 def _expand(value: str, urls: dict[str, str]) -> str:

@@ -11,7 +11,7 @@ from flask_babel import gettext as _
 from idp.flows.federation import pivot_session
 from idp.flows.mfa import needs_second_factor
 from idp.oidc import claims as claims_module
-from idp.oidc import cors, dpop, metadata, tokens
+from idp.oidc import client_auth, cors, dpop, metadata, tokens
 from idp.oidc import interaction as interactions
 from idp.oidc import server as oidc
 from idp.oidc.grants import AuthenticatedUser
@@ -187,6 +187,19 @@ def resume(uid: str):
     return _finish(request_, session, interaction)
 
 
+def _client_refusal() -> object | None:
+    """A request naming two clients, or with unreadable credentials: refused before any policy
+    (DPoP, CORS) is read for one of them or anything is spent (RFC 6749 §2.3: one method)."""
+    try:
+        client_auth.presented_client_id()
+    except client_auth.ClientNamedTwice as error:
+        response = jsonify(error="invalid_client", error_description=str(error))
+        response.status_code = 401
+        response.headers["Cache-Control"] = "no-store"
+        return response
+    return None
+
+
 def _dpop_refusal(check) -> object | None:
     """Verify the request's DPoP proof (``g.dpop_jkt``: its key, or None); the refusal if it is wrong."""
     try:
@@ -203,7 +216,7 @@ def _dpop_refusal(check) -> object | None:
 @bp.post("/token")
 @csrf.exempt
 def token():
-    refusal = _dpop_refusal(dpop.check_token_request)
+    refusal = _client_refusal() or _dpop_refusal(dpop.check_token_request)
     if refusal is not None:
         return refusal
     response = oidc.server.create_token_response()
@@ -222,14 +235,14 @@ def _endpoint(name: str):
 @csrf.exempt
 def revoke():
     """RFC 7009: a client revokes one of its tokens (and with it the grant it belongs to)."""
-    return _endpoint("revocation")
+    return _client_refusal() or _endpoint("revocation")
 
 
 @bp.post("/introspect")
 @csrf.exempt
 def introspect():
     """RFC 7662: a resource server asks about a token made for it."""
-    return _endpoint("introspection")
+    return _client_refusal() or _endpoint("introspection")
 
 
 @bp.post("/par")
@@ -237,7 +250,7 @@ def introspect():
 def pushed_authorization_request():
     """RFC 9126: a client pushes its authorization request and gets a request_uri (with a DPoP
     proof, the code will be bound to its key)."""
-    return _dpop_refusal(dpop.check_proof) or _endpoint("par")
+    return _client_refusal() or _dpop_refusal(dpop.check_proof) or _endpoint("par")
 
 
 def _registration_answer(call, status: int = 200):

@@ -196,3 +196,26 @@ def test_a_code_pushed_with_a_dpop_proof_is_bound_to_that_key(idp):
     mine = requests.post(f"{idp.url}/token", auth=(client_id, secret), data=exchange,
                          headers={"DPoP": proof(key, "POST", f"{idp.url}/token")})
     assert mine.status_code == 200 and mine.json()["token_type"] == "DPoP"
+
+
+def test_a_dpop_client_cannot_shed_the_binding_by_naming_another_client(idp):
+    """Outside review: a form client_id beside the client's Basic credentials made /token read the
+    other client's DPoP policy, so a client that must use DPoP got Bearer tokens."""
+    client_id, secret = make_client(idp.app, [REDIRECT], scope="openid offline_access", first_party=True,
+                                    policy={"require_dpop": True})
+    other_id, _ = make_client(idp.app, [REDIRECT], scope="openid", first_party=True)
+    code, verifier = code_after_sign_in(idp, client_id, REDIRECT, EMAIL, PASSWORD, "openid offline_access")
+    exchange = {"grant_type": "authorization_code", "code": code, "redirect_uri": REDIRECT, "code_verifier": verifier}
+    for stray in (other_id, "nonexistent"):
+        named_twice = requests.post(f"{idp.url}/token", auth=(client_id, secret), data={**exchange, "client_id": stray})
+        assert named_twice.status_code == 401 and named_twice.json()["error"] == "invalid_client"
+    for path in ("/revoke", "/introspect", "/par"):
+        assert requests.post(f"{idp.url}{path}", auth=(client_id, secret),
+                             data={"token": "x", "client_id": other_id}).status_code == 401
+    unreadable = requests.post(f"{idp.url}/token", data=exchange,
+                               headers={"Authorization": "Basic " + base64.b64encode(b"\xff\xfe:x").decode()})
+    assert unreadable.status_code == 401 and unreadable.json()["error"] == "invalid_client"  # was a 500
+    key = ECKey.generate_key("P-256")
+    issued = requests.post(f"{idp.url}/token", auth=(client_id, secret), data=exchange,
+                           headers={"DPoP": proof(key, "POST", f"{idp.url}/token")})
+    assert issued.status_code == 200 and issued.json()["token_type"] == "DPoP"  # the refusals spent nothing

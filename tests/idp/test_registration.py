@@ -96,3 +96,13 @@ def test_a_client_reads_replaces_and_deletes_its_own_registration_and_only_its_o
     gone = requests.post(f"{idp.url}/token", auth=(mine["client_id"], mine["client_secret"]),
                          data={"grant_type": "refresh_token", "refresh_token": "x"})
     assert gone.json()["error"] == "invalid_client"
+
+
+@pytest.mark.parametrize("key", [{"kty": "RSA", "n": "x", "e": "AQAB"},
+                                 {"kty": "EC", "crv": "P-256", "x": "AA", "y": "AA"}])
+def test_a_key_that_cannot_be_read_is_refused_at_registration(idp, key):
+    """Outside review: such a key was stored, and every later assertion of that client was a 500."""
+    answer = register(idp, initial_token(idp), {"redirect_uris": ["https://rp.example/cb"],
+                                                "token_endpoint_auth_method": "private_key_jwt",
+                                                "jwks": {"keys": [key]}})
+    assert answer.status_code == 400 and answer.json()["error"] == "invalid_client_metadata"
