@@ -32,19 +32,23 @@ LIFETIME = 60
 CREDENTIALS = ("client_secret", "client_assertion", "client_assertion_type")
 
 
-def _key(request_uri: str) -> str:
-    return f"idp:par:{hashlib.sha256(request_uri.encode()).hexdigest()}"
+def _key(request_uri: str, client_id: str) -> str:
+    """Keyed by its client too: another client's (or no) client_id cannot spend someone's request
+    (outside review: the GETDEL came before the ownership check, so anyone seeing it could cancel it)."""
+    return f"idp:par:{hashlib.sha256(f'{client_id} {request_uri}'.encode()).hexdigest()}"
 
 
 def push(client_id: str, params: dict[str, str]) -> str:
     request_uri = REQUEST_URI_PREFIX + secrets.token_urlsafe(32)
-    get_redis().set(_key(request_uri), json.dumps({"client_id": client_id, "params": params}), ex=LIFETIME)
+    get_redis().set(_key(request_uri, client_id), json.dumps({"client_id": client_id, "params": params}), ex=LIFETIME)
     return request_uri
 
 
 def take(request_uri: str, client_id: str | None) -> dict[str, str] | None:
     """The pushed parameters, once; None when unknown, expired, spent or another client's."""
-    raw = get_redis().getdel(_key(request_uri))
+    if not client_id:
+        return None
+    raw = get_redis().getdel(_key(request_uri, client_id))
     if raw is None:
         return None
     stored = json.loads(raw)

@@ -93,6 +93,9 @@ def test_a_request_uri_belongs_to_its_client_and_bad_pushes_are_told_why(idp):
     pushed = push(idp, session, generate_token(48)).json()
     stolen = requests.get(authorize_url(idp, other_id, pushed["request_uri"]), allow_redirects=False)
     assert stolen.status_code == 400 and "invalid_request_uri" in stolen.text
+    # and the attempt did not spend it: its client still starts its sign-in with it
+    kept = requests.get(authorize_url(idp, owner_id, pushed["request_uri"]), allow_redirects=False)
+    assert kept.status_code in (200, 302) and "invalid_request_uri" not in kept.text
     bad_redirect = push(idp, session, generate_token(48), redirect_uri="http://evil.example/cb")
     assert bad_redirect.status_code == 400 and bad_redirect.json()["error"] == "invalid_request"
     no_pkce = requests.post(f"{idp.url}/par", auth=(owner_id, owner_secret), data={
