@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import re
 import secrets
 import time
 from typing import Any
@@ -44,6 +45,13 @@ def issue_initial_token(expires_in: int = DEFAULT_INITIAL_TOKEN_LIFETIME, uses: 
     return token
 
 
+def check_initial_token(token: str | None) -> None:
+    """A registration is judged only for a holder of a live token; the token is spent once it succeeds
+    (outside review: refused registrations used up its uses)."""
+    if not token or not get_redis().exists(f"idp:initial-access:{_digest(token)}"):
+        raise RegistrationError("invalid_token", "a valid initial access token is required to register", 401)
+
+
 def spend_initial_token(token: str | None) -> None:
     key = f"idp:initial-access:{_digest(token or '')}"
     redis = get_redis()
@@ -64,6 +72,8 @@ def _metadata_values(client_id: str, metadata: dict[str, Any], method: str) -> d
     redirect_uris = metadata.get("redirect_uris")
     if not isinstance(redirect_uris, list) or not redirect_uris or not all(isinstance(u, str) for u in redirect_uris):
         raise RegistrationError("invalid_redirect_uri", "redirect_uris: at least one absolute URI")
+    _check_registrant_uris(redirect_uris, metadata.get("post_logout_redirect_uris"),
+                           metadata.get("backchannel_logout_uri"))
     try:
         return clients.checked_values(
             client_id, str(metadata.get("client_name") or "Dynamically registered client")[:200], redirect_uris,
@@ -73,6 +83,28 @@ def _metadata_values(client_id: str, metadata: dict[str, Any], method: str) -> d
     except (ValueError, TypeError, AttributeError) as error:
         code = "invalid_redirect_uri" if "URI" in str(error) and "jwks" not in str(error) else "invalid_client_metadata"
         raise RegistrationError(code, str(error)) from None
+
+
+MAX_URIS = 10
+# https, or http on the loopback interface only (RFC 8252 §7.3, native apps; outside review: a
+# registrant's plain-http redirect and an internal back-channel logout address were accepted)
+_SAFE_URI = re.compile(r"^https://[^\s#]+$|^http://(127\.0\.0\.1|\[::1\]|localhost)(:[0-9]+)?/[^\s#]*$")
+
+
+def _check_registrant_uris(redirect_uris: list, post_logout: Any, backchannel: Any) -> None:
+    """What an anonymous registrant may name (operators' own registrations are not bound by it)."""
+    post_logout = post_logout or []
+    if not isinstance(post_logout, list) or len(redirect_uris) > MAX_URIS or len(post_logout) > MAX_URIS:
+        raise RegistrationError("invalid_redirect_uri", f"at most {MAX_URIS} redirect URIs of each kind")
+    for uri in [*redirect_uris, *post_logout]:
+        if not isinstance(uri, str) or not _SAFE_URI.match(uri):
+            raise RegistrationError("invalid_redirect_uri", f"{str(uri)[:200]}: https, or http on loopback only")
+    if backchannel is not None:
+        loopback_allowed = not get_settings().production
+        if not isinstance(backchannel, str) or not (
+                re.match(r"^https://[^\s#]+$", backchannel) or (loopback_allowed and _SAFE_URI.match(backchannel))):
+            raise RegistrationError("invalid_client_metadata",
+                                    "backchannel_logout_uri must be https (http only on loopback, in development)")
 
 
 def describe(client: clients.RegisteredClient) -> dict[str, Any]:
@@ -95,12 +127,13 @@ def describe(client: clients.RegisteredClient) -> dict[str, Any]:
 
 
 def register(initial_token: str | None, metadata: dict[str, Any]) -> dict[str, Any]:
-    spend_initial_token(initial_token)
+    check_initial_token(initial_token)
     method = metadata.get("token_endpoint_auth_method", "client_secret_basic") if isinstance(metadata, dict) else ""
     if method not in clients.AUTH_METHODS:
         raise RegistrationError("invalid_client_metadata", f"token_endpoint_auth_method: one of {', '.join(clients.AUTH_METHODS)}")
     client_id = f"dcr-{secrets.token_hex(8)}"
     values = _metadata_values(client_id, metadata, method)
+    spend_initial_token(initial_token)
     try:
         client, secret = clients.create(values["name"], values["redirect_uris"], values["post_logout_redirect_uris"],
                                         values["backchannel_logout_uri"], id_token_alg=values["id_token_signed_response_alg"],

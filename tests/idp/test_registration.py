@@ -106,3 +106,21 @@ def test_a_key_that_cannot_be_read_is_refused_at_registration(idp, key):
                                                 "token_endpoint_auth_method": "private_key_jwt",
                                                 "jwks": {"keys": [key]}})
     assert answer.status_code == 400 and answer.json()["error"] == "invalid_client_metadata"
+
+
+@pytest.mark.parametrize(("metadata", "error"), [
+    ({"redirect_uris": ["http://evil.example/cb"], "token_endpoint_auth_method": "none"}, "invalid_redirect_uri"),
+    ({"redirect_uris": ["https://rp.example/cb"], "post_logout_redirect_uris": ["http://evil.example/"]},
+     "invalid_redirect_uri"),
+    ({"redirect_uris": [f"https://rp.example/cb{n}" for n in range(3000)]}, "invalid_redirect_uri"),
+    ({"redirect_uris": ["https://rp.example/cb"], "backchannel_logout_uri": "http://169.254.169.254/latest/meta-data"},
+     "invalid_client_metadata"),
+])
+def test_a_registrant_names_only_https_or_loopback_addresses_and_a_refusal_spends_no_use(idp, metadata, error):
+    """Outside review: plain-http redirects, 3,000 redirect URIs and an internal back-channel logout
+    address were registered, and each refused attempt used up one use of the initial token."""
+    token = initial_token(idp)
+    refused = register(idp, token, metadata)
+    assert refused.status_code == 400 and refused.json()["error"] == error
+    native = register(idp, token, {"redirect_uris": ["http://127.0.0.1/callback"], "token_endpoint_auth_method": "none"})
+    assert native.status_code == 201, native.text  # the token's one use is still there; loopback is fine
