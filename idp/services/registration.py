@@ -14,10 +14,13 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import ipaddress
 import re
 import secrets
+import socket
 import time
 from typing import Any
+from urllib.parse import urlsplit
 
 from idp.services import clients
 from shared.appkit import get_redis, get_settings
@@ -74,6 +77,7 @@ def _metadata_values(client_id: str, metadata: dict[str, Any], method: str) -> d
         raise RegistrationError("invalid_redirect_uri", "redirect_uris: at least one absolute URI")
     _check_registrant_uris(redirect_uris, metadata.get("post_logout_redirect_uris"),
                            metadata.get("backchannel_logout_uri"))
+    _check_servers_we_would_call(metadata.get("backchannel_logout_uri"), metadata.get("jwks_uri"))
     try:
         return clients.checked_values(
             client_id, str(metadata.get("client_name") or "Dynamically registered client")[:200], redirect_uris,
@@ -105,6 +109,30 @@ def _check_registrant_uris(redirect_uris: list, post_logout: Any, backchannel: A
                 re.match(r"^https://[^\s#]+$", backchannel) or (loopback_allowed and _SAFE_URI.match(backchannel))):
             raise RegistrationError("invalid_client_metadata",
                                     "backchannel_logout_uri must be https (http only on loopback, in development)")
+
+
+def _check_servers_we_would_call(*uris: Any) -> None:
+    """The IdP itself calls a registrant's jwks_uri and back-channel logout URI: their hosts must be
+    public unless the operator allows internal ones ([dynamic_registration] allow_internal_hosts;
+    by default only outside production), so a registrant cannot aim the IdP at its own network."""
+    allowed = get_settings().section("dynamic_registration").get("allow_internal_hosts", not get_settings().production)
+    if allowed:
+        return
+    for uri in uris:
+        if isinstance(uri, str) and not resolves_to_public_addresses(uri):
+            raise RegistrationError("invalid_client_metadata",
+                                    f"{uri[:200]}: the host must be a public address the IdP may call")
+
+
+def resolves_to_public_addresses(uri: str) -> bool:
+    host = urlsplit(uri).hostname
+    if not host:
+        return False
+    try:
+        addresses = {info[4][0] for info in socket.getaddrinfo(host, 443, proto=socket.IPPROTO_TCP)}
+    except (OSError, UnicodeError):
+        return False
+    return bool(addresses) and all(ipaddress.ip_address(a.split("%")[0]).is_global for a in addresses)
 
 
 def describe(client: clients.RegisteredClient) -> dict[str, Any]:

@@ -124,3 +124,30 @@ def test_a_registrant_names_only_https_or_loopback_addresses_and_a_refusal_spend
     assert refused.status_code == 400 and refused.json()["error"] == error
     native = register(idp, token, {"redirect_uris": ["http://127.0.0.1/callback"], "token_endpoint_auth_method": "none"})
     assert native.status_code == 201, native.text  # the token's one use is still there; loopback is fine
+
+
+@pytest.fixture(scope="module")
+def guarded_idp(tmp_path_factory):
+    """An IdP that, as in production, lets no registrant aim it at an internal address."""
+    server = start_idp(f"sqlite:///{tmp_path_factory.mktemp('dcr-egress') / 'idp.db'}",
+                       raw={"outbox": {"manual": True}, "dynamic_registration": {"allow_internal_hosts": False}})
+    yield server
+    server.stop()
+
+
+@pytest.mark.parametrize("metadata", [
+    {"token_endpoint_auth_method": "private_key_jwt", "jwks_uri": "https://10.0.0.7/jwks"},
+    {"token_endpoint_auth_method": "private_key_jwt", "jwks_uri": "https://localhost/jwks"},
+    {"backchannel_logout_uri": "https://169.254.169.254/latest/meta-data"},
+    {"backchannel_logout_uri": "https://[::1]/logout"},
+])
+def test_a_registrant_cannot_aim_the_idp_at_an_internal_address(guarded_idp, metadata):
+    """Outside review: the IdP fetched a registrant's jwks_uri and posted logout tokens to its
+    back-channel URI wherever they pointed (blind SSRF into the IdP's network)."""
+    token = initial_token(guarded_idp)
+    refused = register(guarded_idp, token, {"redirect_uris": ["https://rp.example/cb"], **metadata})
+    assert refused.status_code == 400 and refused.json()["error"] == "invalid_client_metadata", refused.text
+    public = register(guarded_idp, token, {"redirect_uris": ["https://rp.example/cb"],
+                                           "token_endpoint_auth_method": "private_key_jwt",
+                                           "jwks_uri": "https://93.184.216.34/jwks"})
+    assert public.status_code == 201, public.text  # a public address is fine (nothing fetched at registration)
