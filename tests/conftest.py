@@ -73,18 +73,39 @@ class DevInbox:
             time.sleep(0.1)
 
 
+DEVINBOX_PROCESS = """
+import sys
+from werkzeug.serving import make_server
+from shared.outbox.devinbox import create_app
+directory, http_port, smtp_port = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+app = create_app({"database_url": f"sqlite:///{directory}/devinbox.db", "_quiet": True}, smtp_port=smtp_port)
+make_server("127.0.0.1", http_port, app, threaded=True).serve_forever()
+"""
+
+
+class _Address:
+    def __init__(self, url: str):
+        self.url = url
+
+
 @pytest.fixture(scope="session")
 def devinbox(tmp_path_factory):
-    from shared.outbox.devinbox import create_app
+    """The dev inbox in a process of its own, as `make demo` runs it: its SMTP sink once stopped
+    listening in the middle of a test session that shared its process (not reproduced alone)."""
+    import subprocess
+    import sys
 
-    smtp_port = servers.free_port()
+    smtp_port, http_port = servers.free_port(), servers.free_port()
     directory = tmp_path_factory.mktemp("devinbox")
-    app = create_app({"database_url": f"sqlite:///{directory / 'devinbox.db'}", "_quiet": True},
-                     smtp_port=smtp_port)
-    server = servers.LiveServer(app, servers.free_port()).start()
-    yield DevInbox(server, smtp_port)
-    server.stop()
-    app.extensions["smtp_sink"].stop()
+    process = subprocess.Popen([sys.executable, "-c", DEVINBOX_PROCESS, str(directory), str(http_port), str(smtp_port)],
+                               cwd=Path(__file__).resolve().parents[1])
+    try:
+        servers.wait_for_port(http_port)
+        servers.wait_for_port(smtp_port)
+        yield DevInbox(_Address(f"http://127.0.0.1:{http_port}"), smtp_port)
+    finally:
+        process.terminate()
+        process.wait(10)
 
 
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
