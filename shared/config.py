@@ -78,6 +78,7 @@ class Settings:
     letter_gateway_url: str
     devinbox_url: str
     raw: dict[str, Any] = field(default_factory=dict)
+    background: bool = True  # this process runs the app's workers (outbox, jobs); not a command line's
 
     @property
     def uses_embedded_redis(self) -> bool:
@@ -91,6 +92,18 @@ class Settings:
 
     def with_overrides(self, **overrides: Any) -> Settings:
         return replace(self, **overrides)
+
+
+def inside_a_command() -> bool:
+    """Whether this app is made for a command line (``idp …``, ``flask --app … support list``) rather
+    than to serve. A command must not run the background workers: with the operator's environment,
+    not the server's, it would claim the server's queued messages and fail them against another SMTP
+    address (seen in the tests: a CLI app on the server's database delivered to the default one).
+    ``flask run`` serves, so it keeps them."""
+    import click
+
+    context = click.get_current_context(silent=True)
+    return context is not None and context.info_name != "run"
 
 
 def load_settings(app_name: str, overrides: dict[str, Any] | None = None) -> Settings:
@@ -116,6 +129,7 @@ def load_settings(app_name: str, overrides: dict[str, Any] | None = None) -> Set
         letter_gateway_url=env.get("LETTER_GATEWAY_URL", f"{devinbox}/gateway/letters"),
         devinbox_url=devinbox,
         raw=load_toml(f"{app_name}.toml"),
+        background=not inside_a_command(),
     )
     values.update(overrides or {})
     if production:

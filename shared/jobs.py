@@ -1,6 +1,7 @@
 """Periodic jobs (retention, reminders, housekeeping): a daemon thread per process, and a Redis
 lock so that one instance of many runs each round. Tests that drive jobs themselves set
-``[outbox] manual`` (no background threads)."""
+``[outbox] manual`` (no background threads); a command line's app has none either
+(``Settings.background``)."""
 
 from __future__ import annotations
 
@@ -10,9 +11,15 @@ from collections.abc import Callable
 from flask import Flask
 
 
+def runs_workers(settings) -> bool:
+    """Whether this process runs background threads: not for a command line, nor for tests that
+    drive delivery and jobs themselves."""
+    return settings.background and not settings.section("outbox").get("manual")
+
+
 def start_periodic(app: Flask, name: str, interval: float, job: Callable[[], object]) -> None:
     settings = app.config["SETTINGS"]
-    if settings.section("outbox").get("manual"):
+    if not runs_workers(settings):
         return
 
     def loop():

@@ -90,8 +90,7 @@ class _Address:
 
 @pytest.fixture(scope="session")
 def devinbox(tmp_path_factory):
-    """The dev inbox in a process of its own, as `make demo` runs it: its SMTP sink once stopped
-    listening in the middle of a test session that shared its process (not reproduced alone)."""
+    """The dev inbox in a process of its own, as `make demo` runs it."""
     import subprocess
     import sys
 

@@ -148,7 +148,7 @@ _wake = threading.Event()
 
 def start_worker(app: Flask) -> None:
     """One daemon thread per process; wakes when something is queued and at least every 2 s."""
-    if app.config.get("BACKCHANNEL_WORKER_STARTED"):
+    if app.config.get("BACKCHANNEL_WORKER_STARTED") or not app.config["SETTINGS"].background:
         return
     app.config["BACKCHANNEL_WORKER_STARTED"] = True
 

@@ -17,6 +17,7 @@ from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
 
 from shared.config import Settings
+from shared.jobs import runs_workers
 from shared.outbox.redaction import keep_delivered, redact, redact_settled_when_due
 from shared.storage import Database
 from shared.timeutil import utcnow
@@ -157,7 +158,7 @@ def init_outbox(app: Flask, model, interval: float = 2.0) -> None:
     app.extensions["outbox_model"] = model
     db: Database = app.extensions["db"]
     settings: Settings = app.config["SETTINGS"]
-    if settings.section("outbox").get("manual"):  # tests that drive delivery themselves
+    if not runs_workers(settings):  # a command line's app, or tests that drive delivery themselves
         return
 
     def loop():
