@@ -35,6 +35,10 @@ class StreamingRequest(FlaskRequest):
 
 def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     settings = load_settings("ecomms", test_config)
+    if settings.production:
+        from portals.ecomms import pades
+
+        pades.check_production()  # receipts signed with the Court's certificate, never the generated one
     app = Flask(__name__, instance_path=str(settings.instance_path), static_folder="static",
                 static_url_path="/static")
     app.request_class = StreamingRequest

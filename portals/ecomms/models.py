@@ -62,7 +62,7 @@ class Document(Base):
 
     __tablename__ = "documents"
     __table_args__ = (Index("ix_documents_application", "application_id", "direction"),
-                      Index("ix_documents_created", "created_at"))
+                      Index("ix_documents_created", "created_at"), Index("ix_documents_deposit", "deposit_id"))
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
     application_id: Mapped[str] = mapped_column(ForeignKey("applications.id", ondelete="CASCADE"))
@@ -78,4 +78,8 @@ class Document(Base):
     # applicant opens them, Sent items the applicant's until the registry does
     read_by_applicant_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     read_by_registry_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # the sending it was part of (one signed PDF receipt lists them all) and when its upload began;
+    # None for documents deposited before receipts named deposits (their receipt lists them alone)
+    deposit_id: Mapped[str | None] = mapped_column(String(36))
+    upload_started_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     application: Mapped[Application] = relationship(back_populates="documents")

@@ -19,6 +19,7 @@ from flask_babel import force_locale
 from flask_babel import gettext as _
 from sqlalchemy.orm import Session
 
+from portals.ecomms import receipt_pdf
 from portals.ecomms.models import Application, Document, OutboxMessage
 from shared.appkit import get_settings
 from shared.outbox import queue_email
@@ -80,8 +81,10 @@ def filing(session: Session, application: Application, documents: Sequence[Docum
     with force_locale(application.applicant_locale):
         subject = _("Confirmation de votre envoi à la Cour (requête n° %(number)s)", number=application.number)
         body = _("Bonjour,\n\nLa Cour a bien reçu votre envoi pour la requête n° %(number)s, horodaté à l'heure de "
-                 "Strasbourg :\n%(files)s\n\nL'accusé de dépôt signé de chaque document est dans Éléments envoyés : "
-                 "%(url)s", number=application.number, files=_file_lines(documents),
+                 "Strasbourg :\n%(files)s\n\nVotre accusé de dépôt signé (PDF), %(receipt)s : %(receipt_url)s\n"
+                 "Il est aussi dans Éléments envoyés : %(url)s", number=application.number, files=_file_lines(documents),
+                 receipt=receipt_pdf.file_name(application, documents),
+                 receipt_url=f"{get_settings().public_url}/documents/{documents[0].id}/receipt.pdf",
                  url=application_url(application, "sent")) + _footer()
         _to_applicant(session, application, subject, body)
     with force_locale(registry_locale()):

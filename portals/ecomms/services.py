@@ -7,7 +7,7 @@ import json
 import re
 import secrets
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import requests
@@ -15,8 +15,8 @@ from flask import current_app
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from portals.ecomms import notices, pdfcheck, quotas, receipts, storage
-from portals.ecomms.models import Application, Document
+from portals.ecomms import notices, pades, pdfcheck, quotas, receipt_pdf, receipts, storage
+from portals.ecomms.models import Application, Document, new_id
 from shared.appkit import get_redis, get_settings
 from shared.rp.session import Principal
 from shared.timeutil import as_utc, format_strasbourg, to_strasbourg, utcnow
@@ -231,7 +231,7 @@ def _staging(principal: Principal, application: Application, temp: storage.Hashi
     quotas.settle_staged(redis, principal.sub, quota_application, upload_id, item.size, upload_ttl())
     redis.set(f"ecomms:upload:{upload_id}", json.dumps({
         "sub": principal.sub, "application_id": application.id, "name": name, "sha256": item.sha256,
-        "size": item.size, "temp": temp.path.name}), ex=upload_ttl())
+        "size": item.size, "temp": temp.path.name, "started_at": temp.started_at.isoformat()}), ex=upload_ttl())
     item.upload_id = upload_id
     return item
 
@@ -259,7 +259,9 @@ def staged_upload(principal: Principal, application: Application, upload_id: str
     staged = _staged_record(principal, application, upload_id)
     if staged is None or not (storage_folder() / staged["temp"]).exists():
         raise Refused("upload_expired")
-    return Incoming(temp=storage.Staged(storage_folder() / staged["temp"]), name=staged["name"], doc_type=doc_type,
+    started = datetime.fromisoformat(staged["started_at"]) if staged.get("started_at") else None
+    return Incoming(temp=storage.Staged(storage_folder() / staged["temp"], started), name=staged["name"],
+                    doc_type=doc_type,
                     sha256=staged["sha256"], size=staged["size"], upload_id=upload_id)
 
 
@@ -308,13 +310,15 @@ def deposit(session: Session, principal: Principal, application: Application, fi
     folder = storage_folder()
     published: list[Path] = []
     documents = []
+    deposit_id = new_id()  # one sending, one signed PDF receipt listing its files
     try:
         for incoming in files:
             stored = storage.publish(incoming.temp, folder)
             published.append(stored.path)
             document = Document(application_id=application.id, direction=direction, doc_type=incoming.doc_type,
                                 stored_name=f"{application.file_prefix}_{incoming.name}", size=incoming.size,
-                                sha256=incoming.sha256, storage_key=stored.key, sender_sub=principal.sub)
+                                sha256=incoming.sha256, storage_key=stored.key, sender_sub=principal.sub,
+                                deposit_id=deposit_id, upload_started_at=incoming.temp.started_at)
             session.add(document)
             documents.append(document)
         session.flush()
@@ -338,6 +342,22 @@ def receipt_for(document: Document, application: Application) -> str:
               "deposited_at_text": format_strasbourg(document.created_at, with_seconds=True) + " (Europe/Strasbourg)",
               "sender": document.sender_sub}
     return receipts.sign(str(keys_folder()), claims)
+
+
+def deposit_of(document: Document) -> list[Document]:
+    """Every document sent with this one (the deposit its PDF receipt lists); alone when it predates deposits."""
+    if document.deposit_id is None:
+        return [document]
+    return [d for d in document.application.documents if d.deposit_id == document.deposit_id]
+
+
+def pdf_receipt_for(document: Document, labels: dict[str, str]) -> tuple[str, bytes]:
+    """The deposit's receipt as a PAdES-signed PDF, and its file name."""
+    documents = deposit_of(document)
+    page = receipt_pdf.render(document.application, documents, labels, get_settings().public_url)
+    signed = pades.sign(page, pades.material(str(keys_folder())),
+                        reason=f"Accusé de dépôt eComms — requête n° {document.application.number}")
+    return receipt_pdf.file_name(document.application, documents), signed
 
 
 def keys_folder() -> Path:

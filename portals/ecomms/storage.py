@@ -14,11 +14,13 @@ import os
 import time
 import uuid
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from shared.files import open_private, private_dir
+from shared.timeutil import utcnow
 
 MAX_BYTES = 50 * 1024 * 1024
 CHUNK = 1024 * 1024  # 1 MiB: large enough for disk throughput, small enough for constant memory
@@ -44,6 +46,7 @@ class HashingTempFile:
         self._hash = hashlib.sha256()
         self.size = 0
         self.kept = False
+        self.started_at = utcnow()  # the first byte's arrival: the receipt's "upload start"
 
     def write(self, data: bytes) -> int:
         self.size += len(data)
@@ -109,6 +112,7 @@ class Staged:
     """A file received earlier (XHR upload), already checked, waiting in its temporary file."""
 
     path: Path
+    started_at: datetime | None = None
 
     def discard(self) -> None:
         self.path.unlink(missing_ok=True)

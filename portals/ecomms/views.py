@@ -23,7 +23,7 @@ from flask import (
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
-from portals.ecomms import attachment, receipts, services, storage
+from portals.ecomms import attachment, pades, receipts, services, storage
 from portals.ecomms.models import Application
 from portals.ecomms.services import DOC_TYPES, FormErrors, Incoming, Refused
 from shared.appkit import get_db
@@ -264,22 +264,46 @@ def document(document_id: str):
                      download_name=name, max_age=0)
 
 
+def _filed_document(session, document_id: str):
+    """A document filed to the Court that this person may see (its receipts), else 404."""
+    try:
+        found = services.document_for(session, current_principal(), document_id)
+    except Refused:
+        abort(404)
+    if found.direction != "to_court":
+        abort(404)
+    return found
+
+
 @bp.get("/documents/<document_id>/receipt")
 @login_required
 def receipt(document_id: str):
     with get_db().session() as session:
-        try:
-            found = services.document_for(session, current_principal(), document_id)
-        except Refused:
-            abort(404)
-        if found.direction != "to_court":
-            abort(404)
+        found = _filed_document(session, document_id)
         signed = services.receipt_for(found, found.application)
         name = found.stored_name.rsplit(".", 1)[0]
     # send_file quotes the name (RFC 6266; filename* when it is not ASCII): a quote or a semicolon
     # in what the applicant called the file stays part of the name
     return send_file(io.BytesIO(signed.encode() + b"\n"), mimetype="application/jose", as_attachment=True,
                      download_name=f"receipt-{name}.jws", max_age=0)
+
+
+@bp.get("/documents/<document_id>/receipt.pdf")
+@login_required
+def pdf_receipt(document_id: str):
+    """The signed PDF receipt of the deposit this document was part of (the filer and the registry)."""
+    with get_db().session() as session:
+        found = _filed_document(session, document_id)
+        name, signed = services.pdf_receipt_for(found, {code: str(label) for code, label in DOC_TYPE_LABELS.items()})
+    return send_file(io.BytesIO(signed), mimetype="application/pdf", as_attachment=True, download_name=name,
+                     max_age=0)
+
+
+@bp.get("/.well-known/receipt-ca.pem")
+def receipt_trust_root():
+    """The root that the PDF receipts' signatures chain to (to import into a PDF reader's trusted certificates)."""
+    found = pades.material(str(services.keys_folder()))
+    return current_app.response_class(found.trust_root_pem, mimetype="application/x-pem-file")
 
 
 @bp.route("/receipts/verify", methods=["GET", "POST"])
