@@ -12,7 +12,9 @@ States of one registration (what the person waits for), written down as in the o
 The form: required fields marked ``*``, the terms checkbox, the "Valider" button. A person who is
 not signed in gives names and email (the identifier is built from the names) and chooses the
 password on the activation link's page, once the address is proven (no account holds a password
-before: account pre-hijacking); a signed-in person only chooses the organisation and the role.
+before: account pre-hijacking); a signed-in person only chooses the organisation and the role,
+and gives names when the account has none yet (an account made before names were asked
+everywhere, or through a federation that gave none): no member reaches a console nameless.
 The legal representative's letter goes out only for a signed-in (so activated) account and within
 the letter limits (``orgs.LetterLimits``): a new account's administrator request waits for its
 activation, then is sent from "Mes organisations" (``orgs.ask_to_administer``). An address that already has an
@@ -71,7 +73,7 @@ def start() -> Result:
     return Result(State.FORM)
 
 
-def check(form: dict[str, str], signed_in: bool) -> tuple[dict[str, str], list[str]]:
+def check(form: dict[str, str], signed_in: bool, needs_names: bool = False) -> tuple[dict[str, str], list[str]]:
     """Field → error code, and the unmet password rules."""
     errors: dict[str, str] = {}
     rules: list[str] = []
@@ -85,8 +87,8 @@ def check(form: dict[str, str], signed_in: bool) -> tuple[dict[str, str], list[s
         if role == "user":
             errors["organisation_id"] = "new_needs_administrator"
         errors.update(orgs.check_organisation_input(form))
-    if not signed_in:
-        for name in PERSON_FIELDS:
+    if not signed_in or needs_names:
+        for name in PERSON_FIELDS if not signed_in else ("given_name", "family_name"):
             if not (form.get(name) or "").strip():
                 errors[name] = "required"
         # names and the address reach emails and the legal representative's letter: one line each
@@ -105,7 +107,9 @@ def submit(store: OrganisationStore, form: dict[str, str], signed_in_account_id:
     account's activation (the account lifecycle's email); ``on_existing_email(store, account)``
     tells an address that already has an account; ``on_registered_again(store, account)`` sends a
     new activation link to an account that ``awaits_activation``."""
-    errors, rules = check(form, signed_in_account_id is not None)
+    signed_in_account = store.account(signed_in_account_id) if signed_in_account_id is not None else None
+    needs_names = signed_in_account is not None and not signed_in_account.username
+    errors, rules = check(form, signed_in_account_id is not None, needs_names)
     organisation = None
     if not errors and form["organisation_id"] != "new":
         organisation = store.organisation(form["organisation_id"])
@@ -145,7 +149,9 @@ def submit(store: OrganisationStore, form: dict[str, str], signed_in_account_id:
             if on_new_account is not None:
                 on_new_account(store, account)
     else:
-        account = store.account(signed_in_account_id)
+        account = signed_in_account
+        if needs_names:
+            orgs.give_names(store, account, form["given_name"], form["family_name"])
     if organisation is None:
         organisation = orgs.create_organisation(store, form)
     _membership, letter = orgs.join_organisation(store, account, organisation, role, now, code_entry_url)

@@ -38,6 +38,7 @@ class Brand:
     terms_url: str | None = None
     home_url: str | None = None
     federation_first: bool = False  # the FranceConnect-style choice is the way in (no password form)
+    registration_path: str = "/registration"  # the IdP's form where this portal's people create an account
 
     @property
     def neutral(self) -> bool:
@@ -78,6 +79,15 @@ def _check_logo(logo: str | None, where: str) -> str | None:
     return logo
 
 
+def _check_path(path: str | None, where: str) -> str:
+    """The sign-in page's "Inscription": a page of the IdP itself (never another site)."""
+    if path is None:
+        return "/registration"
+    if not re.match(r"^/[a-z0-9_-]+(/[a-z0-9_-]+)*$", path):
+        raise ValueError(f"{where}: registration_path {path!r} must be a path of the IdP, such as /registration")
+    return path
+
+
 def _check_url(url: str | None, where: str) -> str | None:
     if url is not None and not re.match(r"^https?://[^\s\"'<>]+$", url):
         raise ValueError(f"{where}: {url!r} is not an absolute http(s) URL")
@@ -109,6 +119,7 @@ def _brand(key: str, entry: dict[str, Any], name: str, fallback: Brand | None) -
         terms_url=_check_url(_expand(entry.get("terms_url")), where),
         home_url=_check_url(_expand(entry.get("home_url")), where),
         federation_first=bool(entry.get("federation_first", False)),
+        registration_path=_check_path(entry.get("registration_path"), where),
     )
 
 

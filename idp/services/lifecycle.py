@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session
 
 from idp.services import audit, rate_limits, sessions, text_fields
 from idp.services.accounts import normalise_email
+from idp.services.identifiers import make_identifier
 from idp.services.passwords import hash_password, unmet_rules, verify_password
 from idp.storage.sql.lifecycle import AccountLink
 from idp.storage.sql.models import Account, AuditEvent, RefreshToken
@@ -262,8 +263,13 @@ def check_registration_rate(email: str) -> None:
         raise RegistrationThrottled(wait)
 
 
-def register(email: str, accepted_terms: bool, locale: str) -> None:
+def register(email: str, accepted_terms: bool, locale: str, given_name: str = "", family_name: str = "") -> None:
     """Create a pending account and send its activation link; raise Problems on bad input.
+
+    Names are asked wherever an account is created (seed 002: the identifier is built from them,
+    ``Frédéric DUPONT DURAND`` → ``frederic-dupont-dura``), so no account reaches an organisation's
+    console without names; registering again gives names to a pending account that has none and
+    keeps the ones it holds (whoever registers again has not proven the address).
 
     The account holds no password until its address is proven: the password is chosen on the
     activation link's page (seed 000 §1). Someone who registers an address that is not theirs
@@ -277,14 +283,19 @@ def register(email: str, accepted_terms: bool, locale: str) -> None:
         errors["email"] = "required"
     elif not valid_email(email):
         errors["email"] = "invalid"
+    errors.update(text_fields.check({"given_name": given_name, "family_name": family_name},
+                                    ("given_name", "family_name"), required=("given_name", "family_name")))
     if not accepted_terms:
         errors["terms"] = "required"
     if errors:
         raise Problems(errors)
+    given_name, family_name = text_fields.clean(given_name), text_fields.clean(family_name)
     check_registration_rate(email)
     with get_db().session() as session:
         existing = session.scalar(select(Account).where(Account.email == email))
         if existing is not None:
+            if existing.status == "pending" and not existing.username:
+                give_names(session, existing, given_name, family_name)
             # registering again is the seed's way back for a lost activation email: a new link, of the
             # kind of the last one (someone registering an invitee's address must not turn the
             # portal's invitation into a plain link)
@@ -298,12 +309,20 @@ def register(email: str, accepted_terms: bool, locale: str) -> None:
         with get_db().session() as session:
             account = Account(email=email, password_hash=None, status="pending", locale=locale,
                               email_verified=False)
+            give_names(session, account, given_name, family_name)
             session.add(account)
             session.flush()
             send_activation(session, account)
     except IntegrityError:  # the same address registered at the same moment: one account, same answer
         return
     audit.record("registration", account.id)
+
+
+def give_names(session: Session, account: Account, given_name: str, family_name: str) -> None:
+    """Names, and the identifier built from them (unique), for an account that has none yet."""
+    account.given_name, account.family_name = given_name, family_name
+    account.username = make_identifier(given_name, family_name, lambda candidate: session.scalar(
+        select(Account.id).where(Account.username == candidate)) is not None)
 
 
 def _last_activation_client(session: Session, account_id: str) -> str | None:

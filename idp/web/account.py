@@ -33,6 +33,12 @@ MESSAGES = {
     ("email", "invalid"): _l("Saisissez une adresse électronique valide, par exemple nom@exemple.fr."),
     ("new_email", "invalid"): _l("Saisissez une adresse électronique valide, par exemple nom@exemple.fr."),
     ("new_email", "same"): _l("C'est déjà l'adresse de votre compte."),
+    ("given_name", "required"): _l("Saisissez votre prénom."),
+    ("family_name", "required"): _l("Saisissez votre nom."),
+    ("given_name", "control"): _l("Le prénom tient sur une seule ligne, sans caractères invisibles ou de contrôle."),
+    ("family_name", "control"): _l("Le nom tient sur une seule ligne, sans caractères invisibles ou de contrôle."),
+    ("given_name", "too_long"): _l("Le prénom est trop long."),
+    ("family_name", "too_long"): _l("Le nom est trop long."),
     ("terms", "required"): _l("Vous devez accepter les conditions d'utilisation pour vous inscrire."),
     ("password", "required"): _l("Saisissez un mot de passe."),
     ("password_confirm", "mismatch"): _l("Les deux mots de passe ne sont pas identiques."),
@@ -95,13 +101,14 @@ def link_problem(problem: LinkProblem, purpose: str):
 def registration():
     form, errors = {}, {}
     if request.method == "POST":
-        form = {"email": request.form.get("email", "").strip()}
+        form = {name: request.form.get(name, "").strip() for name in ("email", "given_name", "family_name")}
         wait = throttled_by_address("registration")
         if wait:
             errors["email"] = _("Trop de demandes. Réessayez dans %(seconds)s secondes.", seconds=wait)
         else:
             try:
-                lifecycle.register(form["email"], request.form.get("terms") == "yes", select_locale())
+                lifecycle.register(form["email"], request.form.get("terms") == "yes", select_locale(),
+                                   form["given_name"], form["family_name"])
             except Problems as problems:
                 errors = words(problems)
             except lifecycle.RegistrationThrottled as throttled:

@@ -279,10 +279,12 @@ def register():
     who = signed_in()
     with store() as s:
         organisations = s.organisations()
+        me = s.account(who.account_id) if who else None
+        page = {"organisations": organisations, "signed_in": who is not None, "kinds": kind_labels(),
+                "needs_names": me is not None and not me.username}
         if request.method == "GET":
             form = {"role": request.args.get("role", ""), "organisation_id": request.args.get("organisation", "")}
-            return render_template("idp/orgs/register.html", form=form, errors={}, organisations=organisations,
-                                   signed_in=who is not None, kinds=kind_labels())
+            return render_template("idp/orgs/register.html", form=form, errors={}, **page)
         form = request.form.to_dict()
     try:
         with store() as s:
@@ -291,13 +293,12 @@ def register():
                 on_new_account=start_activation, on_existing_email=tell_existing_account,
                 on_registered_again=send_activation_again, awaits_activation=lifecycle.awaits_activation)
     except lifecycle.RegistrationThrottled as throttled:
-        return render_template("idp/orgs/register.html", form=form, organisations=organisations,
+        return render_template("idp/orgs/register.html", form=form,
                                errors={"email": _("Trop de demandes pour cette adresse.") + " "
-                                       + wait_text(throttled.seconds)},
-                               signed_in=who is not None, kinds=kind_labels()), 429
+                                       + wait_text(throttled.seconds)}, **page), 429
     if result.state is org_registration.State.FORM:
-        return render_template("idp/orgs/register.html", form=form, errors=error_messages(result.errors, result.password_rules, result.retry_on),
-                               organisations=organisations, signed_in=who is not None, kinds=kind_labels()), 400
+        return render_template("idp/orgs/register.html", form=form,
+                               errors=error_messages(result.errors, result.password_rules, result.retry_on), **page), 400
     return render_template("idp/orgs/registered.html", result=result, State=org_registration.State)
 
 

@@ -43,6 +43,8 @@ def sign_in_at_idp(page, idp_url: str, email: str, password: str) -> None:
 def test_registration_from_the_form_to_signed_in(page, idp, devinbox):
     email = f"browser-{secrets.token_hex(4)}@example.org"
     page.goto(idp.url + "/registration")
+    page.locator("#given_name").fill("Alex")
+    page.locator("#family_name").fill("Martin")
     page.get_by_label("Adresse électronique").fill(email)
     page.get_by_role("button", name="S'inscrire").click()
     assert page.get_by_role("alert").is_visible()  # terms not accepted: the error summary

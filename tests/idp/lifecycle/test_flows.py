@@ -67,7 +67,7 @@ def test_registration_refuses_each_bad_input_and_creates_nothing(idp, devinbox):
 
 
 def registered_link(idp, devinbox, email: str, http: requests.Session | None = None) -> str:
-    response = post_form(http or requests.Session(), f"{idp.url}/registration", email=email, terms="yes")
+    response = post_form(http or requests.Session(), f"{idp.url}/registration", given_name="Alex", family_name="Martin", email=email, terms="yes")
     assert response.status_code == 200 and ("Consultez votre messagerie" in response.text
                                             or "Check your mailbox" in response.text)
     return link_in(devinbox.wait_for(email)[0])
@@ -106,7 +106,7 @@ def test_activation_names_every_unmet_rule_in_english(idp, devinbox):
 def test_registration_validation_link_then_sign_in(idp, devinbox):
     http = requests.Session()
     email = unique_email("new")
-    response = post_form(http, f"{idp.url}/registration", email=email, terms="yes")
+    response = post_form(http, f"{idp.url}/registration", given_name="Alex", family_name="Martin", email=email, terms="yes")
     assert response.status_code == 200 and "Consultez votre messagerie" in response.text
     row = account_row(idp, email)
     assert row.status == "pending" and row.password_hash is None  # no password before the address is proven
@@ -132,8 +132,8 @@ def test_registration_validation_link_then_sign_in(idp, devinbox):
 def test_registering_a_taken_address_says_the_same_and_tells_the_owner(idp, devinbox):
     email = unique_email("taken")
     make_user(idp.app, email, GOOD)
-    response = post_form(requests.Session(), f"{idp.url}/registration", email=email, terms="yes")
-    fresh = post_form(requests.Session(), f"{idp.url}/registration", email=unique_email("free"), terms="yes")
+    response = post_form(requests.Session(), f"{idp.url}/registration", given_name="Alex", family_name="Martin", email=email, terms="yes")
+    fresh = post_form(requests.Session(), f"{idp.url}/registration", given_name="Alex", family_name="Martin", email=unique_email("free"), terms="yes")
     assert response.status_code == fresh.status_code == 200
     assert "Consultez votre messagerie" in response.text
     [message] = devinbox.wait_for(email)
@@ -144,7 +144,7 @@ def test_registering_a_taken_address_says_the_same_and_tells_the_owner(idp, devi
 
 def test_a_new_activation_link_supersedes_the_old_one(idp, devinbox):
     email = unique_email("twice")
-    post_form(requests.Session(), f"{idp.url}/registration", email=email, terms="yes")
+    post_form(requests.Session(), f"{idp.url}/registration", given_name="Alex", family_name="Martin", email=email, terms="yes")
     first = link_in(devinbox.wait_for(email)[0])
     post_form(requests.Session(), f"{idp.url}/activate", email=email)
     messages = devinbox.wait_for(email, count=2)
@@ -525,7 +525,7 @@ def test_asking_for_activation_links_is_throttled_per_address(idp):
 
 def test_unused_activation_link_deactivates_and_a_new_link_brings_it_back(idp, devinbox):
     email = unique_email("late")
-    post_form(requests.Session(), f"{idp.url}/registration", email=email, terms="yes")
+    post_form(requests.Session(), f"{idp.url}/registration", given_name="Alex", family_name="Martin", email=email, terms="yes")
     devinbox.wait_for(email)
     with idp.app.test_request_context():
         assert lifecycle.expire_activations(utcnow() + timedelta(days=8)) >= 1
@@ -608,7 +608,7 @@ def test_an_address_registered_by_someone_else_is_taken_back_by_its_owner(idp, d
     her own password; the attacker's password opens nothing, before or after."""
     email = unique_email("prehijack")
     attacker_password = "Attacker-Passe-2026"
-    squatted = post_form(requests.Session(), f"{idp.url}/registration", email=email, password=attacker_password,
+    squatted = post_form(requests.Session(), f"{idp.url}/registration", given_name="Alex", family_name="Martin", email=email, password=attacker_password,
                          password_confirm=attacker_password, terms="yes")  # a password posted anyway is ignored
     assert squatted.status_code == 200, squatted.text
     assert account_row(idp, email).password_hash is None
@@ -660,7 +660,7 @@ def test_registration_costs_the_same_work_for_a_taken_and_a_free_address(idp, de
 
     def register(email: str) -> tuple[int, str, int]:
         before = len(hashed)
-        response = post_form(requests.Session(), f"{idp.url}/registration", email=email, terms="yes")
+        response = post_form(requests.Session(), f"{idp.url}/registration", given_name="Alex", family_name="Martin", email=email, terms="yes")
         return response.status_code, response.text.replace(email, "EMAIL"), len(hashed) - before
 
     def join(email: str, siren: str) -> tuple[int, int]:
@@ -686,7 +686,7 @@ def test_registering_an_invited_address_keeps_the_invitation_an_invitation(idp, 
     invited = requests.post(f"{idp.url}/api/provisioning/invitations", json={"email": email}, headers=headers)
     assert invited.status_code == 201, invited.text
     devinbox.wait_for(email)
-    post_form(requests.Session(), f"{idp.url}/registration", email=email, terms="yes")
+    post_form(requests.Session(), f"{idp.url}/registration", given_name="Alex", family_name="Martin", email=email, terms="yes")
     messages = devinbox.wait_for(email, count=2)
     assert all("vous invite" in message["subject"] for message in messages), "both links are invitations"
     http = requests.Session()
@@ -702,7 +702,7 @@ def test_registration_does_not_flood_one_address_with_emails(idp, devinbox):
     """Outside review: 30 registrations of one address from 30 network addresses sent 30 emails.
     Past three an hour the requester is told to wait (never a silent drop), for any address."""
     email = unique_email("flood")
-    answers = [post_form(requests.Session(), f"{idp.url}/registration", email=email, terms="yes") for _ in range(5)]
+    answers = [post_form(requests.Session(), f"{idp.url}/registration", given_name="Alex", family_name="Martin", email=email, terms="yes") for _ in range(5)]
     assert [a.status_code for a in answers] == [200, 200, 200, 400, 400]
     assert "Trop de demandes pour cette adresse" in answers[-1].text
     assert len(devinbox.wait_for(email, count=3)) == 3
