@@ -78,13 +78,14 @@ def _file_lines(documents: Sequence[Document]) -> str:
 
 def filing(session: Session, application: Application, documents: Sequence[Document]) -> None:
     """The filer's confirmation (its receipt's figures) and the registry's notice of the filing."""
+    receipt_url = "{}/documents/{}/receipt.pdf".format(get_settings().public_url, documents[0].id)
     with force_locale(application.applicant_locale):
         subject = _("Confirmation de votre envoi à la Cour (requête n° %(number)s)", number=application.number)
         body = _("Bonjour,\n\nLa Cour a bien reçu votre envoi pour la requête n° %(number)s, horodaté à l'heure de "
                  "Strasbourg :\n%(files)s\n\nVotre accusé de dépôt signé (PDF), %(receipt)s : %(receipt_url)s\n"
                  "Il est aussi dans Éléments envoyés : %(url)s", number=application.number, files=_file_lines(documents),
                  receipt=receipt_pdf.file_name(application, documents),
-                 receipt_url=f"{get_settings().public_url}/documents/{documents[0].id}/receipt.pdf",
+                 receipt_url=receipt_url,
                  url=application_url(application, "sent")) + _footer()
         _to_applicant(session, application, subject, body)
     with force_locale(registry_locale()):

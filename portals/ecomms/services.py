@@ -207,33 +207,56 @@ def _quota_refusal(reached: quotas.QuotaReached) -> Refused:
     return Refused(f"{reached.code}_quota", files=reached.limit_files, mb=reached.limit_mb)
 
 
+def quota_application(principal: Principal, application: Application) -> str | None:
+    """The application whose quota a file counts against (None for the registry's own files)."""
+    return None if is_registry(principal) else application.id
+
+
+def reserve(principal: Principal, application: Application, upload_id: str, size: int, temp_name: str) -> None:
+    """Take the file's place (``size`` bytes at most) in the staged quotas, or Refused(staged_quota)."""
+    writable(application)
+    try:
+        quotas.reserve_staged(get_redis(), upload_quotas(), principal.sub, quota_application(principal, application),
+                              upload_id, size, temp_name, upload_ttl())
+    except quotas.QuotaReached as reached:
+        raise _quota_refusal(reached) from None
+
+
+def release(principal: Principal, application: Application, upload_id: str) -> None:
+    quotas.release_staged(get_redis(), principal.sub, quota_application(principal, application), upload_id)
+
+
+def keep_staged(principal: Principal, application: Application, upload_id: str, item: Incoming) -> Incoming:
+    """A received, checked file waits for "Envoyer": its place shrinks to its real size."""
+    redis = get_redis()
+    item.temp.keep()
+    quotas.settle_staged(redis, principal.sub, quota_application(principal, application), upload_id, item.size,
+                         upload_ttl())
+    redis.set(f"ecomms:upload:{upload_id}", json.dumps({
+        "sub": principal.sub, "application_id": application.id, "name": item.name, "sha256": item.sha256,
+        "size": item.size, "temp": item.temp.path.name, "started_at": item.temp.started_at.isoformat()}),
+        ex=upload_ttl())
+    item.upload_id = upload_id
+    return item
+
+
 def _staging(principal: Principal, application: Application, temp: storage.HashingTempFile, name: str,
              size: int, receive) -> Incoming:
     """Reserve the file's place in the quotas, receive and check it, keep it staged (see stage_*)."""
-    writable(application)
     upload_id = secrets.token_hex(16)
-    quota_application = None if is_registry(principal) else application.id
-    redis = get_redis()
     try:
-        quotas.reserve_staged(redis, upload_quotas(), principal.sub, quota_application, upload_id, size,
-                              temp.path.name, upload_ttl())
-    except quotas.QuotaReached as reached:
+        reserve(principal, application, upload_id, size, temp.path.name)
+    except Refused:
         temp.discard()
-        raise _quota_refusal(reached) from None
+        raise
     try:
         receive()
         item = accept(Incoming(temp=temp, name=name))
     except Exception:
         temp.discard()
-        quotas.release_staged(redis, principal.sub, quota_application, upload_id)
+        release(principal, application, upload_id)
         raise
-    temp.keep()
-    quotas.settle_staged(redis, principal.sub, quota_application, upload_id, item.size, upload_ttl())
-    redis.set(f"ecomms:upload:{upload_id}", json.dumps({
-        "sub": principal.sub, "application_id": application.id, "name": name, "sha256": item.sha256,
-        "size": item.size, "temp": temp.path.name, "started_at": temp.started_at.isoformat()}), ex=upload_ttl())
-    item.upload_id = upload_id
-    return item
+    return keep_staged(principal, application, upload_id, item)
 
 
 def stage_upload(principal: Principal, application: Application, name: str, stream,
@@ -280,7 +303,7 @@ def unstage(principal: Principal, application: Application, upload_id: str, remo
     redis = get_redis()
     if staged is None or not redis.delete(f"ecomms:upload:{upload_id}"):
         return False
-    quotas.release_staged(redis, principal.sub, None if is_registry(principal) else application.id, upload_id)
+    release(principal, application, upload_id)
     if remove_file:
         (storage_folder() / staged["temp"]).unlink(missing_ok=True)
     return True

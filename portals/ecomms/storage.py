@@ -118,6 +118,27 @@ class Staged:
         self.path.unlink(missing_ok=True)
 
 
+class AssembledFile:
+    """A file received in pieces (the resumable upload): complete on disk, hashed once whole."""
+
+    def __init__(self, path: Path, started_at: datetime | None):
+        self.path, self.started_at = path, started_at
+
+    def finish(self) -> tuple[str, int]:
+        digest = hashlib.sha256()
+        with self.path.open("rb") as handle:
+            os.fsync(handle.fileno())
+            while block := handle.read(CHUNK):
+                digest.update(block)
+        return digest.hexdigest(), self.path.stat().st_size
+
+    def keep(self) -> None:
+        pass
+
+    def discard(self) -> None:
+        self.path.unlink(missing_ok=True)
+
+
 @dataclass
 class Stored:
     key: str

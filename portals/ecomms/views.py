@@ -23,7 +23,7 @@ from flask import (
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
-from portals.ecomms import attachment, pades, receipts, services, storage
+from portals.ecomms import attachment, pades, receipts, resumable, services, storage
 from portals.ecomms.models import Application
 from portals.ecomms.services import DOC_TYPES, FormErrors, Incoming, Refused
 from shared.appkit import get_db
@@ -76,6 +76,14 @@ REFUSALS = {
     "server_error": _l("Une erreur technique nous a empêchés de traiter votre demande ; rien n'a été enregistré. "
                        "Réessayez dans un instant. En cas d'urgence (délai à respecter), envoyez vos documents par "
                        "fax au +33 (0)3 88 41 27 30."),
+    "bad_upload": _l("Le navigateur a envoyé une demande de téléchargement incomplète : rechargez la page et ajoutez "
+                      "le document à nouveau."),
+    "too_long": _l("Le document reçu est plus long que celui annoncé : ajoutez-le à nouveau."),
+    "offset_mismatch": _l("Le téléchargement a repris au mauvais endroit : il reprend automatiquement là où la Cour "
+                          "l'a reçu."),
+    "upload_busy": _l("Ce document est déjà en cours de téléchargement : patientez un instant."),
+    "checksum_mismatch": _l("Une partie du document a été altérée pendant le transfert : elle est envoyée à "
+                            "nouveau."),
     "daily_quota": _l("La limite d'envoi est atteinte (%(files)s documents ou %(mb)s Mo en 24 heures, pour vous comme "
                       "pour une requête) : réessayez demain ou contactez le greffe."),
 }
@@ -137,7 +145,7 @@ def application(application_id: str):
 
 
 def wants_json() -> bool:
-    return request.accept_mimetypes.best == "application/json" or request.path.endswith("/uploads")
+    return request.accept_mimetypes.best == "application/json" or "/uploads" in request.path
 
 
 def refused_response(refusal: Refused, status: int):
@@ -221,10 +229,13 @@ def _incoming_files(principal, selected) -> tuple[list[Incoming], list[Refused]]
 @bp.post("/applications/<application_id>/uploads")
 @login_required
 def upload(application_id: str):
-    """One file per request (the JavaScript form's progress bars): raw PDF body, name in X-File-Name."""
+    """One file per request (raw PDF body, name in X-File-Name), or, with ``Upload-Length``, the
+    creation of a resumable upload (tus): its pieces follow by PATCH."""
     principal = current_principal()
     with get_db().session() as session:
         selected = _visible(session, principal, application_id)
+    if "Upload-Length" in request.headers:
+        return _begin_resumable(principal, selected)
     if (request.content_length or 0) > storage.MAX_BYTES:
         return refused_response(Refused("too_large"), 413)
     name = unquote(request.headers.get("X-File-Name", ""))
@@ -233,20 +244,94 @@ def upload(application_id: str):
     except storage.TooLarge:
         return refused_response(Refused("too_large"), 413)
     except Refused as refusal:
-        return refused_response(refusal, 410 if refusal.code == "closed" else refusal_status(refusal))
+        return refused_response(refusal, _upload_status(refusal))
     return jsonify(id=upload_id, name=name, size=item.size), 201
+
+
+UPLOAD_STATUS = {"closed": 410, "too_large": 413, "too_long": 413, "not_found": 404, "upload_expired": 410,
+                 "offset_mismatch": 409, "upload_busy": 423, "checksum_mismatch": 460}
+
+
+def _upload_status(refusal: Refused) -> int:
+    return UPLOAD_STATUS.get(refusal.code, refusal_status(refusal))
+
+
+def _tus(response, upload=None):
+    response.headers["Tus-Resumable"] = resumable.VERSION
+    response.headers["Cache-Control"] = "no-store"
+    if upload is not None:
+        response.headers["Upload-Offset"] = str(upload.offset)
+        response.headers["Upload-Length"] = str(upload.length)
+    return response
+
+
+def _tus_refused(refusal: Refused):
+    response = refused_response(refusal, _upload_status(refusal))
+    if refusal.code == "offset_mismatch":
+        response.headers["Upload-Offset"] = str(refusal.values["offset"])
+    return _tus(response)
+
+
+def _whole_number(value: str) -> int:
+    """A tus offset or length: digits only (no sign, no spaces), else ValueError."""
+    if not value.isascii() or not value.isdigit() or len(value) > 12:
+        raise ValueError(value)
+    return int(value)
+
+
+def _begin_resumable(principal, selected):
+    if request.headers.get("Tus-Resumable") != resumable.VERSION:
+        return _tus(make_response(jsonify(error=refusal_text(Refused("bad_upload"))), 412))
+    try:
+        length = _whole_number(request.headers["Upload-Length"])
+        name = resumable.parse_metadata(request.headers.get("Upload-Metadata", "")).get("filename", "")
+        created = resumable.begin(principal, selected, name, length)
+    except ValueError:
+        return _tus_refused(Refused("bad_upload"))
+    except Refused as refusal:
+        return _tus_refused(refusal)
+    response = make_response(jsonify(id=created.id, name=created.name, size=created.length), 201)
+    response.headers["Location"] = url_for("ecomms.resumable_upload", application_id=selected.id,
+                                           upload_id=created.id)
+    return _tus(response, created)
+
+
+@bp.route("/applications/<application_id>/uploads/<upload_id>", methods=["HEAD", "PATCH"])
+@login_required
+def resumable_upload(application_id: str, upload_id: str):
+    """tus: HEAD tells the offset the server holds; PATCH appends a piece at exactly that offset."""
+    principal = current_principal()
+    with get_db().session() as session:
+        selected = _visible(session, principal, application_id)
+    try:
+        if request.method == "HEAD":
+            return _tus(make_response("", 200), resumable.status(principal, selected, upload_id))
+        if request.headers.get("Content-Type") != "application/offset+octet-stream":
+            return _tus(make_response(jsonify(error=refusal_text(Refused("bad_upload"))), 415))
+        offset = _whole_number(request.headers.get("Upload-Offset", ""))
+        piece = resumable.append(principal, selected, upload_id, offset, request.stream,
+                                 resumable.parse_checksum(request.headers.get("Upload-Checksum")))
+    except ValueError:
+        return _tus_refused(Refused("bad_upload"))
+    except Refused as refusal:
+        return _tus_refused(refusal)
+    if piece.complete:
+        return _tus(make_response(jsonify(id=piece.id, name=piece.name, size=piece.offset), 200), piece)
+    return _tus(make_response("", 204), piece)
 
 
 @bp.delete("/applications/<application_id>/uploads/<upload_id>")
 @login_required
 def remove_upload(application_id: str, upload_id: str):
-    """"Retirer" in the JavaScript form: the staged file goes, and its place in the quota."""
+    """"Retirer" or "Annuler" in the JavaScript form: the staged or half-received file goes, and its place
+    in the quota (tus termination)."""
     principal = current_principal()
     with get_db().session() as session:
         selected = _visible(session, principal, application_id)
-    if not services.unstage(principal, selected, upload_id, remove_file=True):
+    if not (resumable.cancel(principal, selected, upload_id)
+            or services.unstage(principal, selected, upload_id, remove_file=True)):
         abort(404)
-    return "", 204
+    return _tus(make_response("", 204))
 
 
 @bp.get("/documents/<document_id>")
