@@ -7,6 +7,7 @@ client carry the IdP's neutral brand. Branding comes from the operators' registr
 ``[branding]``), never from a request: a client cannot make the IdP's pages show another's name.
 
     brand_for(client)   the brand of a registered client (its registered name at least), or neutral
+    Brand.label(key)    a button's or link's words as the portal's manual names them (LABELS)
     neutral()           the IdP's own brand
     Brand.css()         the stylesheet that sets the brand's colour (served at /branding/<id>.css)
 """
@@ -18,11 +19,28 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
+from flask_babel import gettext
+
 from shared.config import load_settings, load_toml
 
 HEX_COLOUR = re.compile(r"^#[0-9a-fA-F]{6}$")
 MIN_CONTRAST = 4.5  # WCAG 2.1 AA, normal text: the colour carries white text and links on white
 PORTALS = ("ecomms", "justice", "eservices")
+
+# The words a portal's user manual gives some of the IdP's buttons and links, so the page says what
+# the manual tells the person to click (seed 000: "Cliquez sur Reset password", "Continuer"). Each
+# key has the IdP's default first, then the other wordings an operator may choose: all in the
+# catalogues (idp/translations/branding), so a choice is translated like the rest of the page and
+# nothing else can be shown.
+LABELS = {
+    "terms": ("Conditions d'utilisation", "Conditions générales d'utilisation"),
+    "recovery_button": ("Envoyer le lien", "Continuer"),
+    "reset_button": ("Enregistrer le mot de passe", "Reset password"),
+    "activate_button": ("Activer mon compte", "Reset password"),
+}
+# The local time a portal's pages show in their header (seed 000: "l'heure locale de Strasbourg est
+# affichée"), with its words; the IdP's pages reached from that portal show it too.
+LOCAL_TIMES = {"strasbourg": "Heure locale de Strasbourg :"}
 
 
 @dataclass(frozen=True)
@@ -39,6 +57,16 @@ class Brand:
     home_url: str | None = None
     federation_first: bool = False  # the FranceConnect-style choice is the way in (no password form)
     registration_path: str = "/registration"  # the IdP's form where this portal's people create an account
+    labels: tuple[tuple[str, str], ...] = ()  # LABELS key → the chosen wording's message id
+    local_time: str | None = None   # a LOCAL_TIMES key: the header shows that time
+
+    def label(self, key: str):
+        """The words of a button or link: the portal's manual's when configured, else the IdP's."""
+        return gettext(dict(self.labels).get(key, LABELS[key][0]))  # noqa: INT001 - a message id of LABELS
+
+    @property
+    def local_time_label(self) -> str | None:
+        return gettext(LOCAL_TIMES[self.local_time]) if self.local_time else None  # noqa: INT001 - LOCAL_TIMES
 
     @property
     def neutral(self) -> bool:
@@ -88,6 +116,22 @@ def _check_path(path: str | None, where: str) -> str:
     return path
 
 
+def _check_labels(labels: Any, where: str) -> tuple[tuple[str, str], ...]:
+    if not isinstance(labels, dict):
+        raise ValueError(f"{where}: labels must be a table")
+    for key, text in labels.items():
+        choices = list(LABELS.get(key, ()))
+        if text not in choices:
+            raise ValueError(f"{where}: label {key} = {text!r} is not one of {choices or sorted(LABELS)}")
+    return tuple(sorted(labels.items()))
+
+
+def _check_local_time(zone: str | None, where: str) -> str | None:
+    if zone is not None and zone not in LOCAL_TIMES:
+        raise ValueError(f"{where}: local_time {zone!r} is not one of {sorted(LOCAL_TIMES)}")
+    return zone
+
+
 def _check_url(url: str | None, where: str) -> str | None:
     if url is not None and not re.match(r"^https?://[^\s\"'<>]+$", url):
         raise ValueError(f"{where}: {url!r} is not an absolute http(s) URL")
@@ -120,6 +164,8 @@ def _brand(key: str, entry: dict[str, Any], name: str, fallback: Brand | None) -
         home_url=_check_url(_expand(entry.get("home_url")), where),
         federation_first=bool(entry.get("federation_first", False)),
         registration_path=_check_path(entry.get("registration_path"), where),
+        labels=_check_labels(entry.get("labels", {}), where),
+        local_time=_check_local_time(entry.get("local_time"), where),
     )
 
 

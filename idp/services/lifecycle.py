@@ -21,7 +21,7 @@ from sqlalchemy import func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from idp.services import audit, rate_limits, sessions, text_fields
+from idp.services import audit, rate_limits, returning, sessions, text_fields
 from idp.services.accounts import normalise_email
 from idp.services.identifiers import make_identifier
 from idp.services.passwords import hash_password, unmet_rules, verify_password
@@ -263,7 +263,8 @@ def check_registration_rate(email: str) -> None:
         raise RegistrationThrottled(wait)
 
 
-def register(email: str, accepted_terms: bool, locale: str, given_name: str = "", family_name: str = "") -> None:
+def register(email: str, accepted_terms: bool, locale: str, given_name: str = "", family_name: str = "",
+             return_client: str | None = None) -> None:
     """Create a pending account and send its activation link; raise Problems on bad input.
 
     Names are asked wherever an account is created (seed 002: the identifier is built from them,
@@ -276,6 +277,8 @@ def register(email: str, accepted_terms: bool, locale: str, given_name: str = ""
     holds nothing the owner's activation would keep (account pre-hijacking). An address that
     already has an account gets the same answer on screen (no enumeration) and the same work
     (no password hash on either path); its owner receives an email saying so instead.
+    ``return_client``: the portal the registration started from (``idp.services.returning``), whose
+    brand the activation page wears and to whose sign-in it leads.
     """
     email = normalise_email(email)
     errors: dict[str, str] = {}
@@ -312,7 +315,7 @@ def register(email: str, accepted_terms: bool, locale: str, given_name: str = ""
             give_names(session, account, given_name, family_name)
             session.add(account)
             session.flush()
-            send_activation(session, account)
+            send_activation(session, account, return_client=return_client)
     except IntegrityError:  # the same address registered at the same moment: one account, same answer
         return
     audit.record("registration", account.id)
@@ -332,10 +335,12 @@ def _last_activation_client(session: Session, account_id: str) -> str | None:
     return (last.data or {}).get("client_id") if last else None
 
 
-def send_activation(session: Session, account: Account, client_id: str | None = None) -> None:
-    """Queue the activation email (a hook also used by the organisations' registration)."""
+def send_activation(session: Session, account: Account, client_id: str | None = None,
+                    return_client: str | None = None) -> None:
+    """Queue the activation email (a hook also used by the organisations' registration):
+    ``client_id`` the inviting portal's, ``return_client`` the portal a self-registration started from."""
     session.flush()
-    data = {"client_id": client_id} if client_id else {}
+    data = {"client_id": client_id} if client_id else returning.link_data(return_client)
     token = issue_link(session, account.id, "activation", data)
     if client_id:
         from idp.services import clients
@@ -456,17 +461,18 @@ class RecoveryThrottled(Exception):
 RECOVERY_PER_EMAIL = "3 per hour"
 
 
-def request_recovery(email: str, locale: str) -> None:
+def request_recovery(email: str, locale: str, return_client: str | None = None) -> None:
     """Hand the request to a background worker and return at once: the answer and its timing are
     the same whether or not the address has an account. One address is not flooded with emails:
     past the limit the requester is told to wait (RecoveryThrottled) — never a silent drop; the
-    count is the same for every address, with or without an account, so it tells nothing."""
+    count is the same for every address, with or without an account, so it tells nothing.
+    ``return_client``: the portal the request started from, kept in the reset link's data."""
     email = normalise_email(email)
     limit = rate_limits.configured("recovery_per_email", RECOVERY_PER_EMAIL)
     if wait := rate_limits.hit(limit, "recovery-email", hashlib.sha256(email.encode()).hexdigest()):
         raise RecoveryThrottled(wait)
     app = current_app._get_current_object()
-    after_the_answer(_executor.submit, _recovery_job, app, email, locale)
+    after_the_answer(_executor.submit, _recovery_job, app, email, locale, return_client)
 
 
 def after_the_answer(start: Callable[..., object], *args) -> None:
@@ -482,18 +488,18 @@ def after_the_answer(start: Callable[..., object], *args) -> None:
         return response
 
 
-def _recovery_job(app: Flask, email: str, locale: str) -> None:
+def _recovery_job(app: Flask, email: str, locale: str, return_client: str | None = None) -> None:
     with app.app_context():
-        process_recovery(email, locale)
+        process_recovery(email, locale, return_client)
 
 
-def process_recovery(email: str, locale: str) -> None:
+def process_recovery(email: str, locale: str, return_client: str | None = None) -> None:
     with get_db().session() as session:
         account = session.scalar(select(Account).where(Account.email == email))
         if account is None:
             return
         if account.status == "active":
-            token = issue_link(session, account.id, "reset")
+            token = issue_link(session, account.id, "reset", returning.link_data(return_client))
             _send(session, account, "reset", url=link_url("reset", token))
         elif account.status == "pending":
             send_activation(session, account)

@@ -13,7 +13,18 @@ from flask_babel import refresh
 from idp.flows import login as login_flow
 from idp.flows.mfa import SECOND_FACTOR_AMR, is_complete
 from idp.oidc import interaction as interactions
-from idp.services import account_view, accounts, audit, clients, devices, lifecycle, mfa, sessions, throttle
+from idp.services import (
+    account_view,
+    accounts,
+    audit,
+    clients,
+    devices,
+    lifecycle,
+    mfa,
+    returning,
+    sessions,
+    throttle,
+)
 from idp.services.lifecycle import LinkProblem, Problems
 from idp.services.passwords import RULES
 from idp.web.limits import wait_text
@@ -97,9 +108,16 @@ def link_problem(problem: LinkProblem, purpose: str):
 
 # -- registration and activation ------------------------------------------------------------------
 
+def started_from() -> tuple[str, str | None]:
+    """The interaction a self-service page was reached from (``?interaction=``) and its portal."""
+    uid = request.args.get("interaction", "")
+    return uid, returning.client_of(uid)
+
+
 @bp.route("/registration", methods=["GET", "POST"])
 def registration():
     form, errors = {}, {}
+    uid, return_client = started_from()
     if request.method == "POST":
         form = {name: request.form.get(name, "").strip() for name in ("email", "given_name", "family_name")}
         wait = throttled_by_address("registration")
@@ -108,7 +126,7 @@ def registration():
         else:
             try:
                 lifecycle.register(form["email"], request.form.get("terms") == "yes", select_locale(),
-                                   form["given_name"], form["family_name"])
+                                   form["given_name"], form["family_name"], return_client)
             except Problems as problems:
                 errors = words(problems)
             except lifecycle.RegistrationThrottled as throttled:
@@ -116,17 +134,19 @@ def registration():
                                     seconds=throttled.seconds)
             else:
                 throttle.failure("registration", f"ip:{request.remote_addr}")  # counts requests, not failures
-                return render_template("idp/account/check_mail.html", email=form["email"], purpose="registration")
+                return render_template("idp/account/check_mail.html", email=form["email"], purpose="registration",
+                                       interaction=uid if return_client else "")
     return render_template("idp/account/registration.html", form=form, errors=errors,
-                           **rules_context()), (400 if errors else 200)
+                           interaction=uid if return_client else "", **rules_context()), (400 if errors else 200)
 
 
 @bp.route("/activate/<token>", methods=["GET", "POST"])
 def activate(token: str):
     try:
-        _link, account = lifecycle.peek_link(token, "activation")
+        link, account = lifecycle.peek_link(token, "activation")
     except LinkProblem as problem:
         return link_problem(problem, "activation")
+    g.brand_client_id = (link.data or {}).get("client_id") or (link.data or {}).get(returning.LINK_KEY) or ""
     speak_invitation_language(account.locale)
     errors = {}
     if request.method == "POST":
@@ -150,10 +170,11 @@ def speak_invitation_language(locale: str | None) -> None:
 
 
 def _after_activation(account, data: dict):
-    """An invited person lands signed in on the inviting portal; a registered one signs in."""
+    """An invited person lands signed in on the inviting portal; a registered one signs in, at the
+    portal the registration started from when it started from one."""
     client = clients.get(data.get("client_id"))
     if client is None:
-        return render_template("idp/account/activated.html")
+        return render_template("idp/account/activated.html", way_back=returning.way_back(data.get(returning.LINK_KEY)))
     session = login_flow.open_session(account.id, ["pwd"], via="invitation")
     response = redirect(clients.login_url(client))
     sessions.set_cookie(response, session)
@@ -181,30 +202,44 @@ def resend_activation():
 @bp.route("/recovery", methods=["GET", "POST"])
 def recovery():
     errors, status = {}, 400
+    uid, return_client = started_from()
+    email = _typed_address(uid) if request.method == "GET" else ""
     if request.method == "POST":
         email = request.form.get("email", "").strip()
         if not lifecycle.valid_email(email):
             errors["email"] = str(MESSAGES[("email", "invalid")])
         else:  # requests per network address: idp.web.limits (Flask-Limiter)
             try:
-                lifecycle.request_recovery(email, select_locale())
+                lifecycle.request_recovery(email, select_locale(), return_client)
             except lifecycle.RecoveryThrottled as throttled:
                 errors["email"] = _("Une demande a déjà été faite récemment pour cette adresse. Si elle correspond "
                                     "à un compte, le message est parti : vérifiez votre boîte de réception et vos "
                                     "courriers indésirables.") + " " + wait_text(throttled.seconds)
                 status = 429
             else:
-                return render_template("idp/account/check_mail.html", email=email, purpose="recovery")
-    return render_template("idp/account/recovery.html", errors=errors,
-                           interaction=request.args.get("interaction", "")), (status if errors else 200)
+                return render_template("idp/account/check_mail.html", email=email, purpose="recovery",
+                                       interaction=uid if return_client else "")
+    return render_template("idp/account/recovery.html", errors=errors, email=email,
+                           interaction=uid if return_client else ""), (status if errors else 200)
+
+
+def _typed_address(uid: str) -> str:
+    """The address this browser just typed on the sign-in page (seed 000 §5: "Entrez votre adresse
+    email", then "Mot de passe oublié ?"). Only from the browser's own interaction, and only what it
+    typed, so the page tells nothing about any account."""
+    interaction = interactions.load(uid) if uid and len(uid) <= 64 else None
+    typed = interaction.identifier if interaction else None
+    return typed if typed and lifecycle.valid_email(typed) else ""
 
 
 @bp.route("/recovery/<token>", methods=["GET", "POST"])
 def reset(token: str):
     try:
-        lifecycle.peek_link(token, "reset")
+        link, _account = lifecycle.peek_link(token, "reset")
     except LinkProblem as problem:
         return link_problem(problem, "reset")
+    return_client = (link.data or {}).get(returning.LINK_KEY)
+    g.brand_client_id = return_client or ""
     errors = {}
     if request.method == "POST":
         try:
@@ -215,7 +250,8 @@ def reset(token: str):
         except LinkProblem as problem:
             return link_problem(problem, "reset")
         else:
-            response = Response(render_template("idp/account/reset_done.html"))
+            response = Response(render_template("idp/account/reset_done.html",
+                                                way_back=returning.way_back(return_client)))
             sessions.clear_cookie(response)
             devices.remember(response, account.id)  # the reset link proved the address: a known device
             return response

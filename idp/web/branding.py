@@ -2,7 +2,9 @@
 
 An IdP page belongs to an interaction when its URL names it (``/interaction/<uid>/…``) or carries it
 (``?interaction=<uid>`` on registration and recovery, ``uid`` in a federation form); a view that
-knows it otherwise sets ``g.interaction_uid``. Everything else is the IdP's own page: neutral brand.
+knows it otherwise sets ``g.interaction_uid``; a page opened from an emailed link sets
+``g.brand_client_id`` from the link's server-side data (``idp.services.returning``). Everything else
+is the IdP's own page: neutral brand.
 """
 
 from __future__ import annotations
@@ -23,9 +25,12 @@ def current_brand() -> branding.Brand:
     if "brand" not in g:
         from idp.oidc import interaction as interactions
 
-        uid = _interaction_uid()
-        interaction = interactions.load(uid) if uid and len(uid) <= 64 else None
-        g.brand = branding.brand_for(clients.get(interaction.client_id) if interaction else None)
+        client_id = g.get("brand_client_id")
+        if client_id is None:
+            uid = _interaction_uid()
+            interaction = interactions.load(uid) if uid and len(uid) <= 64 else None
+            client_id = interaction.client_id if interaction else None
+        g.brand = branding.brand_for(clients.get(client_id))
     return g.brand
 
 

@@ -121,3 +121,15 @@ def test_a_brand_colour_that_white_text_cannot_be_read_on_is_refused():
         branding.check_colour("#ffd617", "t")  # yellow: 1.4:1 on white
     with pytest.raises(ValueError, match="rrggbb"):
         branding.check_colour("red; background: url(x)", "t")  # never copied into CSS unchecked
+
+
+def test_a_brand_label_outside_the_known_wordings_is_refused():
+    """An operator chooses a button's words only among the catalogued ones (the seeds' and the
+    IdP's): anything else stops the start, as a bad colour does."""
+    with pytest.raises(ValueError, match="label reset_button"):
+        branding._check_labels({"reset_button": "Cliquez ici pour vérifier"}, "branding of x")
+    with pytest.raises(ValueError, match="label nothing"):
+        branding._check_labels({"nothing": "Continuer"}, "branding of x")
+    with pytest.raises(ValueError, match="local_time"):
+        branding._check_local_time("Europe/Paris", "branding of x")
+    assert branding._check_labels({"reset_button": "Reset password"}, "x") == (("reset_button", "Reset password"),)

@@ -3,7 +3,7 @@
 // Europe/Paris: there is no Europe/Strasbourg zone).
 (function () {
   "use strict";
-  var clock = document.querySelector(".strasbourg-time time");
+  var clock = document.querySelector(".local-time time");
   if (!clock || !window.Intl) { return; }
   var served = Date.parse(clock.getAttribute("datetime"));
   var loaded = Date.now();
