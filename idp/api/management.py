@@ -112,6 +112,30 @@ def run(action):
 # ---------------------------------------------------------------------------------------------
 
 
+@bp.get("/acting-for")
+@require_management
+def acting_for():
+    """For a person's token: the organisation their IdP session acts for now (the one chosen at the
+    IdP, or the only one), their role and e-services there, and how many they may choose from.
+
+    The truth of "for whom" lives here, read at every portal request, not in the ID token's claims:
+    they are a snapshot taken at sign-in, while the switch, an administrator's validation and the
+    legal representative's codes all happen at the IdP, often in another browser."""
+    account_id, refused = user_only()
+    if refused:
+        return refused
+    from idp.services import sessions
+
+    record = sessions.load(token_claims().get("sid"))
+    chosen = (record.context or {}).get("organisation_id") if record else None
+    with store() as s:
+        organisation_id = permissions.acting_organisation(s, account_id, chosen)
+        context = permissions.organisation_context(s, account_id, organisation_id)
+        count = len(permissions.active_organisations(s, account_id))
+    return jsonify({"org": context.get("org"), "org_role": context.get("org_role"),
+                    "eservices": context.get("eservices", []), "active": bool(context), "organisations": count})
+
+
 @bp.get("/permissions")
 @require_management
 def check_permissions():

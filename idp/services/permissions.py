@@ -100,6 +100,16 @@ def active_organisations(store: OrganisationStore, account_id: str) -> list[dict
             for m, org in store.memberships_of_account(account_id) if m.status == "active"]
 
 
+def acting_organisation(store: OrganisationStore, account_id: str, chosen: str | None) -> str | None:
+    """The organisation a session acts for, read again at every use: the one the session chose
+    while it is still an active membership, else the only active one, else none (several and no
+    choice: the person chooses). A new validation, an invalidation or a switch shows at once."""
+    choices = [c["id"] for c in active_organisations(store, account_id)]
+    if chosen in choices:
+        return chosen
+    return choices[0] if len(choices) == 1 else None
+
+
 def organisation_context(store: OrganisationStore, account_id: str, organisation_id: str | None) -> dict:
     """What portals receive for scope ``organisation``: org, org_role, eservices (empty when none)."""
     if not organisation_id:

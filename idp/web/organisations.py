@@ -48,9 +48,7 @@ def organisation_claims(account, _client, context: dict) -> dict:
     """Scope ``organisation``: org (id + name), org_role, eservices — for the organisation the IdP
     session acts for (the one chosen, or the only one); nothing when there is none."""
     with store() as s:
-        choices = [c["id"] for c in permissions.active_organisations(s, account.id)]
-        chosen = context.get("organisation_id")
-        organisation_id = chosen if chosen in choices else (choices[0] if len(choices) == 1 else None)
+        organisation_id = permissions.acting_organisation(s, account.id, context.get("organisation_id"))
         return permissions.organisation_context(s, account.id, organisation_id)
 
 
@@ -99,13 +97,7 @@ def login_url(next_path: str) -> str:
 def current_organisation_id(who: SignedIn) -> str | None:
     """The organisation the session acts for: the chosen one while still valid, else the only one."""
     with store() as s:
-        choices = {c["id"] for c in permissions.active_organisations(s, who.account_id)}
-    chosen = who.context.get("organisation_id")
-    if chosen in choices:
-        return chosen
-    if len(choices) == 1:
-        return next(iter(choices))
-    return None
+        return permissions.acting_organisation(s, who.account_id, who.context.get("organisation_id"))
 
 
 def set_current_organisation(who: SignedIn, organisation_id: str) -> None:

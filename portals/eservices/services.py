@@ -1,9 +1,18 @@
 """The portal's rules: the catalogue, the live permission check, the démarches and support requests.
 
-The permission check asks the IdP's management API (``GET /api/management/permissions``) with
-the signed-in person's access token, and caches the answer a few seconds only
-(``PERMISSION_CACHE_SECONDS``): a permission the administrator revokes stops working at the
-next request. When the IdP cannot be asked, the answer is "no" (fail closed).
+The permission check asks the IdP's management API (``GET /api/management/acting-for``) with
+the signed-in person's access token: for which organisation the IdP session acts now, with which
+role and e-services. The answer is cached a few seconds only (``PERMISSION_CACHE_SECONDS``): a
+permission the administrator revokes stops working at the next request. When the IdP cannot be
+asked, the answer is "no" (fail closed).
+
+Where the truth of "for whom" lives: at the IdP, read per request, not in the ID token's ``org``
+claim. That claim is a snapshot of sign-in time, while everything that changes it happens at the
+IdP, often in another browser: the switch on its choice page, the administrator's validation, the
+legal representative's codes. A back-channel push would need a new endpoint in every portal and
+its own delivery guarantees, and a claim refresh still leaves the window until the next refresh;
+the portal asks the IdP on every e-service request anyway (permissions), so asking "for whom" in
+the same call costs nothing and leaves no window.
 """
 
 from __future__ import annotations
@@ -50,13 +59,14 @@ def catalogue() -> dict[str, EService]:
 
 @dataclass
 class Access:
-    """What the IdP says this person may do in the organisation the session acts for."""
+    """What the IdP says this person may do in the organisation the session acts for (now)."""
 
     organisation: dict | None
     active: bool
     role: str | None
     eservices: list[str]
     reachable: bool = True
+    organisations: int = 0  # how many organisations the person may act for (several: a choice)
 
     @property
     def is_administrator(self) -> bool:
@@ -71,31 +81,32 @@ class PermissionClient:
         return self.app.extensions["redis"]
 
     def access(self, principal: Principal) -> Access:
-        organisation = principal.claims.get("org")
-        if not isinstance(organisation, dict) or not organisation.get("id"):
-            return Access(None, False, None, [])
-        key = f"eservices:perm:{principal.session_id}:{organisation['id']}"
+        key = f"eservices:acting:{principal.session_id}"
         cached = self._redis().get(key)
         if cached:
             data = json.loads(cached)
         else:
-            data = self._ask(principal, organisation["id"])
+            data = self._ask(principal)
             if data is None:
-                return Access(organisation, False, None, [], reachable=False)
+                organisation = principal.claims.get("org")
+                return Access(organisation if isinstance(organisation, dict) else None, False, None, [],
+                              reachable=False)
             ttl = int(self.app.config.get("PERMISSION_CACHE_SECONDS", PERMISSION_CACHE_SECONDS))
             if ttl > 0:
                 self._redis().set(key, json.dumps(data), ex=ttl)
-        return Access(organisation, bool(data.get("active")), data.get("org_role"), list(data.get("eservices", [])))
+        organisation = data.get("org") if isinstance(data.get("org"), dict) and data["org"].get("id") else None
+        return Access(organisation, bool(data.get("active")) and organisation is not None, data.get("org_role"),
+                      list(data.get("eservices", [])), organisations=int(data.get("organisations") or 0))
 
-    def _ask(self, principal: Principal, organisation_id: str) -> dict[str, Any] | None:
+    def _ask(self, principal: Principal) -> dict[str, Any] | None:
+        """The IdP's answer for this person's session (``/api/management/acting-for``), None when it
+        cannot be had (unreachable, refused token)."""
         rp = self.app.extensions["rp"]
         if not principal.access_token:
             return None
         try:
-            url = rp.provider.issuer + "/api/management/permissions"
-            url = rp.provider._url(url)
-            response = rp.provider.http.get(url, params={"org": organisation_id},
-                                            headers={"Authorization": f"Bearer {principal.access_token}"},
+            url = rp.provider._url(rp.provider.issuer + "/api/management/acting-for")
+            response = rp.provider.http.get(url, headers={"Authorization": f"Bearer {principal.access_token}"},
                                             timeout=5)
         except requests.RequestException:
             self.app.logger.warning("permission check: IdP unreachable")
@@ -103,7 +114,8 @@ class PermissionClient:
         if response.status_code != 200:
             self.app.logger.warning("permission check refused: http %s", response.status_code)
             return None
-        return response.json()
+        answer = response.json()
+        return answer if isinstance(answer, dict) else None
 
     def confirm_codes(self, reference: str, code_1: str, code_2: str) -> dict | None:
         """Forward the legal representative's codes to the IdP; its answer (``outcome``, and once the codes

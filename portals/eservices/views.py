@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from urllib.parse import urlencode
 
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, current_app, flash, g, redirect, render_template, request, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
 
@@ -31,6 +31,15 @@ def permission_client() -> services.PermissionClient:
     return current_app.extensions["eservices_permissions"]
 
 
+def acting_for() -> services.Access | None:
+    """For whom the signed-in person's IdP session acts, asked once per request (the header, the
+    menu and the page read the same answer)."""
+    if "eservices_access" not in g:
+        principal = current_principal()
+        g.eservices_access = permission_client().access(principal) if principal else None
+    return g.eservices_access
+
+
 @bp.app_context_processor
 def portal_context():
     return {
@@ -40,6 +49,7 @@ def portal_context():
         "idp_console_url": idp_url("/organisations/console"),
         "support_topics": support_topics(),
         "locale": locale(),
+        "acting_for": acting_for,
     }
 
 
@@ -50,8 +60,7 @@ def support_topics() -> dict[str, str]:
 
 @bp.route("/")
 def home():
-    principal = current_principal()
-    access = permission_client().access(principal) if principal else None
+    access = acting_for()
     granted = []
     if access:
         granted = [e for key, e in services.catalogue().items() if key in access.eservices]
@@ -70,7 +79,7 @@ def eservice(eservice_id: str):
     if entry is None:
         abort(404)
     principal = current_principal()
-    access = permission_client().access(principal)
+    access = acting_for()
     if not access.reachable:
         return render_error(503, _("Service momentanément indisponible"),
                             _("Vos permissions n'ont pas pu être vérifiées. Réessayez dans quelques instants."))

@@ -236,19 +236,20 @@ OTHER_ORG = {"id": "org-other", "name": "Mairie de Sélestat"}
 
 
 def fake_idp(app: Flask, answers: dict[tuple[str, str], dict[str, Any]]) -> None:
-    """The IdP's permission answer (GET /api/management/permissions), per (sub, organisation), asked
-    at every request (no cache): the portal's own rules decide what follows."""
+    """The IdP's answer (GET /api/management/acting-for), per (sub, organisation the session acts
+    for), asked at every request (no cache): the portal's own rules decide what follows."""
     app.config["PERMISSION_CACHE_SECONDS"] = 0
-    app.extensions["eservices_permissions"]._ask = lambda principal, organisation_id: answers.get(
-        (principal.sub, organisation_id), {"active": False, "org_role": None, "eservices": []})
+    app.extensions["eservices_permissions"]._ask = lambda principal: answers.get(
+        (principal.sub, (principal.claims.get("org") or {}).get("id")),
+        {"org": None, "active": False, "org_role": None, "eservices": []})
 
 
 def member(app: Flask, answers: dict, sub: str, organisation: dict | None, role: str = "user",
            eservices: tuple[str, ...] = ()) -> FlaskClient:
     if organisation is None:
         return person(app, sub)
-    answers[(sub, organisation["id"])] = {"sub": sub, "org": organisation["id"], "active": True, "org_role": role,
-                                          "eservices": list(eservices)}
+    answers[(sub, organisation["id"])] = {"org": organisation, "active": True, "org_role": role,
+                                          "eservices": list(eservices), "organisations": 1}
     return person(app, sub, org=organisation, org_role=role, eservices=list(eservices))
 
 

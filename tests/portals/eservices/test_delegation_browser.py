@@ -149,11 +149,12 @@ def test_delegated_permissions_from_the_letter_to_the_revocation(stack, browser)
     # 4. Léa registers as a user of the organisation
     register(user, idp, "user", "Léa", "MULLER", "lea.muller@example.org", new_org=False)
 
-    # 5. Hugo signs in again (new tokens: now administrator), opens the console, subscribes, validates
-    #    Léa, grants himself and Léa the e-service
-    admin.context.clear_cookies()
-    sign_in(admin, portal.url, "hugo.bernard@example.org")
+    # 5. Without signing in again (the same portal session and tokens), Hugo now acts for the
+    #    organisation as its administrator; he opens the console, subscribes, validates Léa, grants
+    #    himself and Léa the e-service
+    admin.goto(portal.url + "/")
     assert "Vous agissez pour : Mairie de Lièpvre (administrateur)" in admin.content()
+    assert "Changer d'organisation" not in admin.locator("main").inner_text()  # one organisation: nothing to switch
     assert "Aucun e-service ne vous est encore autorisé" in admin.content()  # no permission by default
     admin.get_by_role("link", name="Console d'administration", exact=True).first.click()
     admin.get_by_role("heading", name="Console d'administration — Mairie de Lièpvre").wait_for()
@@ -266,3 +267,13 @@ def test_one_person_several_organisations_one_at_a_time(stack, browser):
     assert page.goto(portal.url + "/e-services/subventions").status == 403
     page.goto(idp.url + "/organisations/console")
     assert "Console d'administration — Mairie A" in page.content() and "Association B" not in page.locator("main").inner_text()
+
+    # a switch made at the IdP itself (its choice page, not the portal's link) reaches the portal's next
+    # request: no sign-in again, the portal asks the IdP for whom the session acts
+    page.goto(idp.url + "/organisations/choix")
+    page.get_by_label("Association B (Administrateur)").check()
+    page.get_by_role("button", name="Continuer").click()
+    page.goto(portal.url + "/")
+    main = page.locator("main").inner_text()
+    assert "Vous agissez pour : Association B" in main and "Demandes de subvention" in main
+    assert page.goto(portal.url + "/e-services/etat-civil").status == 403
