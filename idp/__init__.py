@@ -32,6 +32,9 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     from idp.web import register_blueprints
 
     app.extensions["keyring"] = KeyRing(settings.keys_path / "idp")
+    from shared.health import add_readiness_check
+
+    add_readiness_check(app, "signing_keys", app.extensions["keyring"].readable)
     init_server(app)
     from idp.services import browser
 

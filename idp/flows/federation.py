@@ -54,6 +54,7 @@ from idp.upstream.base import (
     eidas_rank,
     new_transaction,
 )
+from shared.metrics import UPSTREAM_ERRORS
 from shared.storage import Database
 
 log = logging.getLogger(__name__)
@@ -140,6 +141,7 @@ def start(redis: Redis, upstream: Upstream, uid: str, acr: str | None, redirect_
     try:
         url = upstream.start_auth(transaction)
     except UpstreamError as error:
+        UPSTREAM_ERRORS.labels(upstream.key, error.code).inc()
         raise FederationFailed(error.code, upstream.key, uid, acr, error.detail) from error
     flow = Flow(id=transaction.state, uid=uid, provider=upstream.key, required_acr=acr,
                 transaction=transaction.to_dict(), browser=browser_binding, data={"require_pivot": require_pivot})
@@ -187,6 +189,7 @@ def submit(redis: Redis, db: Database, upstreams: dict[str, Upstream], params: d
         result = upstream.handle_callback(params, Transaction.from_dict(flow.transaction))
     except UpstreamError as error:
         flow.transition(State.FAILED)
+        UPSTREAM_ERRORS.labels(flow.provider, error.code).inc()
         log.warning("federation refused: provider=%s code=%s detail=%s", flow.provider, error.code, error.detail)
         raise FederationFailed(error.code, flow.provider, flow.uid, flow.required_acr, error.detail) from error
     if flow.data.get("require_pivot") and not result.identity.pivot:

@@ -25,6 +25,7 @@ from idp.services import clients
 from idp.storage.sql.models import new_id
 from shared import authorization
 from shared.appkit import get_redis, get_settings
+from shared.metrics import TOKENS_ISSUED
 from shared.timeutil import utcnow
 
 SCOPES = authorization.model().known_scopes()
@@ -40,6 +41,7 @@ def granted_scopes(client, requested: str | None, grant_type: str) -> list[str]:
 
 def generate_token(grant_type, client, user=None, scope=None, expires_in=None, include_refresh_token=True):
     granted = granted_scopes(client, scope, grant_type)
+    TOKENS_ISSUED.labels(grant_type).inc()
     scope = " ".join(granted)
     audiences = authorization.model().audiences(granted)
     jkt = g.get("dpop_jkt")  # the token request's DPoP proof, verified by the route (dpop.py)

@@ -96,6 +96,11 @@ class KeyRing:
             keys[kid] = _load(alg, kid, (self.folder / f"{kid}.pem").read_bytes())
         self._keys, self._state, self._mtime = keys, state, mtime
 
+    def readable(self) -> bool:
+        """The key files can be read now, from disk rather than memory (readiness)."""
+        self._reload(force=True)
+        return all(kid in self._keys for kid in self._state["active"].values())
+
     def signing_key(self, alg: str = "RS256"):
         self._reload()
         return self._keys[self._state["active"][alg]]

@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 
 from shared.config import Settings
 from shared.jobs import runs_workers
+from shared.metrics import OUTBOX_FAILURES
 from shared.outbox.redaction import keep_delivered, redact, redact_settled_when_due
 from shared.storage import Database
 from shared.timeutil import utcnow
@@ -140,6 +141,7 @@ def deliver_pending(db: Database, model, settings: Settings, limit: int = 50) ->
             try:
                 deliver(row, settings)
             except Exception as error:  # SMTP down, gateway down: keep it, retry later (attempt counted at claim)
+                OUTBOX_FAILURES.labels(settings.app_name, row.channel).inc()
                 row.last_error = f"{error.__class__.__name__}: {error}"[:500]
                 row.status = "failed" if row.attempts >= MAX_ATTEMPTS else "pending"
                 row.next_attempt_at = utcnow() + _backoff(row.attempts)
