@@ -33,9 +33,10 @@ def test_two_first_visits_at_once_make_one_settings_row(postgres_server_url):
 
     visit = threading.Thread(target=second_visit)
     visit.start()
-    deadline = time.monotonic() + 10
+    deadline = time.monotonic() + 60  # a loaded machine may take seconds to start the thread's connection
     with db.engine.connect() as watcher:  # wait until the second visit waits on the first's row
         while not watcher.execute(text("SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock'")).scalar():
+            assert visit.is_alive(), f"the second visit ended without meeting the first's row: {seen}"
             assert time.monotonic() < deadline, "the second visit never reached the first's row"
             time.sleep(0.02)
     first.commit()
