@@ -34,7 +34,7 @@ UPSTREAM_ERRORS = Counter("civic_upstream_errors", "Upstream identity providers'
 metrics = Blueprint("metrics", __name__)
 
 
-def security_event(kind: str) -> None:
+def count_security_event(kind: str) -> None:
     SECURITY_EVENTS.labels(current_app.config["SETTINGS"].app_name, kind).inc()
 
 

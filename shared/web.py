@@ -169,9 +169,11 @@ def init_web(app: Flask, settings: Settings, service_name: str, template_roots: 
     init_styleguide(app, settings.production)
     from shared.health import init_health
     from shared.metrics import init_metrics
+    from shared.request_log import init_request_log
 
     init_health(app)
     init_metrics(app)
+    init_request_log(app)
     app.jinja_env.globals["page_layout"] = lambda: app.jinja_env.select_template(
         [f"{settings.app_name}/layout.html", f"{settings.app_name}/base.html", "base.html"])  # error pages in the app's frame
     app.jinja_env.filters["strasbourg"] = format_strasbourg

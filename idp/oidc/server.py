@@ -6,6 +6,7 @@
 
 from __future__ import annotations
 
+import logging
 import secrets
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit
@@ -95,6 +96,9 @@ def save_token(token: dict, request) -> None:
 
 
 def init_server(app: Flask) -> None:
+    # Authlib's debug lines print every issued token and the client record in full: never below
+    # INFO, whatever level an operator gives the root logger (tests/operations/test_logs.py)
+    logging.getLogger("authlib").setLevel(logging.INFO)
     server.init_app(app, query_client=clients.get, save_token=save_token)
     server.scopes_supported = SCOPES
     server.register_token_generator("default", generate_token)
