@@ -78,14 +78,19 @@ class Shooter:
         for width, page in self.pages.items():
             if page is not self.main:
                 page.goto(self.main.url)
-            target = OUT / self.language / str(width) / f"{name}.png"
-            target.parent.mkdir(parents=True, exist_ok=True)
-            page.screenshot(path=str(target), full_page=True)
-            print(target.relative_to(OUT))
+            save(page, self.language, width, name)
 
     def close(self) -> None:
         for context in self.contexts.values():
             context.close()
+
+
+def save(page, language: str, width: int, name: str) -> None:
+    """A full-page PNG of the page as it is now, into screenshots/<language>/<width>/<name>.png."""
+    target = OUT / language / str(width) / f"{name}.png"
+    target.parent.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(target), full_page=True)
+    print(target.relative_to(OUT))
 
 
 def sign_in_pages(shot: Shooter) -> None:
@@ -93,10 +98,7 @@ def sign_in_pages(shot: Shooter) -> None:
     the flow itself (an interaction belongs to the browser that started it)."""
     def walk(page, width: int) -> None:
         def shoot(name: str) -> None:
-            target = OUT / shot.language / str(width) / f"{name}.png"
-            target.parent.mkdir(parents=True, exist_ok=True)
-            page.screenshot(path=str(target), full_page=True)
-            print(target.relative_to(OUT))
+            save(page, shot.language, width, name)
 
         page.goto(ECOMMS + "/login")
         shoot("idp-signin-from-ecomms")
@@ -106,6 +108,8 @@ def sign_in_pages(shot: Shooter) -> None:
         page.locator("main form button.button").first.click()
         page.wait_for_url("**/password")
         shoot("idp-password-from-ecomms")
+        page.locator("a[href^='/recovery']").click()
+        shoot("idp-recovery-from-ecomms")  # seed 000 §5: the address already there, "Continuer"
         page.goto(ESERVICES + "/login")
         shoot("idp-signin-from-eservices")
         page.goto(JUSTICE + "/login")
@@ -160,6 +164,37 @@ def justice_case(shot: Shooter, sent: list[int]) -> None:
     shot.shoot("justice-case")
 
 
+def ecomms_applicant(browser, language: str) -> None:
+    """The applicant's pages of seed 000 (§3, §4): the list, an application's Inbox and Sent items, the
+    deposit page; signed in with the demo applicant's password, each width in its own browser."""
+    for width in WIDTHS:
+        context = browser.new_context(locale="fr-FR", viewport={"width": width, "height": 900})
+        page = context.new_page()
+        page.goto(f"{ECOMMS}/lang/{language}?next=/")
+        page.goto(IDP + f"/lang/{language}?next=/")
+        page.goto(ECOMMS + "/login")
+        page.locator("#identifier").fill("requerant@example.org")
+        page.locator("main form button.button").first.click()
+        page.locator("#password").fill("Demo-Passw0rd")
+        page.locator("main form button.button").first.click()
+        page.wait_for_url(ECOMMS + "/**")
+
+        def shoot(name: str, page=page, width=width) -> None:
+            save(page, language, width, name)
+
+        page.goto(ECOMMS + "/")
+        shoot("ecomms-applicant-home")
+        page.locator(".application-list a").first.click()
+        shoot("ecomms-application-inbox")
+        page.locator(".tabs a").nth(1).click()
+        shoot("ecomms-application-sent")
+        send = page.locator("a[href$='/send']")
+        if send.count():
+            send.first.click()
+            shoot("ecomms-application-send")
+        context.close()
+
+
 def main() -> None:
     from playwright.sync_api import sync_playwright
 
@@ -180,6 +215,7 @@ def main() -> None:
                         shot.shoot(f"{app}-{path.strip('/').replace('/', '-') or 'home'}")
                 justice_case(shot, sent)
                 shot.close()
+                ecomms_applicant(browser, language)
             browser.close()
     finally:
         if demo is not None:

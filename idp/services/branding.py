@@ -51,7 +51,7 @@ class Brand:
     name: str                 # the service's name (header, title, sign-in heading)
     account: str              # what the person's account is called there ("ECHR Services")
     colour: str               # #rrggbb, at least 4.5:1 against white
-    logo: str | None = None   # a file under idp/static/ (CSP: images from the IdP itself only)
+    logo: str | None = None   # a file under shared/static/ (CSP: images from the IdP itself only)
     help_url: str | None = None
     terms_url: str | None = None
     home_url: str | None = None
@@ -103,7 +103,7 @@ def _check_logo(logo: str | None, where: str) -> str | None:
     if logo is None:
         return None
     if not re.match(r"^[a-z0-9_-]+(/[a-z0-9_.-]+)*\.(svg|png)$", logo) or ".." in logo:
-        raise ValueError(f"{where}: logo {logo!r} must be a .svg or .png file under idp/static/")
+        raise ValueError(f"{where}: logo {logo!r} must be a .svg or .png file under shared/static/")
     return logo
 
 

@@ -65,10 +65,10 @@ def test_a_document_is_new_until_its_addressee_opens_it(app):
     applicant = app.test_client()
     sign_in(applicant, sub="applicant-1", claims={"email": "a@example.org"})
     inbox = applicant.get("/applications/app-1").get_data(as_text=True)
-    assert '<strong class="badge-new">Nouveau</strong>' in inbox
-    assert "badge-new" not in registry.get("/applications/app-1").get_data(as_text=True), "the sender sees no marker"
+    assert '<span class="tag tag--new">Nouveau</span>' in inbox
+    assert "tag--new" not in registry.get("/applications/app-1").get_data(as_text=True), "the sender sees no marker"
     import re
 
     document_id = re.search(r'href="/documents/([\w-]+)"', inbox).group(1)
     assert applicant.get(f"/documents/{document_id}").status_code == 200
-    assert "badge-new" not in applicant.get("/applications/app-1").get_data(as_text=True)
+    assert "tag--new" not in applicant.get("/applications/app-1").get_data(as_text=True)
