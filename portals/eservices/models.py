@@ -8,7 +8,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from sqlalchemy import DateTime, Index, Integer, String, Text
+from sqlalchemy import JSON, DateTime, Index, Integer, String, Text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from shared.outbox.models import define_outbox
@@ -41,7 +41,8 @@ class SupportRequest(Base):
 
 
 class Demarche(Base):
-    """One piece of work done in an e-service on behalf of an organisation."""
+    """One piece of work done in an e-service on behalf of an organisation: its reference (shown in
+    the URL), the fields of that e-service's form (``data``) and who made it (the IdP's ``sub``)."""
 
     __tablename__ = "demarches"
     __table_args__ = (Index("ix_demarches_org_service", "organisation_id", "eservice_id"),)
@@ -53,4 +54,6 @@ class Demarche(Base):
     author: Mapped[str] = mapped_column(String(200))
     title: Mapped[str] = mapped_column(String(200))
     details: Mapped[str] = mapped_column(Text, default="")
+    reference: Mapped[str | None] = mapped_column(String(20), unique=True)
+    data: Mapped[dict] = mapped_column(JSON, default=dict)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)

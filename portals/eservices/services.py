@@ -20,6 +20,7 @@ from __future__ import annotations
 import json
 import secrets
 from dataclasses import dataclass
+from datetime import date
 from typing import Any
 
 import requests
@@ -27,6 +28,7 @@ from flask import Flask
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from portals.eservices import procedures
 from portals.eservices.models import Demarche, OutboxMessage, SupportRequest
 from shared.config import load_toml
 from shared.rp.session import Principal
@@ -140,22 +142,32 @@ class PermissionClient:
 
 
 def demarches(session: Session, organisation_id: str, eservice_id: str) -> list[Demarche]:
+    """The organisation's records in this e-service, newest first (never another organisation's)."""
     return list(session.scalars(select(Demarche).where(Demarche.organisation_id == organisation_id,
                                                       Demarche.eservice_id == eservice_id)
                                 .order_by(Demarche.created_at.desc()).limit(50)))
 
 
-def create_demarche(session: Session, principal: Principal, organisation_id: str, eservice_id: str,
-                    title: str, details: str) -> Demarche | dict[str, str]:
-    title, details = title.strip(), details.strip()
-    if not title:
-        return {"title": "required"}
-    if len(title) > 200 or len(details) > 5000:
-        return {"title": "too_long"}
-    demarche = Demarche(organisation_id=organisation_id, eservice_id=eservice_id, sub=principal.sub,
-                        author=principal.display_name, title=title, details=details)
-    session.add(demarche)
-    return demarche
+def demarche(session: Session, organisation_id: str, eservice_id: str, reference: str) -> Demarche | None:
+    """One record by the reference in a URL, only when it is this organisation's and this e-service's:
+    another organisation's reference answers as an unknown one."""
+    return session.scalar(select(Demarche).where(Demarche.reference == reference.strip().upper(),
+                                                 Demarche.organisation_id == organisation_id,
+                                                 Demarche.eservice_id == eservice_id))
+
+
+def create_demarche(session: Session, principal: Principal, organisation_id: str, procedure: procedures.Procedure,
+                    form: dict[str, str], today: date) -> Demarche | dict[str, str]:
+    """The record of one submission of this e-service's form, or field → error code (nothing stored)."""
+    errors, values = procedures.check(procedure, form, today)
+    if errors:
+        return errors
+    reference = f"{procedure.prefix}-{today.year}-{secrets.token_hex(3).upper()}"
+    record = Demarche(organisation_id=organisation_id, eservice_id=procedure.eservice_id, sub=principal.sub,
+                      author=principal.display_name[:200], title=values[procedure.summary][:200], details="",
+                      reference=reference, data=values)
+    session.add(record)
+    return record
 
 
 def check_support(form: dict[str, str]) -> dict[str, str]:

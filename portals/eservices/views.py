@@ -4,15 +4,17 @@ legal representative's code entry. The administrator's console is at the IdP (li
 
 from __future__ import annotations
 
+from datetime import date
 from urllib.parse import urlencode
 
 from flask import Blueprint, abort, current_app, flash, g, redirect, render_template, request, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
 
-from portals.eservices import services
+from portals.eservices import procedures, services
 from shared.appkit import get_db, get_settings
 from shared.rp import current_principal, login_required
+from shared.timeutil import to_strasbourg, utcnow
 from shared.web import render_error, safe_local_path
 
 bp = Blueprint("eservices", __name__)
@@ -72,34 +74,68 @@ def catalogue():
     return render_template("eservices/catalogue.html", catalogue=services.catalogue())
 
 
+def checked_eservice(eservice_id: str):
+    """The e-service's page may open: (catalogue entry, its procedure, the live access), or the
+    answer that refuses (404 unknown e-service, 503 IdP unreachable, 403 no grant for the organisation
+    the session acts for — checked before any record is looked up, so a refusal tells nothing of it)."""
+    entry, procedure = services.catalogue().get(eservice_id), procedures.PROCEDURES.get(eservice_id)
+    if entry is None or procedure is None:
+        abort(404)
+    access = acting_for()
+    if not access.reachable:
+        return None, render_error(503, _("Service momentanément indisponible"),
+                                  _("Vos permissions n'ont pas pu être vérifiées. Réessayez dans quelques instants."))
+    if eservice_id not in access.eservices:
+        return None, (render_template("eservices/forbidden.html", eservice=entry, access=access), 403)
+    return (entry, procedure, access), None
+
+
+def today() -> date:
+    return to_strasbourg(utcnow()).date()
+
+
 @bp.route("/e-services/<eservice_id>", methods=["GET", "POST"])
 @login_required
 def eservice(eservice_id: str):
-    entry = services.catalogue().get(eservice_id)
-    if entry is None:
-        abort(404)
-    principal = current_principal()
-    access = acting_for()
-    if not access.reachable:
-        return render_error(503, _("Service momentanément indisponible"),
-                            _("Vos permissions n'ont pas pu être vérifiées. Réessayez dans quelques instants."))
-    if eservice_id not in access.eservices:
-        return render_template("eservices/forbidden.html", eservice=entry, access=access), 403
+    checked, refusal = checked_eservice(eservice_id)
+    if refusal:
+        return refusal
+    entry, procedure, access = checked
     organisation_id = access.organisation["id"]
-    errors = {}
+    errors, form = {}, request.form
     if request.method == "POST":
         with get_db().session() as session:
-            outcome = services.create_demarche(session, principal, organisation_id, eservice_id,
-                                               request.form.get("title", ""), request.form.get("details", ""))
-        if isinstance(outcome, dict):
-            errors = {"title": _("Indiquez l'objet de la démarche (200 caractères au plus).")}
-        else:
-            flash(_("Votre démarche est enregistrée."), "success")
-            return redirect(url_for("eservices.eservice", eservice_id=eservice_id))
+            outcome = services.create_demarche(session, current_principal(), organisation_id, procedure,
+                                               request.form.to_dict(), today())
+            reference = None if isinstance(outcome, dict) else outcome.reference
+        if reference:
+            flash(_("Votre démarche est enregistrée sous la référence %(ref)s.", ref=reference), "success")
+            return redirect(url_for("eservices.record", eservice_id=eservice_id, reference=reference))
+        words = procedures.messages()
+        errors = {name: str(words[code]) for name, code in outcome.items()}
     with get_db().session() as session:
         items = services.demarches(session, organisation_id, eservice_id)
-    return render_template("eservices/eservice.html", eservice=entry, access=access, items=items,
-                           errors=errors, form=request.form), 400 if errors else 200
+    return render_template("eservices/eservice.html", eservice=entry, procedure=procedure, access=access,
+                           items=items, errors=errors, form=form, shown=procedures.shown,
+                           today=today().isoformat()), 400 if errors else 200
+
+
+@bp.route("/e-services/<eservice_id>/demarches/<reference>")
+@login_required
+def record(eservice_id: str, reference: str):
+    """One record, by the reference in its URL: the person needs the e-service's grant in the
+    organisation the session acts for, and the record must be that organisation's."""
+    checked, refusal = checked_eservice(eservice_id)
+    if refusal:
+        return refusal
+    entry, procedure, access = checked
+    with get_db().session() as session:
+        item = services.demarche(session, access.organisation["id"], eservice_id, reference)
+    if item is None:
+        return render_error(404, _("Démarche introuvable"),
+                            _("Aucune démarche de votre organisation ne porte cette référence dans cet e-service."))
+    return render_template("eservices/record.html", eservice=entry, procedure=procedure, access=access, item=item,
+                           shown=procedures.shown)
 
 
 @bp.route("/aide")

@@ -261,6 +261,12 @@ def demarches_of(app: Flask) -> list[tuple]:
                       for d in session.scalars(select(Demarche)))
 
 
+def civil_act(family_name: str) -> dict[str, str]:
+    """The fields of the civil-registration e-service's form (its record is named by the family name)."""
+    return {"operation": "transmission", "act_type": "naissance", "family_name": family_name, "given_names": "Léa",
+            "act_date": "2026-01-02", "act_place": "Lièpvre"}
+
+
 def eservices_scene(tmp_path: Path, before_use: Callable[[Flask], None] | None = None) -> Scene:
     from portals.eservices.models import OutboxMessage, SupportRequest
 
@@ -268,10 +274,10 @@ def eservices_scene(tmp_path: Path, before_use: Callable[[Flask], None] | None =
     answers: dict[tuple[str, str], dict[str, Any]] = {}
     fake_idp(app, answers)
     owner = member(app, answers, "owner", OWNER_ORG, eservices=("etat-civil",))
-    created = owner.post("/e-services/etat-civil", data={"csrf_token": csrf_of(owner),
-                                                         "title": "Acte de naissance Léa", "details": "Transcription"})
+    created = owner.post("/e-services/etat-civil", data={"csrf_token": csrf_of(owner), **civil_act("Acte de naissance Léa")})
     assert created.status_code == 302, created.get_data(as_text=True)
     assert len(demarches_of(app)) == 1
+    reference = created.headers["Location"].rsplit("/", 1)[1]
 
     def state() -> Any:
         with app.extensions["db"].session() as session:
@@ -291,9 +297,9 @@ def eservices_scene(tmp_path: Path, before_use: Callable[[Flask], None] | None =
                                                     eservices=("listes-electorales",)),
             "a signed-in person acting for no organisation": member(app, answers, "nobody", None),
         },
-        ids={"eservice_id": "etat-civil"},
+        ids={"eservice_id": "etat-civil", "reference": reference},
         state=state, marker="Acte de naissance Léa", main_page="/e-services/etat-civil",
-        bodies={("eservices.eservice", "POST"): lambda token: form(token, title="Intrusion", details="x")})
+        bodies={("eservices.eservice", "POST"): lambda token: form(token, **civil_act("Intrusion"))})
 
 
 SCENES: dict[str, Callable[..., Scene]] = {"ecomms": ecomms_scene, "justice": justice_scene,
@@ -420,12 +426,12 @@ def test_another_organisation_with_the_same_eservice_sees_and_writes_only_its_ow
     answers: dict[tuple[str, str], dict[str, Any]] = {}
     fake_idp(app, answers)
     owner = member(app, answers, "owner", OWNER_ORG, eservices=("etat-civil",))
-    owner.post("/e-services/etat-civil", data={"csrf_token": csrf_of(owner), "title": "Acte de naissance Léa"})
+    owner.post("/e-services/etat-civil", data={"csrf_token": csrf_of(owner), **civil_act("Acte de naissance Léa")})
     other = member(app, answers, "other-admin", OTHER_ORG, role="administrator", eservices=("etat-civil",))
     page = other.get("/e-services/etat-civil")
     assert page.status_code == 200 and "Acte de naissance Léa" not in page.get_data(as_text=True)
-    created = other.post("/e-services/etat-civil", data={"csrf_token": csrf_of(other), "title": "Acte de décès"})
+    created = other.post("/e-services/etat-civil", data={"csrf_token": csrf_of(other), **civil_act("DURAND Paulette")})
     assert created.status_code == 302
     assert {(row[1], row[4]) for row in demarches_of(app)} == {("org-owner", "Acte de naissance Léa"),
-                                                                 ("org-other", "Acte de décès")}
-    assert "Acte de décès" not in owner.get("/e-services/etat-civil").get_data(as_text=True)
+                                                                 ("org-other", "DURAND Paulette")}
+    assert "DURAND Paulette" not in owner.get("/e-services/etat-civil").get_data(as_text=True)

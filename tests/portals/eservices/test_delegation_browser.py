@@ -169,14 +169,21 @@ def test_delegated_permissions_from_the_letter_to_the_revocation(stack, browser)
     # 6. Hugo uses the e-service from his launcher
     admin.goto(portal.url + "/")
     admin.get_by_role("link", name="Actes d'état civil").click()
-    admin.get_by_role("textbox", name="Objet").fill("Acte de naissance de Jules")
+    admin.get_by_label("Transmettre un acte").check()
+    admin.get_by_label("Acte de naissance").check()
+    admin.get_by_label("Nom de la personne concernée").fill("MULLER")
+    admin.get_by_label("Prénoms de la personne concernée").fill("Jules")
+    admin.get_by_label("Date de l'acte").fill("2026-03-14")
+    admin.get_by_label("Commune où l'acte a été dressé").fill("Lièpvre")
     admin.get_by_role("button", name="Valider").click()
-    assert "Votre démarche est enregistrée." in admin.content()
+    assert "Votre démarche est enregistrée sous la référence EC-" in admin.content()
+    reference = admin.get_by_role("heading", level=1).inner_text().removeprefix("Démarche ")
 
     # 7. Léa signs in, sees the e-service in her launcher and the organisation's démarche
     sign_in(user, portal.url, "lea-muller")
     user.get_by_role("link", name="Actes d'état civil").click()
-    assert "Acte de naissance de Jules" in user.content()
+    user.get_by_role("link", name=reference).click()  # the organisation's record, opened by its reference
+    assert "Jules" in user.content() and "Hugo BERNARD" in user.content()
     assert "Listes électorales" not in user.locator("main").inner_text()
 
     # 8. Hugo revokes Léa's permission and his own
