@@ -12,6 +12,8 @@ import base64
 import hashlib
 import re
 import secrets
+from collections.abc import Iterator
+from contextlib import contextmanager
 from html import unescape
 from urllib.parse import parse_qs, urlencode, urljoin, urlsplit
 
@@ -30,6 +32,17 @@ def start_idp(database_url: str, redis_url: str | None = None, **overrides) -> L
               "_quiet": True, **overrides}
     app = create_app(config)
     return LiveServer(app, port).start()
+
+
+@contextmanager
+def idp_with_user(folder, email: str, password: str, **overrides) -> Iterator[LiveServer]:
+    """A live IdP on SQLite in ``folder`` whose outbox the test drives, with one person in it."""
+    server = start_idp(f"sqlite:///{folder / 'idp.db'}", raw={"outbox": {"manual": True}}, **overrides)
+    make_user(server.app, email, password)
+    try:
+        yield server
+    finally:
+        server.stop()
 
 
 def make_user(app, email: str, password: str, **kwargs):

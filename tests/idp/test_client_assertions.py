@@ -19,7 +19,7 @@ from authlib.oauth2.rfc7523.assertion import private_key_jwt_sign
 from flask import Flask, jsonify
 from joserfc.jwk import RSAKey
 
-from tests.idp.helpers import code_after_sign_in, make_client, make_user, start_idp
+from tests.idp.helpers import code_after_sign_in, idp_with_user, make_client
 from tests.servers import LiveServer, free_port
 
 REDIRECT = "http://rp.example/callback"
@@ -34,10 +34,8 @@ def key_pair(kid: str) -> tuple[RSAKey, dict]:
 
 @pytest.fixture(scope="module")
 def idp(tmp_path_factory):
-    server = start_idp(f"sqlite:///{tmp_path_factory.mktemp('assert') / 'idp.db'}", raw={"outbox": {"manual": True}})
-    make_user(server.app, EMAIL, PASSWORD)
-    yield server
-    server.stop()
+    with idp_with_user(tmp_path_factory.mktemp('assert'), EMAIL, PASSWORD) as server:
+        yield server
 
 
 @pytest.fixture(scope="module")

@@ -20,7 +20,12 @@ from authlib.oauth2.rfc7523.assertion import private_key_jwt_sign
 from joserfc import jws
 from joserfc.jwk import ECKey, RSAKey
 
-from tests.idp.helpers import code_after_sign_in, make_client, make_user, sign_in_with_requests, start_idp
+from tests.idp.helpers import (
+    code_after_sign_in,
+    idp_with_user,
+    make_client,
+    sign_in_with_requests,
+)
 from tests.idp.openid_client import NODE_RP, ensure_openid_client
 
 REDIRECT = "http://127.0.0.1:9/callback"  # never reached: the test hands the callback URL to the RP
@@ -30,10 +35,8 @@ EMAIL, PASSWORD = "dpop@example.org", "Correct-Horse-1"
 @pytest.fixture(scope="module")
 def idp(tmp_path_factory):
     ensure_openid_client()
-    server = start_idp(f"sqlite:///{tmp_path_factory.mktemp('dpop') / 'idp.db'}", raw={"outbox": {"manual": True}})
-    make_user(server.app, EMAIL, PASSWORD)
-    yield server
-    server.stop()
+    with idp_with_user(tmp_path_factory.mktemp('dpop'), EMAIL, PASSWORD) as server:
+        yield server
 
 
 def run_openid_client(idp, client_id: str, **config) -> dict:

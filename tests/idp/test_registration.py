@@ -12,7 +12,7 @@ import pytest
 import requests
 from authlib.integrations.requests_client import OAuth2Session
 
-from tests.idp.helpers import code_after_sign_in, make_user, start_idp
+from tests.idp.helpers import code_after_sign_in, idp_with_user, start_idp
 from tests.idp.openid_client import NODE_RP, ensure_openid_client
 
 REDIRECT = "https://rp.example/callback"
@@ -24,10 +24,8 @@ METADATA = {"client_name": "Partner portal", "redirect_uris": [REDIRECT], "scope
 @pytest.fixture(scope="module")
 def idp(tmp_path_factory):
     ensure_openid_client()
-    server = start_idp(f"sqlite:///{tmp_path_factory.mktemp('dcr') / 'idp.db'}", raw={"outbox": {"manual": True}})
-    make_user(server.app, EMAIL, PASSWORD)
-    yield server
-    server.stop()
+    with idp_with_user(tmp_path_factory.mktemp('dcr'), EMAIL, PASSWORD) as server:
+        yield server
 
 
 def initial_token(idp, uses: int = 1) -> str:

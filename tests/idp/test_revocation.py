@@ -10,11 +10,10 @@ import requests
 
 from tests.idp.helpers import (
     exchange_code_for_tests,
+    idp_with_user,
     make_client,
-    make_user,
     pkce,
     sign_in_with_requests,
-    start_idp,
 )
 
 REDIRECT = "http://rp.example/callback"
@@ -23,10 +22,8 @@ EMAIL, PASSWORD = "revoke@example.org", "Correct-Horse-1"
 
 @pytest.fixture(scope="module")
 def idp(tmp_path_factory):
-    server = start_idp(f"sqlite:///{tmp_path_factory.mktemp('revoke') / 'idp.db'}", raw={"outbox": {"manual": True}})
-    make_user(server.app, EMAIL, PASSWORD)
-    yield server
-    server.stop()
+    with idp_with_user(tmp_path_factory.mktemp('revoke'), EMAIL, PASSWORD) as server:
+        yield server
 
 
 def tokens_for(idp, client) -> dict:

@@ -12,11 +12,10 @@ import requests
 
 from tests.idp.helpers import (
     exchange_code_for_tests,
+    idp_with_user,
     make_client,
-    make_user,
     pkce,
     sign_in_with_requests,
-    start_idp,
 )
 
 REDIRECT = "http://rp.example/callback"
@@ -25,10 +24,8 @@ EMAIL, PASSWORD = "step@example.org", "Correct-Horse-1"
 
 @pytest.fixture(scope="module")
 def idp(tmp_path_factory):
-    server = start_idp(f"sqlite:///{tmp_path_factory.mktemp('stepup') / 'idp.db'}", raw={"outbox": {"manual": True}})
-    make_user(server.app, EMAIL, PASSWORD)
-    yield server
-    server.stop()
+    with idp_with_user(tmp_path_factory.mktemp('stepup'), EMAIL, PASSWORD) as server:
+        yield server
 
 
 @pytest.fixture(scope="module")
