@@ -269,6 +269,16 @@ def check_origins(origins: list[str]) -> list[str]:
     return list(dict.fromkeys(origins))
 
 
+_HTTPS_URI = re.compile(r"^https://[^\s#]+$")
+_LOOPBACK_HTTP_URI = re.compile(r"^http://(127\.0\.0\.1|\[::1\]|localhost)(:[0-9]+)?/[^\s#]*$")
+
+
+def https_or_loopback(uri: object, loopback_allowed: bool = True) -> bool:
+    """An address the IdP may send people or calls to: https, or plain http on this machine's
+    loopback interface only (RFC 8252 §7.3) when ``loopback_allowed``."""
+    return isinstance(uri, str) and bool(_HTTPS_URI.match(uri) or (loopback_allowed and _LOOPBACK_HTTP_URI.match(uri)))
+
+
 def check_key_material(method: str, jwks: dict | None, jwks_uri: str | None) -> None:
     """A private_key_jwt client registers public keys (inline or at an URL), and only public ones."""
     if method != "private_key_jwt":
@@ -277,8 +287,7 @@ def check_key_material(method: str, jwks: dict | None, jwks_uri: str | None) -> 
         return
     if bool(jwks) == bool(jwks_uri):
         raise ValueError("a private_key_jwt client registers exactly one of jwks or jwks_uri")
-    loopback = r"|^http://(127\.0\.0\.1|localhost)(:[0-9]+)?/[^\s#]*$" if not get_settings().production else ""
-    if jwks_uri and not re.match(r"^https://[^\s#]+$" + loopback, jwks_uri):
+    if jwks_uri and not https_or_loopback(jwks_uri, loopback_allowed=not get_settings().production):
         raise ValueError("jwks_uri must be https (http only on loopback, in development)")
     if jwks:
         keys = jwks.get("keys") if isinstance(jwks, dict) else None

@@ -15,7 +15,6 @@ from __future__ import annotations
 import hashlib
 import hmac
 import ipaddress
-import re
 import secrets
 import socket
 import time
@@ -90,9 +89,6 @@ def _metadata_values(client_id: str, metadata: dict[str, Any], method: str) -> d
 
 
 MAX_URIS = 10
-# https, or http on the loopback interface only (RFC 8252 §7.3, native apps; outside review: a
-# registrant's plain-http redirect and an internal back-channel logout address were accepted)
-_SAFE_URI = re.compile(r"^https://[^\s#]+$|^http://(127\.0\.0\.1|\[::1\]|localhost)(:[0-9]+)?/[^\s#]*$")
 
 
 def _check_registrant_uris(redirect_uris: list, post_logout: Any, backchannel: Any) -> None:
@@ -100,13 +96,11 @@ def _check_registrant_uris(redirect_uris: list, post_logout: Any, backchannel: A
     post_logout = post_logout or []
     if not isinstance(post_logout, list) or len(redirect_uris) > MAX_URIS or len(post_logout) > MAX_URIS:
         raise RegistrationError("invalid_redirect_uri", f"at most {MAX_URIS} redirect URIs of each kind")
-    for uri in [*redirect_uris, *post_logout]:
-        if not isinstance(uri, str) or not _SAFE_URI.match(uri):
+    for uri in [*redirect_uris, *post_logout]:  # outside review: a plain-http redirect was accepted
+        if not clients.https_or_loopback(uri):
             raise RegistrationError("invalid_redirect_uri", f"{str(uri)[:200]}: https, or http on loopback only")
     if backchannel is not None:
-        loopback_allowed = not get_settings().production
-        if not isinstance(backchannel, str) or not (
-                re.match(r"^https://[^\s#]+$", backchannel) or (loopback_allowed and _SAFE_URI.match(backchannel))):
+        if not clients.https_or_loopback(backchannel, loopback_allowed=not get_settings().production):
             raise RegistrationError("invalid_client_metadata",
                                     "backchannel_logout_uri must be https (http only on loopback, in development)")
 
