@@ -47,6 +47,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
              template_roots=[PACKAGE_DIR / "templates"], translation_roots=[PACKAGE_DIR / "translations"])
     init_storage(app, settings)
     init_rp(app, settings, client_key="ecomms")
+    from portals.ecomms import registry_views  # noqa: F401  (the registry's pages, on the same blueprint)
     from portals.ecomms.models import OutboxMessage
     from portals.ecomms.services import Refused
     from portals.ecomms.views import bp, refused_response
@@ -65,6 +66,15 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
             services.cleanup_storage(session)  # leftovers of interrupted uploads
 
     start_periodic(app, "retention", 3600, retention)
+
+    def registry_digest() -> None:
+        from portals.ecomms import notices
+
+        if notices.filing_notices() == "daily":
+            with get_db().session() as session:
+                notices.daily_digest(session)  # once a day from [registry] digest_hour (Strasbourg)
+
+    start_periodic(app, "registry-digest", 900, registry_digest)
 
     def staged_expiry() -> None:
         services.sweep_staged()  # staged files whose hour is up, and their places in the quotas

@@ -7,7 +7,8 @@ pushed as RFC 8935; the OpenID RISC ``identifier-changed`` event) signed with it
 for this client. On it, every application of that subject is detached: the account no longer
 sees it, the mails still waiting for the old address are cancelled and nothing more is sent
 there, and the registry is told so it can re-attach the application to the new address — from
-which the applicant sees only what arrives after the re-attachment.
+which the applicant sees only what arrives after the re-attachment (``parties.detach_subject``,
+``parties.reattach``).
 """
 
 from __future__ import annotations
@@ -15,12 +16,6 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from sqlalchemy import select, update
-from sqlalchemy.orm import Session
-
-from portals.ecomms import notices
-from portals.ecomms.models import Application, OutboxMessage
-from shared.timeutil import utcnow
 from shared.tokens import LEEWAY, ProviderMetadata, TokenError, decode_verified
 
 IDENTIFIER_CHANGED = "https://schemas.openid.net/secevent/risc/event-type/identifier-changed"
@@ -49,25 +44,3 @@ def verify_event(token: str, provider: ProviderMetadata, client_id: str) -> dict
     if not isinstance(subject, dict) or subject.get("iss") != provider.issuer or not subject.get("sub"):
         raise TokenError("event without an iss_sub subject")
     return claims
-
-
-def detach_subject(session: Session, sub: str) -> list[Application]:
-    """Every application attached to this subject is detached (see the module's docstring)."""
-    applications = list(session.scalars(select(Application).where(Application.applicant_sub == sub)))
-    now = utcnow()
-    for application in applications:
-        old_email = application.applicant_email
-        session.execute(update(OutboxMessage).where(OutboxMessage.recipient == old_email,
-                                                    OutboxMessage.status == "pending")
-                        .values(status="cancelled", last_error="address no longer the account's"))
-        application.applicant_sub, application.detached_at = None, now
-        notices.detached(session, application, old_email)
-    return applications
-
-
-def reattach(session: Session, application: Application, email: str, sub: str, locale: str) -> None:
-    """The registry attaches the application to an address again: the applicant starts with an empty
-    Inbox and Sent items (nothing is carried over), and is told."""
-    application.applicant_email, application.applicant_sub = email, sub
-    application.applicant_locale, application.attached_at, application.detached_at = locale, utcnow(), None
-    notices.new_application(session, application)

@@ -15,7 +15,7 @@ from flask import current_app
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from portals.ecomms import notices, pades, pdfcheck, quotas, receipt_pdf, receipts, storage
+from portals.ecomms import notices, pades, parties, pdfcheck, quotas, receipt_pdf, receipts, storage
 from portals.ecomms.models import Application, Document, new_id
 from shared.appkit import get_redis, get_settings
 from shared.rp.session import Principal
@@ -44,13 +44,12 @@ def is_registry(principal: Principal | None) -> bool:
 # -- reading ---------------------------------------------------------------------------------------
 
 def applications_of(session: Session, principal: Principal) -> list[Application]:
-    """The registry sees every application; an applicant those attached to them, open or closed
-    within their grace period."""
-    query = select(Application).order_by(Application.created_at.desc())
+    """The registry sees every application; anyone else (an applicant, a representative) those their
+    account is attached to, open or closed within their grace period."""
     if not is_registry(principal):
-        query = query.where(Application.applicant_sub == principal.sub)
+        query = parties.applications_query(principal.sub).order_by(Application.created_at.desc())
         return [a for a in session.scalars(query) if readable(a)]
-    return list(session.scalars(query))
+    return list(session.scalars(select(Application).order_by(Application.created_at.desc())))
 
 
 def readable(application: Application, now=None) -> bool:
@@ -61,14 +60,15 @@ def readable(application: Application, now=None) -> bool:
 
 
 def application_for(session: Session, principal: Principal, application_id: str) -> Application:
-    """The application if this person may see it; Refused("closed") for the applicant's own closed
-    application (a deposit in progress is told why); otherwise Refused("not_found") (no hint it exists)."""
+    """The application if this person may see it: the registry, or an account attached to it (its
+    applicant, a representative). Refused("closed") for their own closed application (a deposit in
+    progress is told why); otherwise Refused("not_found") (no hint it exists)."""
     application = session.get(Application, application_id) if len(application_id) <= 36 else None
     if application is None:
         raise Refused("not_found")
     if is_registry(principal):
         return application
-    if application.applicant_sub != principal.sub:
+    if parties.party_for(application, principal) is None:
         raise Refused("not_found")
     if not readable(application):
         raise Refused("closed")
@@ -81,9 +81,12 @@ def writable(application: Application) -> None:
 
 
 def documents_of(application: Application, principal: Principal, direction: str) -> list[Document]:
-    """One folder (Inbox: from the Court; Sent items: to the Court). An applicant re-attached after an
+    """One folder (Inbox: from the Court; Sent items: to the Court). A person re-attached after an
     address change sees only what arrived since (nothing is carried over)."""
-    since = None if is_registry(principal) or application.attached_at is None else as_utc(application.attached_at)
+    party = None if is_registry(principal) else parties.party_for(application, principal)
+    if party is None and not is_registry(principal):
+        return []
+    since = None if party is None or party.visible_from is None else as_utc(party.visible_from)
     return [d for d in application.documents
             if d.direction == direction and (since is None or as_utc(d.created_at) >= since)]
 
@@ -403,9 +406,10 @@ def create_application(session: Session, principal: Principal, number: str, titl
         errors["applicant_email"] = "email"
     if errors:
         raise FormErrors(errors)
-    sub = invite(applicant_email, locale)
+    sub, status = invite(applicant_email, locale)
     application = Application(number=number, title=title[:300], applicant_email=applicant_email, applicant_sub=sub,
-                              applicant_locale=locale, created_by=principal.sub, attached_at=utcnow())
+                              applicant_locale=locale, created_by=principal.sub)
+    application.applicant.invitation = status
     session.add(application)
     session.flush()
     notices.new_application(session, application)
@@ -418,8 +422,9 @@ class FormErrors(Exception):
         self.errors = errors
 
 
-def invite(email: str, locale: str) -> str:
-    """Ask the IdP to invite this person (or find them): the answer is their subject for this portal."""
+def invite(email: str, locale: str) -> tuple[str, str]:
+    """Ask the IdP to invite this person (or find them): the answer is their subject for this portal
+    and their account's status ("pending": the invitation waits for activation; "active")."""
     rp = current_app.extensions["rp"]
     token = rp.client_credentials_token("provisioning")
     response = rp.provider.http.post(f"{get_settings().issuer}/api/provisioning/invitations",
@@ -427,7 +432,8 @@ def invite(email: str, locale: str) -> str:
                                      headers={"Authorization": f"Bearer {token}"}, timeout=10)
     if response.status_code not in (200, 201):
         raise requests.HTTPError(f"provisioning answered {response.status_code}")
-    return response.json()["sub"]
+    answer = response.json()
+    return answer["sub"], "active" if answer.get("status") == "active" else "pending"
 
 
 def grace_days() -> int:

@@ -23,7 +23,7 @@ from flask import (
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
-from portals.ecomms import attachment, pades, receipts, resumable, services, storage
+from portals.ecomms import attachment, pades, parties, receipts, resumable, services, storage
 from portals.ecomms.models import Application
 from portals.ecomms.services import DOC_TYPES, FormErrors, Incoming, Refused
 from shared.appkit import get_db
@@ -127,6 +127,7 @@ def home():
     if principal is None:
         return render_template("ecomms/landing.html")
     with get_db().session() as session:
+        parties.note_seen(session, principal.sub)  # the registry sees the invitation accepted
         applications = services.applications_of(session, principal)
         return render_template("ecomms/applications.html", applications=applications, selected=None)
 
@@ -137,6 +138,7 @@ def application(application_id: str):
     principal = current_principal()
     tab = "sent" if request.args.get("tab") == "sent" else "inbox"
     with get_db().session() as session:
+        parties.note_seen(session, principal.sub)
         selected = _visible(session, principal, application_id)
         documents = services.documents_of(selected, principal, "to_court" if tab == "sent" else "from_court")
         return render_template("ecomms/applications.html", applications=services.applications_of(session, principal),
@@ -500,28 +502,6 @@ def close(application_id: str):
             (400 if error else 200)
 
 
-@bp.post("/registry/applications/<application_id>/attach")
-@login_required
-def reattach(application_id: str):
-    """After an address change: the registry attaches the application to the applicant's new address."""
-    principal = registry_only()
-    email = request.form.get("applicant_email", "").strip().lower()
-    locale = request.form.get("locale") if request.form.get("locale") in ("fr", "en") else "fr"
-    with get_db().session() as session:
-        selected = _visible(session, principal, application_id)
-        if not services.EMAIL_RE.match(email):
-            flash(str(FORM_MESSAGES["email"]), "error")
-            return redirect(url_for("ecomms.application", application_id=selected.id))
-        try:
-            attachment.reattach(session, selected, email, services.invite(email, locale), locale)
-        except Exception as error:  # the IdP is unreachable: nothing was written
-            current_app.logger.warning("provisioning failed: %s", error)
-            flash(_("Le service d'identification ne répond pas : réessayez dans un instant."), "error")
-        else:
-            flash(_("La requête est rattachée à %(email)s, qui en est informé par courriel.", email=email), "success")
-        return redirect(url_for("ecomms.application", application_id=selected.id))
-
-
 # -- the IdP's account events --------------------------------------------------------------------------
 
 @bp.post("/account-events")
@@ -538,7 +518,7 @@ def account_events():
         return "", 202  # delivered twice (a retry): already done
     subject = claims["events"][attachment.IDENTIFIER_CHANGED]["subject"]
     with get_db().session() as session:
-        detached = attachment.detach_subject(session, subject["sub"])
+        detached = parties.detach_subject(session, subject["sub"])
     current_app.extensions["rp_sessions"].end_matching(None, subject["sub"])
     current_app.logger.info("address change: %s application(s) detached", len(detached))
     return "", 202

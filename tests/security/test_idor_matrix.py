@@ -53,6 +53,10 @@ PORTAL_EXEMPT: dict[str, dict[str, str]] = {
     "ecomms": {
         "ecomms.close": "the registry's closing page: 403 to every applicant, the application's own included "
                         "(tests/portals/ecomms/test_closing.py)",
+        "ecomms.people": "the registry's page of an application's people: 403 to every applicant and representative, "
+                         "their own application's included (tests/portals/ecomms/test_registry_people.py)",
+        "ecomms.application_zip": "the registry's ZIP of an application: 403 to every applicant and representative, "
+                                  "their own application's included (tests/portals/ecomms/test_registry_queue.py)",
     },
     "justice": {
         "justice.calendar_feed": "a capability URL: the secret <token> is the authority (a calendar app holds no "
@@ -141,10 +145,12 @@ def ecomms_scene(tmp_path: Path, before_use: Callable[[Flask], None] | None = No
     upload_key = f"ecomms:upload:{staged.get_json()['id']}"
     with app.extensions["db"].session() as session:
         document_id = session.scalars(select(Document.id)).one()
+        party_id = session.get(Application, "owner-app").applicant.id  # the owner's attachment
 
     def state() -> Any:
         with app.extensions["db"].session() as session:
-            applications = sorted((a.id, a.status, a.applicant_sub, a.title, a.closed_at)
+            applications = sorted((a.id, a.status, a.title, a.closed_at,
+                                   sorted((p.id, p.email, p.sub, p.role, p.detached_at) for p in a.parties))
                                   for a in session.scalars(select(Application)))
             documents = sorted((d.id, d.application_id, d.direction, d.stored_name, d.sha256, d.sender_sub)
                                for d in session.scalars(select(Document)))
@@ -160,7 +166,8 @@ def ecomms_scene(tmp_path: Path, before_use: Callable[[Flask], None] | None = No
             "another applicant": person(app, "intruder"),  # has an application of their own
             "a signed-in stranger": person(app, "stranger"),  # no application at all
         },
-        ids={"application_id": "owner-app", "document_id": document_id, "upload_id": staged.get_json()["id"]},
+        ids={"application_id": "owner-app", "document_id": document_id, "upload_id": staged.get_json()["id"],
+             "party_id": party_id},
         state=state, marker="Owner c. Etat", main_page="/applications/owner-app",
         bodies={
             ("ecomms.send", "POST"): lambda token: pdf_form(token, confirm="yes"),

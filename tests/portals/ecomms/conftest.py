@@ -20,11 +20,17 @@ def make_pdf(text: str = "Observations") -> bytes:
 
 @pytest.fixture
 def app(tmp_path):
+    return build_app(tmp_path)
+
+
+def build_app(tmp_path, **sections):
+    """eComms with two applications (app-1 of applicant-1, app-2 of applicant-2), the outbox run by
+    hand, and ``sections`` of configuration (e.g. ``registry={...}``)."""
     url = f"sqlite:///{tmp_path / 'ecomms.db'}"
     upgrade_database(url)
     (tmp_path / "instance").mkdir()
     application = create_app({"database_url": url, "instance_path": tmp_path / "instance", "_quiet": True,
-                              "raw": {"outbox": {"manual": True}}})
+                              "raw": {"outbox": {"manual": True}, **sections}})
     with application.extensions["db"].session() as session:
         session.add(Application(id="app-1", number="123/16", title="A c. B", applicant_email="a@example.org",
                                 applicant_sub="applicant-1", created_by="registry"))

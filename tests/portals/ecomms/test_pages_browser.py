@@ -84,8 +84,8 @@ def test_the_new_pages_pass_axe_at_360_px(chromium, live, language, tmp_path):
     from tests.a11y.checks import page_problems
 
     with live.app.extensions["db"].session() as session:
-        session.get(Application, "app-2").detached_at = utcnow()
-        session.get(Application, "app-2").applicant_sub = None
+        applicant = session.get(Application, "app-2").applicant  # its address changed: detached
+        applicant.detached_at, applicant.sub, applicant.detached_reason = utcnow(), None, "address_change"
     found = {}
     registry = registry_page(chromium, live)
     registry.goto(f"{live.url}/lang/{language}?next=/")
