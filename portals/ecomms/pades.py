@@ -15,13 +15,16 @@ Signing material:
 
 from __future__ import annotations
 
+import asyncio
 import io
 import os
-from collections.abc import Mapping
+from collections.abc import Callable, Coroutine, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import timedelta
 from functools import cache
 from pathlib import Path
+from typing import Any, TypeVar
 
 from asn1crypto import x509 as asn1_x509
 from cryptography import x509
@@ -37,6 +40,7 @@ from shared.config import ConfigError
 from shared.files import create_private, private_dir
 from shared.timeutil import utcnow
 
+T = TypeVar("T")
 DEV_FILE = "receipts-pades-dev.pem"
 DEV_ORGANISATION = "ECHR eComms development receipts (not for production)"
 ENV_KEY, ENV_CERT, ENV_CHAIN, ENV_PASSPHRASE = ("ECOMMS_RECEIPT_KEY", "ECOMMS_RECEIPT_CERT", "ECOMMS_RECEIPT_CHAIN",
@@ -155,12 +159,23 @@ def _signer(found: Material) -> signers.SimpleSigner:
                                 cert_registry=SimpleCertificateStore.from_certs(list(chain)))
 
 
+def run_coroutine(make: Callable[[], Coroutine[Any, Any, T]]) -> T:
+    """pyHanko's signer and validator are coroutines (its sync wrappers call asyncio.run, which fails
+    in a thread whose event loop already runs): run on this thread, or on a fresh one if it has a loop."""
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return asyncio.run(make())
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(lambda: asyncio.run(make())).result()
+
+
 def sign(pdf: bytes, found: Material, reason: str, location: str = "Strasbourg") -> bytes:
     """PAdES B-B signature of ``pdf`` (an invisible signature field; the whole file is covered)."""
     meta = signers.PdfSignatureMetadata(field_name="AccuseDeDepot", md_algorithm="sha256", reason=reason,
                                         location=location, subfilter=fields.SigSeedSubFilter.PADES)
     writer = IncrementalPdfFileWriter(io.BytesIO(pdf))
-    return signers.sign_pdf(writer, meta, signer=_signer(found)).getvalue()
+    return run_coroutine(lambda: signers.async_sign_pdf(writer, meta, signer=_signer(found))).getvalue()
 
 
 def trust_root(found: Material) -> asn1_x509.Certificate:

@@ -109,6 +109,8 @@ def status(principal: Principal, application: Application, upload_id: str) -> Up
         except Refused:
             raise Refused("not_found") from None
         return Upload(upload_id, staged.name, staged.size, staged.size, complete=True)
+    if get_redis().exists(f"{_key(upload_id)}:lock"):  # a piece still being written (a cut one, say):
+        raise Refused("upload_busy")  # its size is not the offset yet; ask again in a moment
     path = _path(record)
     if not path.exists():
         raise Refused("upload_expired")

@@ -20,6 +20,7 @@ from flask import (
     send_file,
     url_for,
 )
+from flask_babel import format_decimal
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
@@ -173,11 +174,14 @@ def send(application_id: str):
     principal = current_principal()
     refusals: list[Refused] = []
     staged: list[Incoming] = []
+    removed = None
     with get_db().session() as session:
         selected = _visible(session, principal, application_id)
         if selected.status != "open":
             abort(refused_response(Refused("closed"), 410))
-        if request.method == "POST":
+        if request.method == "POST" and request.form.get("remove"):
+            staged, refusals, removed = _remove_kept(principal, selected, request.form["remove"])
+        elif request.method == "POST":
             staged, refusals = _incoming_files(principal, selected)
             if request.form.get("confirm") != "yes":
                 refusals.append(Refused("confirm"))
@@ -196,8 +200,25 @@ def send(application_id: str):
         # every file that was received stays staged and listed: a refusal never throws it away
         status = max((refusal_status(r) for r in refusals), default=200)
         return render_template("ecomms/send.html", selected=selected, errors=[refusal_text(r) for r in refusals],
-                               doc_types=DOC_TYPES, rows=range(1, MAX_FORM_FILES + 1),
-                               staged=[i for i in staged if i.upload_id]), status
+                               doc_types=DOC_TYPES, rows=range(1, MAX_FORM_FILES + 1), removed=removed,
+                               type_options=[(code, DOC_TYPE_LABELS[code]) for code in DOC_TYPES],
+                               file_size=file_size, staged=[i for i in staged if i.upload_id]), status
+
+
+def file_size(size: int) -> str:
+    """``1,2 Mo`` / ``1.2 MB``: a file's size as the person reads it."""
+    return f"{format_decimal(size / (1024 * 1024), format='#,##0.0')} {_('Mo')}"
+
+
+def _remove_kept(principal, selected, upload_id: str) -> tuple[list[Incoming], list[Refused], str | None]:
+    """"Retirer" without JavaScript: the form comes back with the other files, their types as chosen,
+    and that one file gone (its place in the quota too). Nothing is sent, nothing else is refused."""
+    staged, refusals = _incoming_files(principal, selected)
+    refusals = [r for r in refusals if r.code not in ("doc_type", "no_file")]
+    taken = next((i for i in staged if i.upload_id == upload_id), None)
+    if taken is None or not services.unstage(principal, selected, upload_id, remove_file=True):
+        return staged, refusals, None
+    return [i for i in staged if i.upload_id != upload_id], refusals, taken.name
 
 
 def _incoming_files(principal, selected) -> tuple[list[Incoming], list[Refused]]:

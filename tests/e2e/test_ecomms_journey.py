@@ -133,7 +133,7 @@ def test_applicant_journey_from_invitation_to_verified_receipt(stack, chromium, 
 
     # the receipt, downloaded and verified by the portal's published key
     with applicant.expect_download() as download:
-        applicant.get_by_role("link", name="Accusé de dépôt 999-26_Observations.pdf").click()
+        applicant.get_by_role("link", name="Accusé de dépôt (JWS) 999-26_Observations.pdf").click()
     receipt = tmp_path / "receipt.jws"
     download.value.save_as(receipt)
     applicant.get_by_role("link", name="Vérifier un accusé de dépôt").click()

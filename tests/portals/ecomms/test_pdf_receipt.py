@@ -17,7 +17,7 @@ from cryptography.x509.oid import NameOID
 from pyhanko.pdf_utils import generic
 from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
 from pyhanko.pdf_utils.reader import PdfFileReader
-from pyhanko.sign.validation import validate_pdf_signature
+from pyhanko.sign.validation import async_validate_pdf_signature
 from pyhanko_certvalidator import ValidationContext
 from pypdf import PdfReader
 from sqlalchemy import select
@@ -59,7 +59,7 @@ def trust_root(client):
 
 def validate(pdf: bytes, root):
     [signature] = PdfFileReader(io.BytesIO(pdf)).embedded_signatures
-    return validate_pdf_signature(signature, ValidationContext(trust_roots=[root]))
+    return pades.run_coroutine(lambda: async_validate_pdf_signature(signature, ValidationContext(trust_roots=[root])))
 
 
 @pytest.fixture

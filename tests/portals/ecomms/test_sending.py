@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import re
 from datetime import timedelta
 from pathlib import Path
 
@@ -288,8 +289,10 @@ def test_no_form_picks_a_document_type_for_the_person(app):
     court_form = registry.get("/applications/app-1").get_data(as_text=True)
     assert '<select id="type_1" name="type_1"><option value="">Choisissez</option>' in court_form
     send_page = signed_in_client(app).get(SEND).get_data(as_text=True)
-    script_options = send_page[send_page.index('<template id="type-options">'):]
-    assert script_options.startswith('<template id="type-options"><option value="">Choisissez</option>')
+    row = send_page[send_page.index('<template id="file-row-template">'):send_page.index("</template>")]
+    select = row[row.index("<select"):row.index("</select>")]
+    assert re.search(r'<select[^>]*>\s*<option value="">Choisissez</option>', select), select
+    assert " selected" not in select, "the script's rows start on Choisissez"
 
 
 def test_a_file_staged_by_one_person_cannot_be_sent_by_another(app):
