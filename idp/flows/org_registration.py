@@ -117,8 +117,9 @@ def submit(store: OrganisationStore, form: dict[str, str], signed_in_account_id:
             errors["organisation_id"] = "required"
     if not errors and form["organisation_id"] == "new" and (twin := orgs.existing_twin(store, form)) is not None:
         # routed to the existing one: the form offers it in the list, pre-selected
-        errors["org_siren" if form.get("org_siren") and twin.siren == form["org_siren"].replace(" ", "")
-               else "org_name"] = "exists"
+        same_siren = bool(form.get("org_siren")) and twin.siren == orgs.compact(form["org_siren"])
+        same_rna = bool(form.get("org_rna")) and twin.rna == orgs.compact(form["org_rna"])
+        errors["org_siren" if same_siren else "org_rna" if same_rna else "org_name"] = "exists"
         form["organisation_id"] = twin.id
     role = form.get("role", "user")
     now = utcnow()

@@ -281,13 +281,12 @@ def register(email: str, accepted_terms: bool, locale: str, given_name: str = ""
     brand the activation page wears and to whose sign-in it leads.
     """
     email = normalise_email(email)
-    errors: dict[str, str] = {}
-    if not email:
+    errors: dict[str, str] = text_fields.check({"given_name": given_name, "family_name": family_name},
+                                               ("given_name", "family_name"), required=("given_name", "family_name"))
+    if not email:  # the form's order: names, then the address
         errors["email"] = "required"
     elif not valid_email(email):
         errors["email"] = "invalid"
-    errors.update(text_fields.check({"given_name": given_name, "family_name": family_name},
-                                    ("given_name", "family_name"), required=("given_name", "family_name")))
     if not accepted_terms:
         errors["terms"] = "required"
     if errors:
@@ -692,9 +691,15 @@ def expire_activations(now: datetime | None = None) -> int:
     return len(ids)
 
 
+HOUSEKEEPING_JOBS: list[Callable[[datetime], dict[str, int]]] = []  # e.g. the organisations' expiry
+
+
 def housekeeping(now: datetime | None = None) -> dict[str, int]:
-    return {"dormancy_warned": warn_dormant(now), "dormant": deactivate_dormant(now),
+    done = {"dormancy_warned": warn_dormant(now), "dormant": deactivate_dormant(now),
             "activation_expired": expire_activations(now)}
+    for job in HOUSEKEEPING_JOBS:
+        done.update(job(now or utcnow()))
+    return done
 
 
 def start_scheduler(app: Flask, interval: float = 3600.0) -> None:

@@ -108,6 +108,17 @@ def member_validated(session: Session, organisation: Organisation, member: Accou
           org=name, url=links["eservices"])))
 
 
+def registration_expired(session: Session, organisation: Organisation, member: Account, days: int) -> None:
+    """No administrator decided within the period: the registration ends, and may be made again."""
+    name, links = one_line(organisation.name, "org_name"), _links()
+    _send(session, member, lambda: (
+        _("Votre inscription à « %(org)s » a expiré", org=name),
+        _("Bonjour,\n\nVotre inscription dans « %(org)s » n'a pas été validée dans les %(days)s jours : elle a "
+          "expiré. Votre compte reste actif.\n\nSi vous faites toujours partie de cette organisation, "
+          "inscrivez-vous à nouveau depuis « Mes organisations » et prévenez son administrateur :\n%(url)s",
+          org=name, days=days, url=links["mine"])))
+
+
 def member_invalidated(session: Session, organisation: Organisation, member: Account) -> None:
     """The true reason (this organisation's administrator ended this registration) and the way back."""
     name, links = one_line(organisation.name, "org_name"), _links()

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import re
 import secrets
 import unicodedata
 from dataclasses import dataclass
@@ -61,7 +62,7 @@ INVALIDATION_REASON = "invalidated_by_organisation"
 # Organisations
 
 
-ORG_FIELDS = ("org_name", "org_kind", "org_siren", "org_address_line", "org_postcode", "org_city",
+ORG_FIELDS = ("org_name", "org_kind", "org_siren", "org_rna", "org_address_line", "org_postcode", "org_city",
               "legal_rep_name", "legal_rep_title")
 ORG_REQUIRED = ("org_name", "org_kind", "org_address_line", "org_postcode", "org_city",
                 "legal_rep_name", "legal_rep_title")
@@ -86,13 +87,44 @@ def check_organisation_input(data: dict[str, str]) -> dict[str, str]:
                    if name not in errors})
     if data.get("org_kind") and data["org_kind"] not in KINDS:
         errors["org_kind"] = "invalid"
-    siren = (data.get("org_siren") or "").replace(" ", "")
-    if siren and (len(siren) != 9 or not siren.isdigit()):
-        errors["org_siren"] = "invalid"
+    if code := siren_problem(data.get("org_siren")):
+        errors["org_siren"] = code
+    if code := rna_problem(data.get("org_rna")):
+        errors["org_rna"] = code
     postcode = (data.get("org_postcode") or "").strip()
     if postcode and (len(postcode) != 5 or not postcode.isdigit()):
         errors["org_postcode"] = "invalid"
     return errors
+
+
+def compact(value: str | None) -> str:
+    """An identifier as typed, without spaces (``216 801 803`` → ``216801803``), upper-cased."""
+    return "".join((value or "").split()).upper()
+
+
+def luhn_valid(digits: str) -> bool:
+    """The Luhn key (ISO/IEC 7812) that INSEE puts in the last digit of every SIREN."""
+    total = 0
+    for position, character in enumerate(reversed(digits)):
+        value = int(character) * (2 if position % 2 else 1)
+        total += value - 9 if value > 9 else value
+    return total % 10 == 0
+
+
+def siren_problem(value: str | None) -> str | None:
+    """``invalid`` (not 9 digits), ``checksum`` (9 digits that no SIREN has: a typo), or None."""
+    siren = compact(value)
+    if not siren:
+        return None
+    if len(siren) != 9 or not siren.isdigit():
+        return "invalid"
+    return None if luhn_valid(siren) else "checksum"
+
+
+def rna_problem(value: str | None) -> str | None:
+    """An association's number in the Répertoire national des associations: W and 9 digits."""
+    rna = compact(value)
+    return None if not rna or re.fullmatch(r"W[0-9]{9}", rna) else "invalid"
 
 
 def normalised_name(name: str) -> str:
@@ -104,8 +136,11 @@ def normalised_name(name: str) -> str:
 def existing_twin(store: OrganisationStore, data: dict[str, str]) -> Organisation | None:
     """An organisation already registered as this one: the same SIREN, or the same normalised name
     at the same postcode (a look-alike duplicate would split its members and its letters)."""
-    siren = (data.get("org_siren") or "").replace(" ", "")
+    siren = compact(data.get("org_siren"))
     if siren and (same := store.organisation_by_siren(siren)) is not None:
+        return same
+    rna = compact(data.get("org_rna"))
+    if rna and (same := store.organisation_by_rna(rna)) is not None:
         return same
     name, postcode = normalised_name(data.get("org_name", "")), (data.get("org_postcode") or "").strip()
     return next((o for o in store.organisations() if o.postcode == postcode and normalised_name(o.name) == name), None)
@@ -116,10 +151,10 @@ def create_organisation(store: OrganisationStore, data: dict[str, str]) -> Organ
     errors = check_organisation_input(data)
     if errors:
         raise InvalidInput(errors)
-    siren = (data.get("org_siren") or "").replace(" ", "") or None
+    siren, rna = compact(data.get("org_siren")) or None, compact(data.get("org_rna")) or None
     clean = text_fields.clean
     organisation = Organisation(
-        name=clean(data["org_name"]), kind=data["org_kind"], siren=siren,
+        name=clean(data["org_name"]), kind=data["org_kind"], siren=siren, rna=rna,
         address_line=clean(data["org_address_line"]), postcode=data["org_postcode"].strip(),
         city=clean(data["org_city"]), legal_rep_name=clean(data["legal_rep_name"]),
         legal_rep_title=clean(data["legal_rep_title"]),
@@ -187,8 +222,9 @@ def join_organisation(store: OrganisationStore, account: Account, organisation: 
         membership = Membership(account_id=account.id, organisation_id=organisation.id, role="user",
                                 status="pending")
         store.add(membership)
-    elif membership.status == "invalidated":
+    elif membership.status in ("invalidated", "expired"):  # registering again: the administrator decides anew
         membership.status, membership.decided_at, membership.decided_by = "pending", None, None
+        membership.created_at = now  # and the time to decide starts again
     audit(store, "org.registration", account.id, {"organisation": organisation.id, "role": role})
     if role == "user" and membership.status == "pending" and account.status == "active":
         tell_administrators_of_registration(store, organisation.id, account)
@@ -489,7 +525,58 @@ def why_no_console(store: OrganisationStore, actor_id: str, organisation_id: str
 
 HISTORY_KINDS = ("org.registration", "org.admin_requested", "org.admin_validated", "org.admin_replaced",
                  "org.member_validated", "org.member_invalidated", "org.granted", "org.revoked", "org.subscribed",
-                 "org.unsubscribed")
+                 "org.unsubscribed", "org.registration_expired")
+
+
+# ---------------------------------------------------------------------------------------------
+# Expiry: what nobody decides does not stay forever (housekeeping job)
+
+
+@dataclass(frozen=True)
+class ExpiryPeriods:
+    """``[organisations]`` of config/idp.toml: ``pending_registration_days`` (a registration no
+    administrator decided), ``unvalidated_organisation_days`` (an organisation whose administrator
+    the legal representative never validated, with no letter's codes still valid)."""
+
+    registration: timedelta = timedelta(days=60)
+    organisation: timedelta = timedelta(days=90)
+
+    @classmethod
+    def configured(cls) -> ExpiryPeriods:
+        section = load_toml("idp.toml").get("organisations", {})
+        return cls(registration=timedelta(days=float(section.get("pending_registration_days", 60))),
+                   organisation=timedelta(days=float(section.get("unvalidated_organisation_days", 90))))
+
+
+def expire_undecided(store: OrganisationStore, now: datetime, periods: ExpiryPeriods | None = None) -> dict[str, int]:
+    """Pending registrations older than their period become ``expired`` (the person is told, and may
+    register again); organisations never validated are removed with their registrations. An
+    administrator registration whose letter's codes are still valid waits for them. Each expiry is
+    in the organisation's history with its reason."""
+    periods = periods or ExpiryPeriods.configured()
+    days = periods.registration.days
+    registrations = 0
+    for membership in store.pending_memberships_created_before(now - periods.registration):
+        if store.live_admin_request(membership.account_id, membership.organisation_id, now):
+            continue
+        membership.status, membership.decided_at = "expired", now
+        audit(store, "org.registration_expired", membership.account_id,
+              {"organisation": membership.organisation_id, "reason": f"no decision within {days} days"})
+        org_notices.registration_expired(store.session, store.organisation(membership.organisation_id),
+                                         store.account(membership.account_id), days)
+        registrations += 1
+    organisations = 0
+    for organisation in store.organisations_created_before(now - periods.organisation):
+        members = store.members(organisation.id)
+        if any(m.role == "administrator" and m.status == "active" for m, _a in members) or \
+                store.live_admin_request(None, organisation.id, now) or \
+                any(m.decided_at is not None and m.status != "expired" for m, _a in members):
+            continue
+        audit(store, "org.expired", None, {"organisation": organisation.id, "name": organisation.name,
+                                           "reason": f"no administrator validated within {periods.organisation.days} days"})
+        store.remove_organisation(organisation)
+        organisations += 1
+    return {"registrations_expired": registrations, "organisations_expired": organisations}
 
 
 def history(store: OrganisationStore, actor_id: str, organisation_id: str, limit: int = 50) -> list[dict]:
@@ -676,10 +763,10 @@ __all__ = [
 # Demo data (called by scripts/demo_seed.py)
 
 DEMO_ORGANISATIONS = [
-    {"org_name": "Mairie de Sainte-Croix-aux-Mines", "org_kind": "commune", "org_siren": "216804300",
+    {"org_name": "Mairie de Sainte-Croix-aux-Mines", "org_kind": "commune", "org_siren": "216804302",
      "org_address_line": "1 place de la Mairie", "org_postcode": "68160", "org_city": "Sainte-Croix-aux-Mines",
      "legal_rep_name": "Jeanne KELLER", "legal_rep_title": "Madame la Maire"},
-    {"org_name": "Association Les Amis du Val d'Argent", "org_kind": "association", "org_siren": "781234567",
+    {"org_name": "Association Les Amis du Val d'Argent", "org_kind": "association", "org_rna": "W683000123",
      "org_address_line": "12 rue du Temple", "org_postcode": "68160", "org_city": "Sainte-Marie-aux-Mines",
      "legal_rep_name": "Marc WEBER", "legal_rep_title": "Monsieur le Président"},
     {"org_name": "Communauté de communes du Val d'Argent", "org_kind": "intercommunalite",

@@ -64,6 +64,16 @@ if registrations_activated not in lifecycle.ACTIVATION_HOOKS:
     lifecycle.ACTIVATION_HOOKS.append(registrations_activated)
 
 
+def expire_undecided(now) -> dict[str, int]:
+    """Housekeeping: registrations and organisations nobody decided expire ([organisations] periods)."""
+    with store() as s:
+        return orgs.expire_undecided(s, now)
+
+
+if expire_undecided not in lifecycle.HOUSEKEEPING_JOBS:
+    lifecycle.HOUSEKEEPING_JOBS.append(expire_undecided)
+
+
 @register_step
 def choose_organisation(interaction, account) -> str | None:
     """Post-login step: a person with several organisations says which one this session acts for."""
@@ -194,11 +204,12 @@ def event_labels() -> dict[str, str]:
             "org.admin_replaced": _("Administrateur remplacé"), "org.member_validated": _("Inscription validée"),
             "org.member_invalidated": _("Inscription invalidée"), "org.granted": _("Permission accordée"),
             "org.revoked": _("Permission retirée"), "org.subscribed": _("Abonnement"),
-            "org.unsubscribed": _("Résiliation")}
+            "org.unsubscribed": _("Résiliation"), "org.registration_expired": _("Inscription expirée (sans décision)")}
 
 
 def status_labels() -> dict[str, str]:
-    return {"pending": _("En attente de validation"), "active": _("Validée"), "invalidated": _("Invalidée")}
+    return {"pending": _("En attente de validation"), "active": _("Validée"), "invalidated": _("Invalidée"),
+            "expired": _("Expirée")}
 
 
 def letter_too_soon_message(reason: str, next_allowed) -> str:
@@ -239,6 +250,12 @@ def error_messages(errors: dict[str, str], rules: list[str], retry_on=None) -> d
         elif code == "new_needs_administrator":
             messages[name] = _("Seul un administrateur peut inscrire une nouvelle organisation : "
                                "choisissez une organisation de la liste.")
+        elif code == "checksum":
+            messages[name] = _("Ce numéro SIREN n'existe pas : sa clé de contrôle ne correspond pas. Vérifiez les "
+                               "9 chiffres (ils figurent sur l'avis de situation au répertoire SIRENE).")
+        elif code == "invalid" and name == "org_rna":
+            messages[name] = _("Le numéro RNA d'une association commence par W, suivi de 9 chiffres : "
+                               "par exemple W681000123.")
         elif code == "exists":
             messages[name] = _("Cette organisation est déjà inscrite : choisissez-la dans la liste.")
         elif code == "invalid" and name == "email":

@@ -109,14 +109,14 @@ PROCEDURES: dict[str, Procedure] = {p.eservice_id: p for p in (
 
 
 def messages() -> dict[str, object]:
-    return {"required": _l("Ce champ est obligatoire."), "too_long": _l("Ce champ est trop long."),
-            "control": _l("Ce champ tient sur une seule ligne, sans caractères invisibles ou de contrôle."),
-            "choice": _l("Choisissez une des possibilités proposées."),
-            "date": _l("Indiquez une date valide (jour, mois et année)."),
-            "past": _l("Cette date ne peut pas être dans le futur."),
-            "future": _l("Cette date doit être postérieure à aujourd'hui."),
-            "amount": _l("Indiquez un montant en euros, un nombre entier positif (sans centimes)."),
-            "format": _l("Le format n'est pas celui attendu : voir l'exemple.")}
+    return {"required": _l("ce champ est obligatoire."), "too_long": _l("ce champ est trop long."),
+            "control": _l("ce champ tient sur une seule ligne, sans caractères invisibles ou de contrôle."),
+            "choice": _l("choisissez une des possibilités proposées."),
+            "date": _l("indiquez une date valide (jour, mois et année)."),
+            "past": _l("cette date ne peut pas être dans le futur."),
+            "future": _l("cette date doit être postérieure à aujourd'hui."),
+            "amount": _l("indiquez un montant en euros, un nombre entier positif (sans centimes)."),
+            "format": _l("le format n'est pas celui attendu : voir l'exemple.")}
 
 
 def _clean(value: str | None, multiline: bool) -> str:

@@ -111,8 +111,9 @@ def eservice(eservice_id: str):
         if reference:
             flash(_("Votre démarche est enregistrée sous la référence %(ref)s.", ref=reference), "success")
             return redirect(url_for("eservices.record", eservice_id=eservice_id, reference=reference))
-        words = procedures.messages()
-        errors = {name: str(words[code]) for name, code in outcome.items()}
+        words = procedures.messages()  # each message names its field: the summary lists them apart
+        errors = {name: _("%(field)s : %(problem)s", field=procedure.field(name).label, problem=words[code])
+                  for name, code in outcome.items()}
     with get_db().session() as session:
         items = services.demarches(session, organisation_id, eservice_id)
     return render_template("eservices/eservice.html", eservice=entry, procedure=procedure, access=access,

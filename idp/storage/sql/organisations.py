@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import DateTime, ForeignKey, Integer, String, UniqueConstraint, select
+from sqlalchemy import DateTime, ForeignKey, Integer, String, UniqueConstraint, delete, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from idp.storage.sql.models import Account, AuditEvent, Base, new_id
@@ -32,6 +32,7 @@ class Organisation(Base):
     name: Mapped[str] = mapped_column(String(200), index=True)
     kind: Mapped[str] = mapped_column(String(32))  # commune | association | intercommunalite | autre
     siren: Mapped[str | None] = mapped_column(String(9), unique=True)
+    rna: Mapped[str | None] = mapped_column(String(10), unique=True)  # associations: W and 9 digits
     address_line: Mapped[str] = mapped_column(String(300))
     postcode: Mapped[str] = mapped_column(String(10))
     city: Mapped[str] = mapped_column(String(120))
@@ -116,6 +117,33 @@ class OrganisationStore:
 
     def organisation_by_siren(self, siren: str) -> Organisation | None:
         return self.session.scalar(select(Organisation).where(Organisation.siren == siren))
+
+    def organisations_created_before(self, moment: datetime) -> list[Organisation]:
+        return list(self.session.scalars(select(Organisation).where(Organisation.created_at < moment)))
+
+    def pending_memberships_created_before(self, moment: datetime) -> list[Membership]:
+        return list(self.session.scalars(select(Membership).where(Membership.status == "pending",
+                                                                  Membership.created_at < moment)))
+
+    def live_admin_request(self, account_id: str | None, organisation_id: str, now: datetime) -> bool:
+        """A pending administrator request (its letter's codes) still valid, by this person or anyone."""
+        query = select(AdminRequest.id).where(AdminRequest.organisation_id == organisation_id,
+                                              AdminRequest.status == "pending", AdminRequest.expires_at > now)
+        if account_id is not None:
+            query = query.where(AdminRequest.account_id == account_id)
+        return self.session.scalar(query.limit(1)) is not None
+
+    def remove_organisation(self, organisation: Organisation) -> None:
+        """The organisation and everything of it (explicitly: SQLite may not enforce the cascades)."""
+        memberships = list(self.session.scalars(select(Membership.id).where(Membership.organisation_id == organisation.id)))
+        self.session.execute(delete(Grant).where(Grant.membership_id.in_(memberships)))
+        for model in (Membership, AdminRequest, Subscription):
+            self.session.execute(delete(model).where(model.organisation_id == organisation.id))
+        self.session.delete(organisation)
+        self.session.flush()
+
+    def organisation_by_rna(self, rna: str) -> Organisation | None:
+        return self.session.scalar(select(Organisation).where(Organisation.rna == rna))
 
     # accounts (read-only here; the account store belongs to the core)
     def account(self, account_id: str) -> Account | None:

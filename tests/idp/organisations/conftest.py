@@ -60,8 +60,8 @@ def app(tmp_sqlite_url):
 def world(app):
     with app.extensions["db"].session() as session:
         store = OrganisationStore(session)
-        town = orgs.create_organisation(store, org_data("Mairie A", "111111111"))
-        assoc = orgs.create_organisation(store, org_data("Association B", "222222222", "association"))
+        town = orgs.create_organisation(store, org_data("Mairie A", "111111118"))
+        assoc = orgs.create_organisation(store, org_data("Association B", "222222226", "association"))
         claire = make_person(store, "Claire", "Martin", "claire@example.org")  # administrator of both
         bruno = make_person(store, "Bruno", "Klein", "bruno@example.org")  # administrator of B only
         fred = make_person(store, "Frédéric", "DUPONT DURAND", "fred@example.org")

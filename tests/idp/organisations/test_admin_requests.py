@@ -23,7 +23,7 @@ def town(app):
     """A town hall whose first candidate, Anne (activated), has asked: one letter is out."""
     with app.extensions["db"].session() as session:
         store = OrganisationStore(session)
-        organisation = orgs.create_organisation(store, org_data("Mairie de Lièpvre", "216801800"))
+        organisation = orgs.create_organisation(store, org_data("Mairie de Lièpvre", "216801803"))
         anne = make_person(store, "Anne", "FAURE", "anne@example.org")
         eve = make_person(store, "Eve", "MARTIN", "eve@example.org")
         zoe = make_person(store, "Zoé", "KLEIN", "zoe@example.org")
@@ -106,7 +106,7 @@ def test_three_signed_in_requests_in_one_second_post_one_letter(app, town):
 def test_one_letter_per_requester_per_period(app, town):
     with app.extensions["db"].session() as session:
         store = OrganisationStore(session)
-        other = orgs.create_organisation(store, org_data("Association B", "222222222", "association"))
+        other = orgs.create_organisation(store, org_data("Association B", "222222226", "association"))
         with pytest.raises(orgs.LetterTooSoon) as refused:
             orgs.join_organisation(store, store.account(town["anne"]), other, "administrator", utcnow(), CODE_URL)
         assert refused.value.reason == "requester"

@@ -17,7 +17,7 @@ from tests.idp.organisations.conftest import CODE_URL, make_person, org_data
 def register_admin(database, email="hugo@example.org", org=None):
     with database.session() as session:
         store = OrganisationStore(session)
-        organisation = org or orgs.create_organisation(store, org_data("Mairie de Lièpvre", "216801800"))
+        organisation = org or orgs.create_organisation(store, org_data("Mairie de Lièpvre", "216801803"))
         candidate = make_person(store, "Hugo", "Bernard", email)
         _membership, letter = orgs.join_organisation(store, candidate, organisation, "administrator", utcnow(), CODE_URL)
         return organisation, candidate, letter.request.reference, letter.codes

@@ -190,7 +190,7 @@ def test_a_handover_is_told_to_the_sitting_administrator_then_to_both(app, world
 def test_a_candidate_not_chosen_is_told(app):
     with app.extensions["db"].session() as session:
         store = OrganisationStore(session)
-        town = orgs.create_organisation(store, org_data("Mairie D", "444444444"))
+        town = orgs.create_organisation(store, org_data("Mairie D", "444444442"))
         first, second = make_person(store, "Anne", "Roth", "anne@example.org"), make_person(store, "Marc", "Roth", "marc@example.org")
         orgs.join_organisation(store, first, town, "administrator", utcnow(), CODE_URL,
                                orgs.LetterLimits(per_organisation=5))

@@ -29,7 +29,7 @@ def letter(database):
         pytest.skip("fonts-dejavu-core is not installed")
     with database.session() as session:
         store = OrganisationStore(session)
-        organisation = orgs.create_organisation(store, {**org_data("Mairie de Łęczyca-sur-Ôdre", "216801800"),
+        organisation = orgs.create_organisation(store, {**org_data("Mairie de Łęczyca-sur-Ôdre", "216801803"),
                                                         "legal_rep_name": "Zoë NGUYỄN"})
         candidate = make_person(store, "Łukasz", "ÖZTÜRK", "lukasz@example.org")
         _m, letter = orgs.join_organisation(store, candidate, organisation, "administrator", utcnow(), CODE_URL)

@@ -150,7 +150,7 @@ def test_a_token_outliving_its_session_acts_for_nobody(app, world, portal):  # n
 def test_legal_representatives_codes_through_the_api(app, world, portal):  # noqa: F811
     with app.extensions["db"].session() as session:
         store = OrganisationStore(session)
-        organisation = orgs.create_organisation(store, org_data("Mairie C", "333333333"))
+        organisation = orgs.create_organisation(store, org_data("Mairie C", "333333334"))
         candidate = make_person(store, "Hugo", "Bernard", "hugo@example.org")
         _m, letter = orgs.join_organisation(store, candidate, organisation, "administrator", utcnow(), CODE_URL)
     token = client_token(app, portal)

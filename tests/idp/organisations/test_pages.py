@@ -28,7 +28,7 @@ def test_registration_as_administrator_sends_the_letter_once_activated_and_signe
     token = csrf(client, "/organisations/inscription")
     response = client.post("/organisations/inscription", data={
         "csrf_token": token, "role": "administrator", "organisation_id": "new",
-        **org_data("Mairie de Lièpvre", "216801800"), "given_name": "Hugo", "family_name": "Bernard",
+        **org_data("Mairie de Lièpvre", "216801803"), "given_name": "Hugo", "family_name": "Bernard",
         "email": "hugo@example.org", "terms": "on"})
     assert response.status_code == 200
     assert "connectez-vous et ouvrez « Mes organisations » pour envoyer votre demande" in text(response)
@@ -119,7 +119,7 @@ def test_a_user_has_no_console(app, world):
 def test_legal_representative_page_at_the_idp(app):
     with app.extensions["db"].session() as session:
         store = OrganisationStore(session)
-        organisation = orgs.create_organisation(store, org_data("Mairie C", "333333333"))
+        organisation = orgs.create_organisation(store, org_data("Mairie C", "333333334"))
         candidate = make_person(store, "Hugo", "Bernard", "hugo@example.org")
         _m, letter = orgs.join_organisation(store, candidate, organisation, "administrator", utcnow(), CODE_URL)
         reference, codes = letter.request.reference, letter.codes

@@ -15,8 +15,8 @@ from tests.idp.organisations.conftest import CODE_URL, make_admin, make_person, 
 def world(database):
     with database.session() as session:
         store = OrganisationStore(session)
-        town = orgs.create_organisation(store, org_data("Mairie A", "111111111"))
-        other = orgs.create_organisation(store, org_data("Mairie B", "222222222"))
+        town = orgs.create_organisation(store, org_data("Mairie A", "111111118"))
+        other = orgs.create_organisation(store, org_data("Mairie B", "222222226"))
         admin = make_person(store, "Claire", "Martin", "claire@example.org")
         admin_b = make_person(store, "Bruno", "Klein", "bruno@example.org")
         user = make_person(store, "Frédéric", "DUPONT DURAND", "fred@example.org")

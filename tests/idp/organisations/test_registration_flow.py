@@ -30,20 +30,20 @@ def test_the_new_account_holds_no_password_before_its_address_is_proven(database
     """Account pre-hijacking (docs/threat-model.md): a password typed here, by whoever, is not kept;
     the owner chooses hers on the activation link's page."""
     result = submit(database, {**PERSON, "role": "administrator", "organisation_id": "new",
-                               **org_data("Mairie", "123456789"), "password": "Sup3rSecret"})
+                               **org_data("Mairie", "123456782"), "password": "Sup3rSecret"})
     assert result.state is flow.State.AWAITING_ACTIVATION
     with database.session() as session:
         assert session.query(Account).one().password_hash is None
 
 
 def test_a_user_cannot_create_an_organisation(database):
-    result = submit(database, {**PERSON, "role": "user", "organisation_id": "new", **org_data("Mairie", "123456789")})
+    result = submit(database, {**PERSON, "role": "user", "organisation_id": "new", **org_data("Mairie", "123456782")})
     assert result.errors == {"organisation_id": "new_needs_administrator"}
 
 
 def test_new_administrator_creates_account_and_organisation_and_the_letter_waits_for_activation(database):
     result = submit(database, {**PERSON, "role": "administrator", "organisation_id": "new",
-                               **org_data("Mairie de Lièpvre", "216801800")})
+                               **org_data("Mairie de Lièpvre", "216801803")})
     assert result.errors == {} and result.state is flow.State.AWAITING_ACTIVATION and not result.letter_sent
     with database.session() as session:
         account = session.query(Account).one()
@@ -59,7 +59,7 @@ def test_new_administrator_creates_account_and_organisation_and_the_letter_waits
 
 def test_an_existing_address_gets_the_same_answer_and_nothing_is_created(database):
     first = submit(database, {**PERSON, "role": "administrator", "organisation_id": "new",
-                              **org_data("Mairie de Lièpvre", "216801800")})
+                              **org_data("Mairie de Lièpvre", "216801803")})
     with database.session() as session:
         organisation_id = session.query(Membership).one().organisation_id
     again = submit(database, {**PERSON, "role": "user", "organisation_id": organisation_id})
@@ -72,14 +72,14 @@ def test_an_existing_address_gets_the_same_answer_and_nothing_is_created(databas
 
 def test_signed_in_person_only_chooses_organisation_and_role(database):
     submit(database, {**PERSON, "role": "administrator", "organisation_id": "new",
-                      **org_data("Mairie de Lièpvre", "216801800")})
+                      **org_data("Mairie de Lièpvre", "216801803")})
     with database.session() as session:
         account_id = session.query(Account).one().id
         org_id = session.query(Membership).one().organisation_id
         other = OrganisationStore(session)
         from idp.services.organisations import create_organisation
 
-        second = create_organisation(other, org_data("Association", "987654321", "association")).id
+        second = create_organisation(other, org_data("Association", "987654324", "association")).id
     result = submit(database, {"role": "user", "organisation_id": second, "terms": "on"}, signed_in=account_id)
     assert result.state is flow.State.AWAITING_ADMINISTRATOR
     with database.session() as session:

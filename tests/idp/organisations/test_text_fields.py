@@ -42,7 +42,7 @@ def test_every_line_breaking_or_invisible_character_is_refused_at_the_service(da
         store = OrganisationStore(session)
         for name in orgs.ORG_TEXT_FIELDS:
             with pytest.raises(orgs.InvalidInput) as refused:
-                orgs.create_organisation(store, {**org_data("Mairie", "123456789"),
+                orgs.create_organisation(store, {**org_data("Mairie", "123456782"),
                                                  name: f"Valeur{breaker}{INJECTION}"})
             assert refused.value.errors == {name: "control"}
         for name in ("given_name", "family_name", "email"):
@@ -58,9 +58,9 @@ def test_lengths_are_bounded_and_ordinary_names_pass(database):
     with database.session() as session:
         store = OrganisationStore(session)
         with pytest.raises(orgs.InvalidInput) as refused:
-            orgs.create_organisation(store, {**org_data("M" * 151, "123456789")})
+            orgs.create_organisation(store, {**org_data("M" * 151, "123456782")})
         assert refused.value.errors == {"org_name": "too_long"}
-        organisation = orgs.create_organisation(store, {**org_data("  Mairie de L’Hôpital-Saint-Blaise ", "123456789")})
+        organisation = orgs.create_organisation(store, {**org_data("  Mairie de L’Hôpital-Saint-Blaise ", "123456782")})
         assert organisation.name == "Mairie de L’Hôpital-Saint-Blaise"
         account = orgs.new_person_account(store, "Zoë", "N'GUYEN-LEFÈVRE", "zoe@example.org", "x")
         assert (account.given_name, account.family_name) == ("Zoë", "N'GUYEN-LEFÈVRE")
@@ -91,7 +91,7 @@ def test_provisioning_api_answers_400_not_500_for_a_multi_line_name(app):
 
 
 def register_form(**overrides) -> dict[str, str]:
-    return {"role": "administrator", "organisation_id": "new", **org_data("Mairie de Lièpvre", "216801800"),
+    return {"role": "administrator", "organisation_id": "new", **org_data("Mairie de Lièpvre", "216801803"),
             "given_name": "Anne", "family_name": "FAURE", "email": "anne@example.org", "password": "Sup3rSecret",
             "password_confirm": "Sup3rSecret", "terms": "on", **overrides}
 
@@ -125,7 +125,7 @@ def test_the_new_accounts_email_carries_no_name_typed_in_the_form(app):
 def legacy_letter(database) -> Letter:
     """A letter built from rows written before the rule (inserted as they are, bypassing the services)."""
     with database.session() as session:
-        organisation = Organisation(name=f"Mairie de Lièpvre\n{INJECTION}", kind="commune", siren="216801800",
+        organisation = Organisation(name=f"Mairie de Lièpvre\n{INJECTION}", kind="commune", siren="216801803",
                                     address_line="1 place de la Mairie\r\nService des codes", postcode="68160",
                                     city="Lièpvre", legal_rep_name="Anne FAURE", legal_rep_title="Madame la Maire")
         candidate = Account(email="eve@example.org", given_name=f"Eve\u2028{INJECTION}", family_name="MARTIN",

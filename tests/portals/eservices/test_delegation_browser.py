@@ -236,8 +236,8 @@ def test_one_person_several_organisations_one_at_a_time(stack, browser):
                                  username="claire-martin")
     with idp.app.extensions["db"].session() as session:
         store = OrganisationStore(session)
-        town = orgs.create_organisation(store, org_data("Mairie A", "111111111"))
-        assoc = orgs.create_organisation(store, org_data("Association B", "222222222", "association"))
+        town = orgs.create_organisation(store, org_data("Mairie A", "111111118"))
+        assoc = orgs.create_organisation(store, org_data("Association B", "222222226", "association"))
         for organisation, eservice_id in ((town, "etat-civil"), (assoc, "subventions")):
             membership = Membership(account_id=claire.id, organisation_id=organisation.id, role="administrator",
                                     status="active")

@@ -90,13 +90,13 @@ def test_a_valid_submission_is_recorded_listed_and_opened_by_its_reference(app, 
 
 def test_each_field_is_checked_with_a_clear_message_and_nothing_is_stored(app, town):
     hugo = member(app, town, "hugo", TOWN, ["urbanisme", "marches-publics", "subventions"])
-    cases = [("urbanisme", {"parcel": "12-XYZ"}, "Le format n'est pas celui attendu"),
+    cases = [("urbanisme", {"parcel": "12-XYZ"}, "le format n'est pas celui attendu"),
              ("urbanisme", {"filed_on": "2999-01-01"}, "ne peut pas être dans le futur"),
-             ("urbanisme", {"request_type": "autre"}, "Choisissez une des possibilités proposées"),
+             ("urbanisme", {"request_type": "autre"}, "Type de demande : choisissez une des possibilités proposées"),
              ("marches-publics", {"deadline": "2020-01-01"}, "doit être postérieure à aujourd'hui"),
              ("subventions", {"amount": "12,50"}, "un nombre entier positif"),
-             ("subventions", {"start_date": "31/02/2027"}, "Indiquez une date valide"),
-             ("subventions", {"project": ""}, "Ce champ est obligatoire")]
+             ("subventions", {"start_date": "31/02/2027"}, "indiquez une date valide"),
+             ("subventions", {"project": ""}, "Intitulé du projet : ce champ est obligatoire")]
     for eservice_id, change, message in cases:
         path = f"/e-services/{eservice_id}"
         refused = hugo.post(path, data={"csrf_token": token(hugo, path), **VALID[eservice_id], **change})
