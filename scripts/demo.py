@@ -2,6 +2,10 @@
 
 Embedded defaults only (SQLite files and in-process fakeredis, hence one process per app).
 Stop with Ctrl-C: every child process is stopped with it.
+
+Ports: the IdP on 8000, the portals on 8001-8003, the sandbox providers on 8011-8013, the dev inbox
+on 8025 (SMTP 1025). ``PORT_BASE=9000`` moves them all (9000…, SMTP 9026), so a second demo, or the
+tests' own, runs beside the first.
 """
 
 from __future__ import annotations
@@ -39,13 +43,32 @@ class App:
         return f"http://localhost:{self.port}"
 
 
+PORT_BASE = int(os.environ.get("PORT_BASE", "8000"))
+SMTP_PORT = 1025 if PORT_BASE == 8000 else PORT_BASE + 26
+
 APPS = [
-    App("idp", "idp", 8000, "Identity provider (ECHR Services account, FranceConnect-style hub)"),
-    App("ecomms", "portals.ecomms", 8001, "ECHR eComms"),
-    App("justice", "portals.justice", 8002, "Justice – espace personnel"),
-    App("eservices", "portals.eservices", 8003, "E-services des organisations"),
-    App("devinbox", "shared.outbox.devinbox", 8025, "Dev inbox: every email, SMS and letter sent"),
+    App("idp", "idp", PORT_BASE, "Identity provider (ECHR Services account, FranceConnect-style hub)"),
+    App("ecomms", "portals.ecomms", PORT_BASE + 1, "ECHR eComms"),
+    App("justice", "portals.justice", PORT_BASE + 2, "Justice – espace personnel"),
+    App("eservices", "portals.eservices", PORT_BASE + 3, "E-services des organisations"),
+    App("devinbox", "shared.outbox.devinbox", PORT_BASE + 25, "Dev inbox: every email, SMS and letter sent"),
 ]
+
+
+def sandbox_port(default_port: int) -> int:
+    return default_port - 8000 + PORT_BASE
+
+
+def address_environment() -> dict[str, str]:
+    """Where each app finds the others, for this port base (the apps' defaults are the 8000 ones)."""
+    env = {"ISSUER": f"http://localhost:{PORT_BASE}", "DEVINBOX_URL": f"http://localhost:{PORT_BASE + 25}",
+           "DEVINBOX_SMTP_PORT": str(SMTP_PORT), "SMTP_URL": f"smtp://localhost:{SMTP_PORT}",
+           **{f"{app.name.upper()}_PUBLIC_URL": app.url for app in APPS if app.name not in ("idp", "devinbox")}}
+    from idp.upstream.sandbox import SANDBOX_PROVIDERS
+
+    for name, meta in SANDBOX_PROVIDERS.items():
+        env[f"UPSTREAM_{name.upper()}_ISSUER"] = f"http://localhost:{sandbox_port(meta['port'])}"
+    return env
 
 
 def port_busy(port: int) -> bool:
@@ -53,15 +76,26 @@ def port_busy(port: int) -> bool:
         return sock.connect_ex(("127.0.0.1", port)) == 0
 
 
-def wait_for(port: int, proc: subprocess.Popen, timeout: float = 60) -> None:
+def answers(port: int) -> bool:
+    """The app itself answers (gunicorn's master listens before its worker has imported the app)."""
+    import urllib.request
+
+    try:
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=5) as answer:  # noqa: S310 (our own)
+            return answer.status == 200
+    except OSError:
+        return False
+
+
+def wait_for(port: int, proc: subprocess.Popen, timeout: float = 180) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if proc.poll() is not None:
             raise SystemExit(f"a process exited early (port {port}); see its output above")
-        if port_busy(port):
+        if answers(port):
             return
         time.sleep(0.2)
-    raise SystemExit(f"nothing listens on port {port} after {timeout}s")
+    raise SystemExit(f"nothing answers on port {port} after {timeout}s")
 
 
 def gunicorn(module: str, port: int, extra_env: dict[str, str] | None = None,
@@ -85,10 +119,15 @@ def prepare() -> list[str]:
 
 def main() -> None:
     apps = [app for app in APPS if app.exists]
-    busy = [app.port for app in apps if port_busy(app.port)]
+    for name, value in address_environment().items():  # an operator's own value wins
+        os.environ.setdefault(name, value)
+    sys.path.insert(0, str(REPO / "scripts"))
+    import demo_seed
+
+    extras = [{**extra, "port": sandbox_port(extra["port"])} for extra in demo_seed.extra_processes()]
+    busy = [port for port in [*(app.port for app in apps), *(e["port"] for e in extras), SMTP_PORT] if port_busy(port)]
     if busy:
         raise SystemExit(f"ports already in use: {busy}; stop what runs there (or a previous `make demo`)")
-    sys.path.insert(0, str(REPO / "scripts"))
     notes = prepare()
     procs: list[subprocess.Popen] = []
 
@@ -105,22 +144,20 @@ def main() -> None:
 
     signal.signal(signal.SIGINT, stop)
     signal.signal(signal.SIGTERM, stop)
-    import demo_seed
-
     for app in apps:
         procs.append(gunicorn(app.module, app.port))
-    for extra in demo_seed.extra_processes():
+    for extra in extras:
         procs.append(gunicorn(extra["module"], extra["port"], extra.get("env"), extra.get("factory", "create_app()")))
-    for proc, port in zip(procs, [a.port for a in apps] + [e["port"] for e in demo_seed.extra_processes()], strict=True):
+    for proc, port in zip(procs, [a.port for a in apps] + [e["port"] for e in extras], strict=True):
         wait_for(port, proc)
 
     print("\n" + "=" * 78)
     print(" The demo is running. Open these in your browser:\n")
     for app in apps:
         print(f"   {app.url:<26} {app.title}")
-    for extra in demo_seed.extra_processes():
+    for extra in extras:
         print(f"   http://localhost:{extra['port']:<9}      {extra['title']}")
-    print(f"\n   Discovery: http://localhost:8000/.well-known/openid-configuration")
+    print(f"\n   Discovery: http://localhost:{PORT_BASE}/.well-known/openid-configuration")
     if notes:
         print("\n Demo accounts and data:")
         for line in notes:

@@ -167,10 +167,45 @@ def gunicorn(target: str, port: int, env: dict, workers: int | None = None, thre
         cwd=Path(__file__).resolve().parents[1], env=env,
         stdout=subprocess.DEVNULL if quiet else None, stderr=subprocess.DEVNULL if quiet else None)
     wait_for_port(port, 30)
+    wait_until_answering(f"http://127.0.0.1:{port}", process)
     return process
 
 
-DEMO_PORTS = (8000, 8001, 8002, 8003, 8011, 8012, 8013, 8025)  # the apps, sandbox providers, dev inbox
+def wait_until_answering(url: str, process: subprocess.Popen, timeout: float = 120.0) -> None:
+    """gunicorn's master listens before its workers have imported the app: wait for the app."""
+    import requests
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"the server at {url} exited with {process.returncode}")
+        try:
+            if requests.get(f"{url}/healthz", timeout=5).status_code == 200:
+                return
+        except requests.RequestException:
+            pass
+        time.sleep(0.1)
+    raise TimeoutError(f"{url} did not answer /healthz after {timeout}s")
+
+
+DEMO_OFFSETS = (0, 1, 2, 3, 11, 12, 13, 25, 26)  # the apps, sandbox providers, dev inbox and its SMTP sink
+
+
+def demo_ports(base: int) -> list[int]:
+    return [base + offset for offset in DEMO_OFFSETS]
+
+
+def free_demo_base() -> int:
+    """A ``PORT_BASE`` for the tests' own demo: every port free, below the ephemeral range that
+    free_port() draws from, away from a developer's `make demo` on 8000 (tests run beside it)."""
+    import random
+
+    bases = list(range(20000, 32000, 100))
+    random.Random(os.getpid()).shuffle(bases)  # two test sessions at once pick different ones
+    for base in bases:
+        if not any(port_busy(port) for port in demo_ports(base)):
+            return base
+    raise RuntimeError("no free range of ports for a demo")
 
 
 def port_busy(port: int) -> bool:
@@ -180,12 +215,13 @@ def port_busy(port: int) -> bool:
 
 @contextmanager
 def demo(env: dict[str, str]):
-    """``scripts/demo.py`` as `make demo` runs it (every app under gunicorn on its real port), with
-    ``env``; yields what it printed once everything answers, and stops every process after."""
+    """``scripts/demo.py`` as `make demo` runs it (every app under gunicorn, on the ports of
+    ``env["PORT_BASE"]``), with ``env``; yields what it printed once everything answers, and stops
+    every process after."""
     import signal
     import sys
 
-    busy = [port for port in DEMO_PORTS if port_busy(port)]
+    busy = [port for port in demo_ports(int(env.get("PORT_BASE", 8000))) if port_busy(port)]
     if busy:
         missing(f"free demo ports (busy: {busy}; stop a running `make demo`)")
     process = subprocess.Popen([sys.executable, "scripts/demo.py"], cwd=Path(__file__).resolve().parents[1],

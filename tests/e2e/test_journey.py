@@ -15,15 +15,17 @@ from tests import servers
 from tests.a11y.axe import describe, violations
 
 pytestmark = pytest.mark.browser
-ECOMMS, JUSTICE, ESERVICES, IDP = ("http://localhost:8001", "http://localhost:8002", "http://localhost:8003",
-                                   "http://localhost:8000")
+BASE = servers.free_demo_base()  # the ports of this module's own demo (a developer's may run on 8000)
+ECOMMS, JUSTICE, ESERVICES, IDP = (f"http://localhost:{BASE + 1}", f"http://localhost:{BASE + 2}",
+                                   f"http://localhost:{BASE + 3}", f"http://localhost:{BASE}")
+SANDBOX_IMPOTS = f"http://localhost:{BASE + 11}"
 
 
 @pytest.fixture(scope="module")
 def demo(tmp_path_factory):
     folder = tmp_path_factory.mktemp("demo")
     env = {**os.environ, "INSTANCE_PATH": str(folder / "instance"), "KEYS_DIR": str(folder / "keys"),
-           "DEVINBOX_SMTP_PORT": "1025"}
+           "PORT_BASE": str(BASE)}
     env.pop("ARGON2_PROFILE", None)  # the demo as shipped
     with servers.demo(env) as output:
         yield output
@@ -99,7 +101,7 @@ def test_the_same_journey_with_the_keyboard_only(demo, chromium):
     page.wait_for_url(re.compile(".*/providers"))
     tab_to(page, "impots")
     page.keyboard.press("Enter")
-    page.wait_for_url(re.compile("http://localhost:8011/.*"))
+    page.wait_for_url(re.compile(re.escape(SANDBOX_IMPOTS) + "/.*"))
     tab_to(page, "^login$")  # the sandbox form's identifier field
     page.keyboard.type("1234567890123")
     page.keyboard.press("Tab")

@@ -21,16 +21,17 @@ import requests
 from urllib3.util.retry import Retry
 
 from tests.idp.federation.helpers import forms
-from tests.servers import create_database, demo
+from tests.servers import create_database, demo, free_demo_base
 
 pytestmark = pytest.mark.slow
 USERS = int(os.environ.get("LOAD_USERS", 200))
 SECONDS = float(os.environ.get("LOAD_SECONDS", 60))
+BASE = free_demo_base()  # this module's own demo, beside any other
 PORTALS = {  # name: (home, how its users sign in, the pages they browse)
-    "ecomms": ("http://localhost:8001", ("password", "requerant@example.org", "Demo-Passw0rd"), ("/", "/help", "/terms")),
-    "eservices": ("http://localhost:8003", ("password", "claire.martin@example.org", "Demo-Passw0rd"),
+    "ecomms": (f"http://localhost:{BASE + 1}", ("password", "requerant@example.org", "Demo-Passw0rd"), ("/", "/help", "/terms")),
+    "eservices": (f"http://localhost:{BASE + 3}", ("password", "claire.martin@example.org", "Demo-Passw0rd"),
                   ("/", "/catalogue", "/aide")),
-    "justice": ("http://localhost:8002", ("federation", "1234567890123", "Sandbox-Impots-1"), ("/", "/help", "/settings")),
+    "justice": (f"http://localhost:{BASE + 2}", ("federation", "1234567890123", "Sandbox-Impots-1"), ("/", "/help", "/settings")),
 }
 
 
@@ -66,7 +67,7 @@ def sign_in(http: requests.Session, home: str, how: tuple[str, str, str]) -> req
 @pytest.fixture
 def demo_on_real_servers(tmp_path, postgres_server_url, real_redis_url):
     env = {**os.environ, "INSTANCE_PATH": str(tmp_path / "instance"), "KEYS_DIR": str(tmp_path / "keys"),
-           "REDIS_URL": real_redis_url}
+           "REDIS_URL": real_redis_url, "PORT_BASE": str(BASE)}
     for variable in ("DATABASE_URL", "ECOMMS_DATABASE_URL", "JUSTICE_DATABASE_URL", "ESERVICES_DATABASE_URL"):
         env[variable] = create_database(postgres_server_url, f"{variable.lower()}_{uuid.uuid4().hex[:6]}")
     env.pop("ARGON2_PROFILE", None)  # the demo as shipped
