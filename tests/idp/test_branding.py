@@ -133,3 +133,13 @@ def test_a_brand_label_outside_the_known_wordings_is_refused():
     with pytest.raises(ValueError, match="local_time"):
         branding._check_local_time("Europe/Paris", "branding of x")
     assert branding._check_labels({"reset_button": "Reset password"}, "x") == (("reset_button", "Reset password"),)
+
+
+def test_every_wording_a_brand_may_choose_is_translated():
+    """The words a brand chooses are rendered through gettext from a table (idp.services.branding),
+    which the catalogue test's extraction cannot see: each must have its English here."""
+    from tests.test_catalogues import REPO, translated
+
+    english = translated(REPO / "idp")
+    wordings = {text for choices in branding.LABELS.values() for text in choices} | set(branding.LOCAL_TIMES.values())
+    assert not sorted(wordings - english)
