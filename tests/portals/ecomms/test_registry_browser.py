@@ -66,6 +66,7 @@ def test_the_registry_attaches_a_lawyer_works_the_queue_and_downloads_the_zip(ch
     found: dict[str, list[str]] = {}
 
     def check(step: str, page) -> None:
+        page.wait_for_load_state("load")  # measured once the page and its stylesheets are there
         found[step] = page_problems(page) + [v["id"] for v in violations(page)]
         if shots:
             Path(shots).mkdir(parents=True, exist_ok=True)
@@ -74,6 +75,7 @@ def test_the_registry_attaches_a_lawyer_works_the_queue_and_downloads_the_zip(ch
     page = registry_browser(chromium, portal, 360)
     page.goto(f"{portal.url}/lang/{language}?next=/applications/app-1")
     page.get_by_role("link", name=words["people"]).click()
+    page.wait_for_url("**/registry/applications/app-1/people")
     check("people", page)
     lawyer = f"avocat-{secrets.token_hex(3)}@example.org"
     page.locator("#email").fill(lawyer)
@@ -85,8 +87,10 @@ def test_the_registry_attaches_a_lawyer_works_the_queue_and_downloads_the_zip(ch
     check("people-attached", page)
 
     page.get_by_role("link", name=words["queue"]).first.click()
+    page.wait_for_url("**/registry/queue")
     page.get_by_label(words["party"]).fill("Dupont")
     page.get_by_role("button", name=words["search"]).click()
+    page.wait_for_url("**/registry/queue?*party=Dupont*")
     assert page.locator("tbody tr").count() == 1
     check("queue", page)
     page.get_by_role("button", name=words["processed"]).click()
