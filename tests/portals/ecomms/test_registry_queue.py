@@ -225,13 +225,13 @@ def test_with_the_daily_digest_the_registry_gets_one_email_a_day_naming_every_fi
     with digest_app.app_context(), digest_app.extensions["db"].session() as session:
         assert notices.daily_digest(session, strasbourg(2026, 12, 3, 7, 59)) == 0, "not before the digest hour"
         assert notices.daily_digest(session, strasbourg(2026, 12, 3, 8, 5)) == 2
-        assert notices.daily_digest(session, strasbourg(2026, 12, 3, 15, 0)) == 0, "once a day"
     (digest,) = to_registry(digest_app)
     assert digest.subject == "eComms : 2 nouveau(x) dépôt(s) depuis le dernier résumé"
     assert "123-16_Memoire.pdf" in digest.body_text and "77-21_Lettre.pdf" in digest.body_text
     assert "/applications/app-1?tab=sent" in digest.body_text and "/registry/queue" in digest.body_text
     file_by_form(digest_app, "applicant-1", "app-1", "Annexe.pdf")
     with digest_app.app_context(), digest_app.extensions["db"].session() as session:
+        assert notices.daily_digest(session, strasbourg(2026, 12, 3, 15, 0)) == 0, "once a day: it waits"
         assert notices.daily_digest(session, strasbourg(2026, 12, 4, 8, 0)) == 1, "the next day, only the new one"
     assert "123-16_Annexe.pdf" in to_registry(digest_app)[-1].body_text
     assert "Memoire" not in to_registry(digest_app)[-1].body_text

@@ -47,7 +47,9 @@ def upgrade() -> None:
         "SELECT id, id, 'applicant', applicant_email, applicant_sub, applicant_locale, 'pending', created_at, "
         "attached_at, detached_at, CASE WHEN detached_at IS NULL THEN NULL ELSE 'address_change' END, created_by, "
         "created_at FROM applications")
-    with op.batch_alter_table('applications', schema=None) as batch_op:
+    # ALTER TABLE … DROP COLUMN in place (SQLite 3.35+), never a copy of the table: dropping the old
+    # applications table would cascade (foreign keys on) and delete every party and document
+    with op.batch_alter_table('applications', schema=None, recreate='never') as batch_op:
         batch_op.drop_index('ix_applications_applicant')
         batch_op.drop_column('detached_at')
         batch_op.drop_column('attached_at')
