@@ -693,7 +693,8 @@ def unsubscription_preview(store: OrganisationStore, actor_id: str, organisation
     return {"organisation": store.organisation(organisation_id), "eservice_id": eservice_id, "holders": holders}
 
 
-def unsubscribe(store: OrganisationStore, actor_id: str, organisation_id: str, eservice_id: str) -> None:
+def unsubscribe(store: OrganisationStore, actor_id: str, organisation_id: str, eservice_id: str,
+                reason: str = "") -> None:
     require_administrator(store, actor_id, organisation_id)
     subscription = store.subscription(organisation_id, eservice_id)
     if subscription is None:
@@ -706,7 +707,8 @@ def unsubscribe(store: OrganisationStore, actor_id: str, organisation_id: str, e
             org_notices.eservice_revoked(store.session, organisation, store.account(member.account_id), eservice_id,
                                          unsubscribed=True)
     store.delete(subscription)
-    audit(store, "org.unsubscribed", actor_id, {"organisation": organisation_id, "eservice": eservice_id})
+    audit(store, "org.unsubscribed", actor_id, {"organisation": organisation_id, "eservice": eservice_id,
+                                                "reason": text_fields.clean(reason)[:200]})
 
 
 def grant(store: OrganisationStore, actor_id: str, organisation_id: str, membership_id: str,

@@ -490,9 +490,10 @@ def member_eservice(membership_id: str):
 def subscription():
     eservice_id = request.form.get("eservice_id", "")
     if request.form.get("action") == "unsubscribe":
-        if request.form.get("confirm") != "yes":  # never in one click: the page says whose grants end
-            return unsubscription(eservice_id, error=True)
-        return console_action(lambda s, me, org: orgs.unsubscribe(s, me, org, eservice_id),
+        reason = request.form.get("reason", "")
+        if request.form.get("confirm") != "yes" or text_fields.problem("reason", reason, required=False):
+            return unsubscription(eservice_id, error=True)  # never in one click: the page says whose grants end
+        return console_action(lambda s, me, org: orgs.unsubscribe(s, me, org, eservice_id, reason),
                               _("L'abonnement est résilié. Les membres qui avaient cet e-service sont prévenus par "
                                 "courriel."))
     return console_action(lambda s, me, org: orgs.subscribe(s, me, org, eservice_id),
