@@ -222,6 +222,33 @@ def test_delegated_permissions_from_the_letter_to_the_revocation(stack, browser)
             "Votre inscription à « Mairie de Lièpvre » est invalidée"} <= subjects
     assert any("à valider" in m["subject"] for m in idp.devinbox.wait_for("hugo.bernard@example.org", count=3))
 
+    # 12. Hugo grants himself the e-service again, then ends the subscription through its danger zone,
+    #     with a reason: the member who held it is told by email, the history keeps the reason
+    admin.goto(idp.url + "/organisations/console")
+    admin.get_by_role("button", name="Autoriser hugo-bernard — Actes d'état civil").click()
+    admin.get_by_role("link", name="Résilier « Actes d'état civil »").click()
+    admin.get_by_role("heading", name="Zone de danger").wait_for()
+    admin.get_by_label("Motif (facultatif, gardé dans l'historique de la console)").fill("Service repris par la CC")
+    admin.get_by_label("Je confirme la résiliation de « Actes d'état civil » pour « Mairie de Lièpvre »").check()
+    admin.get_by_role("button", name="Résilier l'abonnement").click()
+    assert "L'abonnement est résilié." in admin.content()
+    assert "motif : Service repris par la CC" in admin.content()
+    ended = wait_for_text(idp.devinbox, "hugo.bernard@example.org", "a résilié son abonnement à l'e-service")
+    assert ended["subject"] == "E-service retiré : « Actes d'état civil »"
+
+
+def wait_for_text(devinbox, to: str, text: str, timeout: float = 15.0) -> dict:
+    """The first message to ``to`` whose text holds ``text``, once delivered (delivery is asynchronous)."""
+    import time
+
+    deadline = time.monotonic() + timeout
+    while True:
+        found = [m for m in devinbox.messages(to) if text in (m.get("text") or "")]
+        if found or time.monotonic() > deadline:
+            assert found, f"no message to {to} with {text!r}"
+            return found[0]
+        time.sleep(0.2)
+
 
 def test_one_person_several_organisations_one_at_a_time(stack, browser):
     """Seed 002's "plusieurs organisations": one account, one organisation per session, a switch."""
