@@ -237,3 +237,19 @@ def test_the_registry_attaches_a_lawyer_through_the_idps_invitation(stack, devin
     lawyer = portal.app.test_client()
     sign_in(lawyer, sub=expected_sub, claims={"email": email})
     assert "A c. B" in lawyer.get("/applications/app-1").get_data(as_text=True)
+
+
+def test_with_the_idp_unreachable_nothing_is_written_and_the_registry_is_told(app):
+    party_id = attach_lawyer(app)
+    registry = registry_of(app)
+    token = csrf_of(registry, "/registry/applications/app-1/people")
+    before = parties_of(app, "app-1")
+    for path, data in (("/registry/applications/app-1/people", {"email": "new@example.org", "role": "representative",
+                                                                "locale": "fr"}),
+                       (f"/registry/applications/app-1/people/{party_id}/invitation", {})):
+        answer = registry.post(path, data={"csrf_token": token, **data}, follow_redirects=True)
+        assert answer.status_code == 200, path
+        assert "Le service d'identification ne répond pas : réessayez dans un instant." in text(answer)
+    assert parties_of(app, "app-1") == before
+    with app.extensions["db"].session() as session:
+        assert not session.scalars(select(OutboxMessage)).all()
