@@ -3,8 +3,10 @@ first's row, then finds it — one row, no server error (the 500 the load test o
 
 from __future__ import annotations
 
+import sys
 import threading
 import time
+import traceback
 import uuid
 
 from sqlalchemy import func, select, text
@@ -37,7 +39,11 @@ def test_two_first_visits_at_once_make_one_settings_row(postgres_server_url):
     with db.engine.connect() as watcher:  # wait until the second visit waits on the first's row
         while not watcher.execute(text("SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock'")).scalar():
             assert visit.is_alive(), f"the second visit ended without meeting the first's row: {seen}"
-            assert time.monotonic() < deadline, "the second visit never reached the first's row"
+            assert time.monotonic() < deadline, (
+                "the second visit never reached the first's row; where it stands:\n"
+                + "".join(traceback.format_stack(sys._current_frames()[visit.ident]))
+                + "\n".join(str(row) for row in watcher.execute(text(
+                    "SELECT datname, state, wait_event_type, wait_event, left(query, 120) FROM pg_stat_activity"))))
             time.sleep(0.02)
     first.commit()
     first.close()
