@@ -151,8 +151,11 @@ class LiveServer:
         return self
 
     def stop(self) -> None:
+        from shared.jobs import stop_workers
+
         self._server.shutdown()
         self._thread.join(5)
+        stop_workers(self.app)  # its outbox and jobs end with it
 
 
 def gunicorn(target: str, port: int, env: dict, workers: int | None = None, threads: int = 4,

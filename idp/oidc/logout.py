@@ -33,6 +33,7 @@ from idp.oidc import tokens
 from idp.services import clients
 from idp.storage.sql.models import RefreshToken
 from shared.appkit import get_db, get_redis, get_settings
+from shared.jobs import run_in_background
 from shared.timeutil import utcnow
 
 log = logging.getLogger(__name__)
@@ -152,18 +153,15 @@ def start_worker(app: Flask) -> None:
         return
     app.config["BACKCHANNEL_WORKER_STARTED"] = True
 
-    def loop():
-        while True:
-            _wake.wait(2)
-            _wake.clear()
-            try:
-                with app.app_context():
-                    drain_once()
-            except (RedisConnectionError, RedisTimeoutError) as error:  # an outage: one line, not a trace per round
-                log.warning("back-channel logout worker: Redis unavailable (%s)", error.__class__.__name__)
-                time.sleep(1)
-            except Exception:  # keep the worker alive; the item stays queued
-                log.exception("back-channel logout worker")
-                time.sleep(1)
+    def one_round(live: Flask) -> None:
+        try:
+            with live.app_context():
+                drain_once()
+        except (RedisConnectionError, RedisTimeoutError) as error:  # an outage: one line, not a trace per round
+            log.warning("back-channel logout worker: Redis unavailable (%s)", error.__class__.__name__)
+            time.sleep(1)
+        except Exception:  # keep the worker alive; the item stays queued
+            log.exception("back-channel logout worker")
+            time.sleep(1)
 
-    threading.Thread(target=loop, name="backchannel-logout", daemon=True).start()
+    run_in_background(app, "backchannel-logout", 2, one_round, wake=_wake)

@@ -17,7 +17,7 @@ from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
 
 from shared.config import Settings
-from shared.jobs import runs_workers
+from shared.jobs import run_in_background, runs_workers
 from shared.metrics import OUTBOX_FAILURES
 from shared.outbox.redaction import keep_delivered, redact, redact_settled_when_due
 from shared.storage import Database
@@ -163,13 +163,10 @@ def init_outbox(app: Flask, model, interval: float = 2.0) -> None:
     if not runs_workers(settings):  # a command line's app, or tests that drive delivery themselves
         return
 
-    def loop():
-        while True:
-            _wake.wait(interval)
-            _wake.clear()
-            try:
-                deliver_pending(db, model, settings)
-            except Exception as error:  # database unreachable: the rows wait, the next round retries
-                log.warning("outbox worker (%s): %s", settings.app_name, error.__class__.__name__)
+    def one_round(_live: Flask) -> None:
+        try:
+            deliver_pending(db, model, settings)
+        except Exception as error:  # database unreachable: the rows wait, the next round retries
+            log.warning("outbox worker (%s): %s", settings.app_name, error.__class__.__name__)
 
-    threading.Thread(target=loop, name=f"outbox-{settings.app_name}", daemon=True).start()
+    run_in_background(app, f"outbox-{settings.app_name}", interval, one_round, wake=_wake)
