@@ -266,7 +266,12 @@ def reset(token: str):
 def overview(session, account):
     from idp.services.account_view import applications_of
 
+    from idp.storage.sql.federation import FEDERATED_EMAIL_DOMAIN
+
+    # an account made by a FranceConnect-style sign-in holds a placeholder address and no password
+    own_address = not account.email.endswith("@" + FEDERATED_EMAIL_DOMAIN)
     return render_template("idp/account/overview.html", account=account, current_sid=session.sid,
+                           own_address=own_address, has_password=account.password_hash is not None,
                            sessions=sessions.list_sessions(account.id), second_factor=mfa.is_enabled(account.id),
                            recovery_left=mfa.remaining_recovery_codes(account.id),
                            applications=applications_of(account.id), notice=request.args.get("done"))

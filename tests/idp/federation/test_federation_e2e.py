@@ -203,3 +203,14 @@ def test_login_csrf_an_unused_callback_opened_by_the_victim_signs_nobody_in(fed)
     # nothing was exchanged nor spent in her browser: the round trip is still whole in his own
     mine = attacker.get(callback, allow_redirects=False)
     assert mine.status_code == 302 and "idp_sid" in attacker.http.cookies
+
+
+def test_the_account_page_of_a_federated_account_shows_no_placeholder_address_nor_password(fed):
+    """Design review: the account page showed '<id>@federation.invalid' with 'change the address'
+    and 'change the password' links that cannot work for an account without a password."""
+    browser = federated_sign_in(fed, "laposte", "jean-eric.petit", "Sandbox-LaPoste-1")["browser"]
+    page = browser.http.get(f"{fed['idp'].url}/account").text
+    assert "Mon compte" in page
+    assert "federation.invalid" not in page
+    assert "vous vous connectez par un fournisseur d'identité" in page
+    assert 'href="/account/password"' not in page and 'href="/account/email"' not in page
