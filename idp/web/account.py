@@ -265,7 +265,6 @@ def reset(token: str):
 @signed_in
 def overview(session, account):
     from idp.services.account_view import applications_of
-
     from idp.storage.sql.federation import FEDERATED_EMAIL_DOMAIN
 
     # an account made by a FranceConnect-style sign-in holds a placeholder address and no password
