@@ -186,3 +186,16 @@ def test_production_refuses_the_development_signing_certificate(tmp_path):
     (tmp_path / "court").mkdir()
     pades.check_production({"APP_ENV": "production", **_certificate("Cour européenne des droits de l'homme",
                                                                     tmp_path / "court")})
+
+
+def test_the_verify_page_given_the_pdf_receipt_says_where_it_is_checked(app, applicant):
+    """Outside review: the genuine PDF receipt put into "Vérifier un accusé de dépôt" was called
+    modified; the page checks the .jws, and says that the PDF is checked in a PDF reader."""
+    send_two(applicant)
+    pdf = applicant.get(receipt_link(applicant)).data
+    answer = applicant.post("/receipts/verify", content_type="multipart/form-data", data={
+        "csrf_token": csrf_of(applicant, "/receipts/verify"), "receipt_file": (io.BytesIO(pdf), "accuse.pdf")})
+    page = answer.get_data(as_text=True)
+    assert answer.status_code == 400
+    assert "accusé de dépôt signé (PDF)" in page and "/.well-known/receipt-ca.pem" in page
+    assert "il a été modifié" not in page

@@ -133,3 +133,17 @@ def test_a_record_by_its_reference_only_for_a_member_with_the_grant_of_its_organ
     nobody = member(app, town, "nobody", None, [])
     town["nobody"]["active"] = False
     assert nobody.get(url).status_code == 403
+
+
+def test_a_revoked_grant_saves_nothing_even_within_the_cache(app, town):
+    """Outside review: a record was saved 3 s after its grant was revoked (the permission answer is
+    cached a few seconds); a change is always decided on the IdP's answer of now."""
+    hugo = member(app, town, "hugo", TOWN, ["etat-civil"])
+    app.config["PERMISSION_CACHE_SECONDS"] = 60
+    path = "/e-services/etat-civil"
+    csrf = token(hugo, path)  # the form, read while the grant holds: the answer is cached
+    town["hugo"]["eservices"] = []  # the administrator revokes it at the IdP
+    refused = hugo.post(path, data={"csrf_token": csrf, **VALID["etat-civil"]})
+    assert refused.status_code == 403
+    with app.extensions["db"].session() as session:
+        assert session.query(Demarche).count() == 0
