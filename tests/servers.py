@@ -155,7 +155,8 @@ class LiveServer:
 
         self._server.shutdown()
         self._thread.join(5)
-        stop_workers(self.app)  # its outbox and jobs end with it
+        if hasattr(self.app, "extensions"):  # a Flask app (not a WSGI wrapper): its outbox and jobs end with it
+            stop_workers(self.app)
 
 
 def gunicorn(target: str, port: int, env: dict, workers: int | None = None, threads: int = 4,

@@ -19,7 +19,7 @@ from flask_babel import gettext as _
 from idp.flows import org_registration
 from idp.flows.steps import register_step
 from idp.oidc.claims import register_claims
-from idp.services import lifecycle, permissions, text_fields
+from idp.services import lifecycle, permissions, returning, text_fields
 from idp.services import organisations as orgs
 from idp.services.org_letter import date_fr
 from idp.services.permissions import KINDS, NotAllowed, NotFound
@@ -131,8 +131,9 @@ def return_target(values) -> str:
     return safe_local_path(values.get("next"), url_for("organisations.mine"))
 
 
-def start_activation(s: OrganisationStore, account) -> None:
-    """A new account: the account lifecycle sends the activation link; we send the identifier."""
+def start_activation(s: OrganisationStore, account, return_client: str | None = None) -> None:
+    """A new account: the account lifecycle sends the activation link (which keeps the portal the
+    registration started from, ``return_client``); we send the identifier."""
     from idp.storage.sql.outbox import OutboxMessage
 
     lifecycle.check_registration_rate(account.email)  # RegistrationThrottled: nothing is written
@@ -147,7 +148,7 @@ def start_activation(s: OrganisationStore, account) -> None:
                                 subject=_("Votre inscription sur le portail e-services"), body_text=body))
     from idp.services.lifecycle import send_activation
 
-    send_activation(s.session, account)
+    send_activation(s.session, account, return_client=return_client)
 
 
 def send_activation_again(s: OrganisationStore, account) -> None:
@@ -295,11 +296,12 @@ def register():
             form = {"role": request.args.get("role", ""), "organisation_id": request.args.get("organisation", "")}
             return render_template("idp/orgs/register.html", form=form, errors={}, **page)
         form = request.form.to_dict()
+    return_client = returning.client_of(request.args.get("interaction"))  # the sign-in it came from
     try:
         with store() as s:
             result = org_registration.submit(
                 s, form, who.account_id if who else None, code_entry_url(), locale(),
-                on_new_account=start_activation, on_existing_email=tell_existing_account,
+                on_new_account=lambda s, account: start_activation(s, account, return_client), on_existing_email=tell_existing_account,
                 on_registered_again=send_activation_again, awaits_activation=lifecycle.awaits_activation)
     except lifecycle.RegistrationThrottled as throttled:
         return render_template("idp/orgs/register.html", form=form,

@@ -248,3 +248,45 @@ def test_a_link_naming_a_client_that_is_gone_leads_nowhere_but_the_idp(idp, devi
     assert reset.status_code == 200 and "branding/" in reset.text and "Heure locale" not in reset.text
     done = http.post(link, data={"csrf_token": csrf_token(reset.text), "password": NEW, "password_confirm": NEW})
     assert links(done.text).get("Se connecter") == "/signin?next=/account"
+
+
+def luhn_siren() -> str:
+    """A SIREN of nine digits whose last is its Luhn key (a new one per run: look-alikes are refused)."""
+    digits = [secrets.randbelow(10) for _ in range(8)]
+    total = sum(d if i % 2 == 0 else (d * 2 - 9 if d * 2 > 9 else d * 2) for i, d in enumerate(digits))
+    return "".join(map(str, digits)) + str((10 - total % 10) % 10)
+
+
+def test_an_organisation_registration_from_eservices_returns_to_eservices(idp, devinbox):
+    """Outside review: the organisation registration reached from e-services' "Inscription" sent an
+    activation link that ended on the IdP's neutral page and its account page."""
+    with idp.app.app_context():
+        if clients.get("eservices") is None:
+            clients.create("Portail e-services des organisations", [f"{PORTAL}/callback"], client_id="eservices",
+                           post_logout_redirect_uris=[f"{PORTAL}/"], scope="openid email", first_party=True)
+        name = clients.get("eservices").name
+    email = unique_email("org-register")
+    http = requests.Session()
+    _verifier, challenge = pkce()
+    page = http.get(f"{idp.url}/authorize?" + urlencode({
+        "response_type": "code", "client_id": "eservices", "redirect_uri": f"{PORTAL}/callback", "scope": "openid email",
+        "state": "s", "nonce": "n", "code_challenge": challenge, "code_challenge_method": "S256"}))
+    registration_url = idp.url + links(page.text)["Inscription"]
+    assert urlsplit(registration_url).path == "/organisations/inscription"
+    form = http.get(registration_url)
+    action = idp.url + html_lib.unescape(re.search(r'<form method="post" action="([^"]*inscription[^"]*)"', form.text).group(1))
+    answer = http.post(action, data={
+        "csrf_token": csrf_token(form.text), "role": "administrator", "organisation_id": "new",
+        "org_name": f"Mairie de Test {secrets.token_hex(3)}", "org_kind": "commune", "org_siren": luhn_siren(),
+        "org_address_line": "1 place de la Mairie", "org_postcode": "68160", "org_city": "Lièpvre",
+        "legal_rep_name": "Anne FAURE", "legal_rep_title": "Madame la Maire", "given_name": "Ada",
+        "family_name": "LOVELACE", "email": email, "terms": "on"}, allow_redirects=True)
+    assert answer.status_code == 200, answer.text
+    link = link_in(next(m for m in devinbox.wait_for(email, count=2) if "/activate/" in m["text"]))
+    other_browser = requests.Session()
+    activation = other_browser.get(link)
+    done = other_browser.post(link, data={"csrf_token": csrf_token(activation.text), "password": NEW,
+                                          "password_confirm": NEW})
+    assert done.status_code == 200 and "Votre compte est activé" in done.text
+    assert f"Se connecter à {name}" in links(done.text)
+    assert "/signin?next=/account" not in done.text
