@@ -15,12 +15,13 @@ from __future__ import annotations
 
 import hmac
 import os
-import time
 
-from flask import Blueprint, Flask, Response, abort, current_app, g, request
+from flask import Blueprint, Flask, Response, abort, current_app, request
 from prometheus_client import REGISTRY, CollectorRegistry, Counter, Histogram, generate_latest, multiprocess
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
+
+from shared.request_log import route_rule, seconds_taken
 
 REQUESTS = Counter("civic_http_requests", "HTTP requests answered", ["app", "route", "method", "status"])
 LATENCY = Histogram("civic_http_request_duration_seconds", "Time to answer an HTTP request", ["app", "route"],
@@ -89,14 +90,10 @@ def init_metrics(app: Flask) -> None:
     app.register_blueprint(metrics)
     name = app.config["SETTINGS"].app_name
 
-    @app.before_request
-    def start_clock():
-        g.metrics_started = time.perf_counter()
-
-    @app.after_request
+    @app.after_request  # the request's start and route are shared.request_log's (one clock per request)
     def count(response):
-        route = request.url_rule.rule if request.url_rule is not None else "unmatched"
+        route = route_rule()
         REQUESTS.labels(name, route, request.method, str(response.status_code)).inc()
-        if "metrics_started" in g:
-            LATENCY.labels(name, route).observe(time.perf_counter() - g.metrics_started)
+        if (taken := seconds_taken()) is not None:
+            LATENCY.labels(name, route).observe(taken)
         return response

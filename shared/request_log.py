@@ -53,6 +53,17 @@ def request_id() -> str | None:
     return g.get("request_id") if has_request_context() else None
 
 
+def route_rule() -> str:
+    """The request's route as its rule (``/cases/<case_id>``): never the path, which carries ids and tokens."""
+    return request.url_rule.rule if request.url_rule is not None else "unmatched"
+
+
+def seconds_taken() -> float | None:
+    """Since this request's start (None when it never reached ``name_the_request``)."""
+    started = g.get("request_started")
+    return None if started is None else time.perf_counter() - started
+
+
 def log_security_event(app_name: str, kind: str, **fields) -> None:
     security_log.info(kind, extra={"fields": {"app": app_name, "event": kind, "request_id": request_id(), **fields}})
 
@@ -70,9 +81,9 @@ def init_request_log(app: Flask) -> None:
     @app.after_request
     def log_the_request(response):
         response.headers["X-Request-ID"] = g.get("request_id", "")
+        taken = seconds_taken()
         access_log.info("request", extra={"fields": {
             "app": settings.app_name, "request_id": g.get("request_id"), "method": request.method,
-            "route": request.url_rule.rule if request.url_rule is not None else "unmatched",
-            "status": response.status_code,
-            "duration_ms": round((time.perf_counter() - g.get("request_started", time.perf_counter())) * 1000, 1)}})
+            "route": route_rule(), "status": response.status_code,
+            "duration_ms": round((taken or 0.0) * 1000, 1)}})
         return response

@@ -170,8 +170,7 @@ def gunicorn(target: str, port: int, env: dict, workers: int | None = None, thre
          *extra],
         cwd=Path(__file__).resolve().parents[1], env=env,
         stdout=subprocess.DEVNULL if quiet else None, stderr=subprocess.DEVNULL if quiet else None)
-    wait_for_port(port, 30)
-    wait_until_answering(f"http://127.0.0.1:{port}", process)
+    wait_until_answering(f"http://127.0.0.1:{port}", process)  # not only the master's socket: the app
     return process
 
 
