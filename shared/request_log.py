@@ -21,7 +21,7 @@ import time
 import uuid
 from datetime import UTC, datetime
 
-from flask import Flask, g, has_request_context, request
+from flask import Flask, g, has_app_context, request
 
 REQUEST_ID = re.compile(r"[A-Za-z0-9._-]{1,64}")
 
@@ -50,7 +50,14 @@ def _install_handler(production: bool) -> None:
 
 
 def request_id() -> str | None:
-    return g.get("request_id") if has_request_context() else None
+    """This request's id; in a job's app context, the id of the request it was handed from
+    (``carry_request_id``), else None."""
+    return g.get("request_id") if has_app_context() else None
+
+
+def carry_request_id(rid: str | None) -> None:
+    """In a background job's app context: what it queues or logs names the request that started it."""
+    g.request_id = rid
 
 
 def route_rule() -> str:

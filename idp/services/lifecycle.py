@@ -31,6 +31,7 @@ from idp.storage.sql.organisations import Membership
 from idp.storage.sql.outbox import OutboxMessage
 from shared.appkit import get_db, get_settings
 from shared.outbox import queue_email
+from shared.request_log import carry_request_id, request_id
 from shared.timeutil import as_utc, to_strasbourg, utcnow
 
 DEFAULT_LIFETIMES = {"activation": timedelta(days=7), "reset": timedelta(hours=1), "email_change": timedelta(days=1)}
@@ -471,7 +472,7 @@ def request_recovery(email: str, locale: str, return_client: str | None = None) 
     if wait := rate_limits.hit(limit, "recovery-email", hashlib.sha256(email.encode()).hexdigest()):
         raise RecoveryThrottled(wait)
     app = current_app._get_current_object()
-    after_the_answer(_executor.submit, _recovery_job, app, email, locale, return_client)
+    after_the_answer(_executor.submit, _recovery_job, app, request_id(), email, locale, return_client)
 
 
 def after_the_answer(start: Callable[..., object], *args) -> None:
@@ -487,8 +488,9 @@ def after_the_answer(start: Callable[..., object], *args) -> None:
         return response
 
 
-def _recovery_job(app: Flask, email: str, locale: str, return_client: str | None = None) -> None:
+def _recovery_job(app: Flask, rid: str | None, email: str, locale: str, return_client: str | None = None) -> None:
     with app.app_context():
+        carry_request_id(rid)  # the reset email's delivery is logged under the request that asked for it
         process_recovery(email, locale, return_client)
 
 

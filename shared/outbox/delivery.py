@@ -24,6 +24,7 @@ from shared.storage import Database
 from shared.timeutil import utcnow
 
 log = logging.getLogger(__name__)
+delivery_log = logging.getLogger("civic.outbox")  # JSON lines beside civic.access (shared.request_log)
 MAX_ATTEMPTS = 20
 LEASE = timedelta(minutes=2)  # a claimed row whose worker died is retried after this ([outbox] lease_seconds)
 SENDER = "ECHR Services <no-reply@civic-idp.invalid>"
@@ -148,11 +149,20 @@ def deliver_pending(db: Database, model, settings: Settings, limit: int = 50) ->
                 log.warning("outbox: %s to %s not delivered yet (%s)", row.channel, row.recipient, row.last_error)
             else:
                 row.status, row.sent_at = "sent", utcnow()
+                log_delivered(settings, row)
                 if not keep_delivered(settings):
                     redact(row)  # delivered: its link, code or letter no longer sits in the table
                 sent += 1
     redact_settled_when_due(db, model, settings)
     return sent
+
+
+def log_delivered(settings: Settings, row) -> None:
+    """One JSON line per delivery, carrying the id of the request that queued the message, so an
+    email can be followed from nginx's log to the send. Names the message, never its recipient or content."""
+    delivery_log.info("delivered", extra={"fields": {
+        "app": settings.app_name, "channel": row.channel, "message_id": row.id, "attempts": row.attempts,
+        "request_id": row.request_id}})
 
 
 def init_outbox(app: Flask, model, interval: float = 2.0) -> None:

@@ -8,6 +8,7 @@ from datetime import datetime
 from sqlalchemy import DateTime, Integer, LargeBinary, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
+from shared.request_log import request_id
 from shared.timeutil import utcnow
 
 
@@ -31,6 +32,9 @@ def define_outbox(base: type) -> type:
         next_attempt_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, index=True)
         last_error: Mapped[str | None] = mapped_column(Text)
         created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+        # the request that queued it (its X-Request-ID), logged with the delivery; set by whatever queues
+        # a row, in a request or in a job carrying one (shared.request_log)
+        request_id: Mapped[str | None] = mapped_column(String(64), default=request_id)
         sent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
     return OutboxMessage

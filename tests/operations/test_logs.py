@@ -97,3 +97,30 @@ def test_no_secret_reaches_any_log_record(idp, caplog):
     assert caplog.records, "the flow was logged at all"
     for value in secrets:
         assert value not in text
+
+
+def test_an_emails_delivery_is_logged_with_the_request_id_that_queued_it(tmp_path, devinbox, caplog):
+    """The recovery email is queued by a job after the answer has left and sent by the outbox worker
+    later still: its delivery line carries the proxy's id of the request that asked for it."""
+    email = "logs-delivery@example.org"
+    server = start_idp(f"sqlite:///{tmp_path / 'idp.db'}", **devinbox.settings())
+    caplog.set_level(logging.INFO, logger="civic")  # after the app set the civic loggers' level
+    try:
+        make_user(server.app, email, PASSWORD)
+        http = requests.Session()
+        form = http.get(f"{server.url}/recovery")
+        asked = http.post(f"{server.url}/recovery", data={"csrf_token": csrf_token(form.text), "email": email},
+                          headers={"X-Request-ID": "abc"})
+        assert asked.ok and asked.headers["X-Request-ID"] == "abc"
+        devinbox.wait_for(email)
+        deadline = time.monotonic() + 10  # the worker logs right after the send the inbox already shows
+        while not (delivered := [x for x in lines(caplog, "civic.outbox") if x["message"] == "delivered"]):
+            assert time.monotonic() < deadline, "no delivery line"
+            time.sleep(0.05)
+        [line] = delivered
+        assert line["request_id"] == "abc" and line["channel"] == "email" and line["app"] == "idp"
+        assert email not in json.dumps(line), "names the message, not its recipient"
+        with server.app.app_context(), get_db().session() as session:
+            assert session.scalar(select(OutboxMessage.request_id).where(OutboxMessage.recipient == email)) == "abc"
+    finally:
+        server.stop()
