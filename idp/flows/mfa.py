@@ -9,17 +9,17 @@ from __future__ import annotations
 from flask import url_for
 
 from idp.flows.steps import POST_LOGIN_STEPS
-from idp.services import clients, mfa, sessions
+from idp.services import clients, mfa, passkeys, sessions
 
 SECOND_FACTOR_AMR = ["otp", "mfa"]
 
 
 def needs_second_factor(session, account_id: str, client=None) -> bool:
-    if session is None or "otp" in session.amr:
+    if session is None or mfa.proved_second_factor(session.amr):
         return False
     if "fed" in session.amr:  # the upstream provider vouched for the person; its acr says how
         return False
-    return mfa.is_enabled(account_id) or bool(client and (client.policy or {}).get("require_mfa"))
+    return mfa.has_second_factor(account_id) or bool(client and (client.policy or {}).get("require_mfa"))
 
 
 def is_complete(session) -> bool:
@@ -31,6 +31,8 @@ def second_factor_step(interaction, account):
     client = clients.get(interaction.client_id) if interaction.client_id else None
     if not needs_second_factor(session, account.id, client):
         return None
+    if passkeys.count_for(account.id):  # phishing-resistant first; the page offers the code too
+        return url_for("passkeys.challenge", uid=interaction.uid)
     if mfa.is_enabled(account.id):
         return url_for("account.totp_challenge", uid=interaction.uid)
     # the client requires a second factor the account does not have yet: enrol, then come back

@@ -21,6 +21,7 @@ from cryptography.fernet import Fernet
 from idp.services import audit, throttle
 from idp.storage.sql.lifecycle import SecondFactor
 from idp.storage.sql.models import Account
+from idp.storage.sql.passkeys import Passkey
 from shared.appkit import get_db, get_redis, get_settings
 from shared.files import create_private, private_dir
 
@@ -28,6 +29,8 @@ ISSUER_NAME = "ECHR Services"
 RECOVERY_CODES = 10
 ENROLMENT_TTL = 900
 THROTTLE_SCOPE = "totp"
+# the amr values of a proven second factor: a TOTP code (or recovery code), a passkey (RFC 8176)
+SECOND_FACTOR_METHODS = frozenset({"otp", "hwk", "swk"})
 
 
 @cache
@@ -59,8 +62,21 @@ class CurrentFactorRequired(Exception):
     code), never the password alone: otherwise a stolen password takes over the factor."""
 
 
+def has_second_factor(account_id: str) -> bool:
+    """A TOTP application or at least one passkey: a password alone no longer signs in."""
+    with get_db().session() as session:
+        return (session.get(SecondFactor, account_id) is not None
+                or session.query(Passkey.id).filter(Passkey.account_id == account_id).first() is not None)
+
+
+def proved_second_factor(session_amr: list[str]) -> bool:
+    return bool(SECOND_FACTOR_METHODS & set(session_amr or []))
+
+
 def may_change_factor(account_id: str, session_amr: list[str]) -> bool:
-    return "otp" in session_amr or not is_enabled(account_id)
+    """Adding, replacing or removing a factor (TOTP, passkey) needs a session that proved one the
+    account already has; an account with none may add its first after its password."""
+    return proved_second_factor(session_amr) or not has_second_factor(account_id)
 
 
 def start_enrolment(account_id: str, session_amr: list[str]) -> str:

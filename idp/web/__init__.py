@@ -18,6 +18,7 @@ BLUEPRINTS: list[str] = [
     "idp.web.account:bp",
     "idp.api.provisioning:bp",
     "idp.web.branding:bp",
+    "idp.web.passkeys:bp",
 ]
 
 

@@ -21,6 +21,7 @@ from idp.services import (
     devices,
     lifecycle,
     mfa,
+    passkeys,
     returning,
     sessions,
     throttle,
@@ -273,6 +274,7 @@ def overview(session, account):
                            own_address=own_address, has_password=account.password_hash is not None,
                            sessions=sessions.list_sessions(account.id), second_factor=mfa.is_enabled(account.id),
                            recovery_left=mfa.remaining_recovery_codes(account.id),
+                           passkey_count=passkeys.count_for(account.id),
                            applications=applications_of(account.id), notice=request.args.get("done"))
 
 

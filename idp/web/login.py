@@ -45,10 +45,14 @@ def identifier(uid: str):
         if error is None:
             return redirect(url_for("login.password", uid=uid))
         errors["identifier"] = error
+    return identifier_page(interaction, errors, 400 if errors else 200)
+
+
+def identifier_page(interaction: interactions.Interaction, errors: dict, status: int):
+    """The identifier page, also shown again when a passkey sign-in from it was refused."""
     prefill = interaction.identifier if request.args.get("change") else interaction.params.get("login_hint", "")
-    return render_template("idp/login_identifier.html", uid=uid, client_name=_client_name(interaction),
-                           value=prefill or "", errors=errors, federation_offered=_federation_offered()), \
-        (400 if errors else 200)
+    return render_template("idp/login_identifier.html", uid=interaction.uid, client_name=_client_name(interaction),
+                           value=prefill or "", errors=errors, federation_offered=_federation_offered()), status
 
 
 def _federation_offered() -> bool:

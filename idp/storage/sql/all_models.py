@@ -9,4 +9,5 @@ from idp.storage.sql import (
     models,  # noqa: F401
     organisations,  # noqa: F401,E402
     outbox,  # noqa: F401,E402
+    passkeys,  # noqa: F401,E402
 )

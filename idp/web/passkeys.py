@@ -1,0 +1,170 @@
+"""Passkey pages (thin): the account's passkeys (add, rename, remove), the passkey as second factor
+after the password, and the sign-in without password from the identifier page. The ceremonies
+and their checks live in ``idp.services.passkeys``; the browser side in ``static/passkeys``."""
+
+from __future__ import annotations
+
+from flask import Blueprint, Response, abort, redirect, render_template, request, url_for
+from flask_babel import lazy_gettext as _l
+
+from idp.flows import login as login_flow
+from idp.flows.mfa import is_complete
+from idp.oidc import interaction as interactions
+from idp.services import accounts, devices, mfa, passkeys, sessions
+from idp.web.account import signed_in
+from idp.web.login import identifier_page
+
+bp = Blueprint("passkeys", __name__)
+
+REFUSALS = {
+    "expired": _l("Cette demande a expiré ou a déjà servi. Recommencez."),
+    "invalid": _l("Cette clé d'accès n'a pas pu être vérifiée pour ce site. Recommencez, ou utilisez un autre moyen de connexion."),
+    "unknown": _l("Cette clé d'accès n'est pas enregistrée pour ce compte."),
+    "cloned": _l("Cette clé d'accès a été refusée : elle semble avoir été copiée. Utilisez un autre moyen de connexion et contactez l'assistance."),
+    "name": _l("Donnez à la clé d'accès un nom de 64 caractères au plus, par exemple « Téléphone personnel »."),
+    "too_many": _l("Vous avez atteint le nombre maximal de clés d'accès. Retirez-en une avant d'en ajouter une autre."),
+    "factor": _l("Pour modifier vos clés d'accès, connectez-vous d'abord avec votre validation en deux étapes."),
+    "inactive": _l("Ce compte ne peut pas se connecter pour le moment. Connectez-vous avec votre mot de passe pour en savoir plus."),
+}
+NOTICES = {
+    "added": _l("La clé d'accès a été ajoutée. Vous pouvez l'utiliser à votre prochaine connexion."),
+    "removed": _l("La clé d'accès a été retirée."),
+    "renamed": _l("La clé d'accès a été renommée."),
+}
+
+
+def _words(code: str) -> str:
+    return str(REFUSALS[code])
+
+
+# -- the account's passkeys -----------------------------------------------------------------------
+
+def _account_page(session, account, errors: dict | None = None, name: str = "", status: int = 200):
+    return render_template("idp/passkeys/list.html", passkeys=passkeys.list_for(account.id),
+                           errors=errors or {}, name=name, notice=NOTICES.get(request.args.get("done", "")),
+                           may_change=mfa.may_change_factor(account.id, session.amr),
+                           amr_of=passkeys.amr_of), status
+
+
+@bp.get("/account/passkeys")
+@signed_in
+def overview(session, account):
+    return _account_page(session, account)
+
+
+@bp.post("/account/passkeys/options")
+def registration_options():
+    """JSON for navigator.credentials.create(); only for a complete session that may change factors."""
+    session = sessions.current_session()
+    if not is_complete(session):
+        return Response('{"error": "complete_session_required"}', 401, mimetype="application/json")
+    try:
+        options = passkeys.registration_options(accounts.get(session.account_id), session.amr)
+    except mfa.CurrentFactorRequired:
+        return Response('{"error": "second_factor_required"}', 403, mimetype="application/json")
+    return Response(options, mimetype="application/json", headers={"Cache-Control": "no-store"})
+
+
+@bp.post("/account/passkeys")
+@signed_in
+def add(session, account):
+    name = request.form.get("name", "")
+    try:
+        added = passkeys.register(account.id, request.form.get("response", ""), name, session.amr,
+                                  keep_sid=session.sid)
+    except mfa.CurrentFactorRequired:
+        return _account_page(session, account, {"name": _words("factor")}, name, 403)
+    except passkeys.PasskeyRefused as refusal:
+        field = "name" if refusal.code in ("name", "too_many") else "passkey"
+        return _account_page(session, account, {field: _words(refusal.code)}, name, 400)
+    sessions.add_methods(session, passkeys.amr_of(added), "mfa")  # possession just proven
+    return redirect(url_for("passkeys.overview", done="added"))
+
+
+@bp.post("/account/passkeys/<passkey_id>/rename")
+@signed_in
+def rename(session, account, passkey_id: str):
+    try:
+        passkeys.rename(account.id, passkey_id, request.form.get("name", ""))
+    except passkeys.PasskeyRefused as refusal:
+        if refusal.code == "unknown":
+            abort(404)
+        return _account_page(session, account, {f"name-{passkey_id}": _words(refusal.code)}, status=400)
+    return redirect(url_for("passkeys.overview", done="renamed"))
+
+
+@bp.get("/account/passkeys/<passkey_id>/remove")
+@signed_in
+def confirm_removal(session, account, passkey_id: str):
+    held = passkeys.list_for(account.id)
+    passkey = next((p for p in held if p.id == passkey_id), None)
+    if passkey is None:
+        abort(404)
+    last = len(held) == 1 and not mfa.is_enabled(account.id)
+    return render_template("idp/passkeys/remove.html", passkey=passkey, last=last)
+
+
+@bp.post("/account/passkeys/<passkey_id>/remove")
+@signed_in
+def remove(session, account, passkey_id: str):
+    try:
+        passkeys.remove(account.id, passkey_id, session.amr)
+    except mfa.CurrentFactorRequired:
+        return _account_page(session, account, {"passkey": _words("factor")}, status=403)
+    except passkeys.PasskeyRefused:
+        abort(404)
+    return redirect(url_for("passkeys.overview", done="removed"))
+
+
+# -- the second factor after the password ---------------------------------------------------------
+
+@bp.route("/interaction/<uid>/passkey", methods=["GET", "POST"])
+def challenge(uid: str):
+    session = sessions.current_session()
+    if session is None or interactions.load(uid) is None:
+        return redirect(url_for("login.identifier", uid=uid))
+    errors, status = {}, 200
+    if request.method == "POST":
+        try:
+            used = passkeys.verify_second_factor(session.account_id, request.form.get("response", ""))
+        except passkeys.PasskeyRefused as refusal:
+            errors["passkey"], status = _words(refusal.code), 400
+        else:
+            sessions.add_methods(session, passkeys.amr_of(used), "mfa")
+            login_flow.mark_done(uid, "second_factor_step")
+            return login_flow.resume_interaction(uid)
+    return render_template("idp/passkeys/challenge.html", uid=uid, errors=errors,
+                           options=passkeys.second_factor_options(session.account_id),
+                           totp=mfa.is_enabled(session.account_id)), status
+
+
+# -- without password, from the identifier page ---------------------------------------------------
+
+@bp.post("/interaction/<uid>/passkey/options")
+def passwordless_options(uid: str):
+    if interactions.load(uid) is None:
+        abort(404)
+    return Response(passkeys.passwordless_options(uid), mimetype="application/json",
+                    headers={"Cache-Control": "no-store"})
+
+
+@bp.post("/interaction/<uid>/passkey/signin")
+def passwordless(uid: str):
+    interaction = interactions.load(uid)
+    if interaction is None:
+        abort(404)
+    try:
+        used = passkeys.verify_passwordless(uid, request.form.get("response", ""))
+    except passkeys.PasskeyRefused as refusal:
+        return _identifier_again(interaction, _words(refusal.code))
+    account = accounts.get(used.account_id)
+    if account is None or account.status != "active":
+        return _identifier_again(interaction, _words("inactive"))
+    # the passkey verified its user (PIN, biometrics): something held and something known or been
+    response = login_flow.complete_authentication(uid, account.id, [passkeys.amr_of(used), "mfa"])
+    devices.remember(response, account.id)
+    return response
+
+
+def _identifier_again(interaction, message: str):
+    return identifier_page(interaction, {"passkey": message}, 400)
