@@ -16,6 +16,7 @@ EXTENSIONS: list[str] = [
     "idp.upstream.cli:federation",
     "idp.services.lifecycle_cli:accounts_cli",
     "idp.services.lifecycle_cli:audit",
+    "idp.services.operators_cli:operators_cli",
 ]
 
 

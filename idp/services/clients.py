@@ -19,6 +19,7 @@ from idp.storage.sql.models import Client
 from shared.appkit import get_db, get_settings
 from shared.config import Settings, load_settings, load_toml
 from shared.files import private_dir, write_private
+from shared.timeutil import utcnow
 
 CACHE_SECONDS = 5.0  # short: a changed redirect URI or a deleted client takes effect quickly
 SECRET_METHODS = ("client_secret_basic", "client_secret_post")  # interchangeable: the same shared secret
@@ -27,6 +28,16 @@ SECRET_METHODS = ("client_secret_basic", "client_secret_post")  # interchangeabl
 AUTH_METHODS = (*SECRET_METHODS, "client_secret_jwt", "private_key_jwt", "none")
 SEALED_PURPOSE = "client_secret_jwt"  # noqa: S105 (the sealing purpose of a client_secret_jwt secret)
 ORIGIN_RE = re.compile(r"^https?://[A-Za-z0-9.-]+(:[0-9]{1,5})?$")
+
+
+class RegistrationRefused(ValueError):
+    """A rule refused a registration or a change: ``code`` names the rule, ``params`` its details
+    (so a page can say it in the reader's language); the message stays the CLI's English sentence."""
+
+    def __init__(self, message: str, code: str = "other", **params: str):
+        super().__init__(message)
+        self.code = code
+        self.params = params
 
 
 def hash_secret(secret: str) -> str:
@@ -57,6 +68,7 @@ class RegisteredClient:
     jwks_uri: str | None = None
     secret_sealed: str | None = None
     registration_token_hash: str | None = None
+    disabled: bool = False  # an operator disabled it: every endpoint treats it as unknown
 
     @classmethod
     def from_row(cls, row: Client) -> RegisteredClient:
@@ -66,7 +78,7 @@ class RegisteredClient:
                    row.token_endpoint_auth_method or "client_secret_basic", row.require_pkce,
                    row.id_token_signed_response_alg, row.sector_identifier, row.first_party, dict(row.policy or {}),
                    tuple(row.allowed_origins or ()), row.jwks, row.jwks_uri, row.secret_sealed,
-                   row.registration_token_hash)
+                   row.registration_token_hash, row.disabled_at is not None)
 
     @property
     def is_public(self) -> bool:
@@ -138,17 +150,21 @@ def loopback_match(presented: str, registered: str) -> bool:
 _cache: dict[str, tuple[float, RegisteredClient | None]] = {}
 
 
-def get(client_id: str | None, fresh: bool = False) -> RegisteredClient | None:
-    """The client, from a cache of a few seconds unless ``fresh`` (a check that must see the row now)."""
+def get(client_id: str | None, fresh: bool = False, include_disabled: bool = False) -> RegisteredClient | None:
+    """The client, from a cache of a few seconds unless ``fresh`` (a check that must see the row now).
+    A disabled client is None (unknown to every endpoint) unless ``include_disabled`` (the console)."""
     if not client_id:
         return None
     hit = _cache.get(client_id)
     if hit and hit[0] > time.monotonic() and not fresh:
-        return hit[1]
-    with get_db().session() as session:
-        row = session.get(Client, client_id)
-        client = RegisteredClient.from_row(row) if row else None
-    _cache[client_id] = (time.monotonic() + CACHE_SECONDS, client)
+        client = hit[1]
+    else:
+        with get_db().session() as session:
+            row = session.get(Client, client_id)
+            client = RegisteredClient.from_row(row) if row else None
+        _cache[client_id] = (time.monotonic() + CACHE_SECONDS, client)
+    if client is not None and client.disabled and not include_disabled:
+        return None
     return client
 
 
@@ -179,11 +195,12 @@ def check_registration(client_id: str, scope: str, grant_types: list[str], redir
     if auth_method == "none" and "client_credentials" in grant_types:
         raise ValueError("a public client (auth method none) cannot use client credentials: it has none")
     if "authorization_code" in grant_types and not redirect_uris:
-        raise ValueError("the authorization_code grant needs at least one redirect URI")
+        raise RegistrationRefused("the authorization_code grant needs at least one redirect URI", "redirect_uri_needed")
     refused = model().refused_registration(client_id, scope, grant_types)
     if refused:
-        raise ValueError(f"scope(s) {' '.join(refused)} cannot be issued to {client_id} through "
-                         f"{', '.join(grant_types)}: see config/authorization.toml")
+        raise RegistrationRefused(f"scope(s) {' '.join(refused)} cannot be issued to {client_id} through "
+                                  f"{', '.join(grant_types)}: see config/authorization.toml", "scope_refused",
+                                  scopes=" ".join(refused), grants=", ".join(grant_types))
 
 
 def create(name: str, redirect_uris: list[str], post_logout_redirect_uris: list[str] | None = None,
@@ -207,7 +224,7 @@ def create(name: str, redirect_uris: list[str], post_logout_redirect_uris: list[
     )
     with get_db().session() as session:
         if session.get(Client, client_id):
-            raise ValueError(f"client {client_id} exists")
+            raise RegistrationRefused(f"client {client_id} exists", "client_exists", client_id=client_id)
         session.add(row)
     forget(client_id)
     return RegisteredClient.from_row(row), secret
@@ -220,7 +237,7 @@ def checked_values(client_id: str, name: str, redirect_uris: list[str], post_log
     """A registration's columns (its secret and identity apart), each rule checked."""
     for uri in [*redirect_uris, *(post_logout_redirect_uris or []), *([backchannel_logout_uri] if backchannel_logout_uri else [])]:
         if not re.match(r"^https?://[^\s#]+$", uri):
-            raise ValueError(f"not an absolute http(s) URI without fragment: {uri}")
+            raise RegistrationRefused(f"not an absolute http(s) URI without fragment: {uri}", "bad_uri", uri=uri)
     if id_token_alg not in ("RS256", "ES256"):
         raise ValueError("id token algorithm must be RS256 or ES256")
     # client credentials only when asked for; [] is a resource server's (it only introspects)
@@ -247,6 +264,59 @@ def replace(client_id: str, values: dict[str, Any]) -> RegisteredClient:
             raise ValueError(f"no client {client_id}")
         for name, value in values.items():
             setattr(row, name, value)
+        session.flush()
+        client = RegisteredClient.from_row(row)
+    forget(client_id)
+    return client
+
+
+def change(client_id: str, **changes: Any) -> RegisteredClient:
+    """Change some of a client's registered values, every registration rule checked again on the
+    result (the same rules as ``create``): e.g. ``redirect_uris=[...]`` or ``policy={...}``."""
+    current = get(client_id, fresh=True, include_disabled=True)
+    if current is None:
+        raise ValueError(f"no client {client_id}")
+    values = dict(redirect_uris=list(current.redirect_uris), post_logout_redirect_uris=list(current.post_logout_redirect_uris),
+                  backchannel_logout_uri=current.backchannel_logout_uri, require_pkce=current.require_pkce,
+                  id_token_alg=current.id_token_signed_response_alg, scope=current.scope, policy=dict(current.policy),
+                  grant_types=list(current.grant_types), allowed_origins=list(current.allowed_origins),
+                  jwks=current.jwks, jwks_uri=current.jwks_uri)
+    values.update(changes)
+    checked = checked_values(client_id, current.name, values["redirect_uris"], values["post_logout_redirect_uris"],
+                             values["backchannel_logout_uri"], values["require_pkce"], values["id_token_alg"],
+                             values["scope"], values["policy"], values["grant_types"], current.token_endpoint_auth_method,
+                             values["allowed_origins"], values["jwks"], values["jwks_uri"])
+    return replace(client_id, {name: checked[name] for name in checked if name in changes or name == "require_pkce"})
+
+
+class NoSecret(ValueError):
+    """A public or private_key_jwt client holds no secret of ours to rotate."""
+
+
+def rotate_secret(client_id: str) -> str:
+    """A new secret replaces the old one at once (the old one stops working); returned once."""
+    secret = secrets.token_urlsafe(32)
+    with get_db().session() as session:
+        row = session.get(Client, client_id)
+        if row is None:
+            raise ValueError(f"no client {client_id}")
+        if row.token_endpoint_auth_method in SECRET_METHODS:
+            row.client_secret_hash = hash_secret(secret)
+        elif row.token_endpoint_auth_method == "client_secret_jwt":  # noqa: S105 (a method's name)
+            row.secret_sealed = sealing.seal(secret, SEALED_PURPOSE)
+        else:
+            raise NoSecret(f"client {client_id} authenticates with {row.token_endpoint_auth_method}: no secret")
+    forget(client_id)
+    return secret
+
+
+def set_disabled(client_id: str, disabled: bool) -> RegisteredClient:
+    """Disable a client (every endpoint then treats it as unknown) or enable it again."""
+    with get_db().session() as session:
+        row = session.get(Client, client_id)
+        if row is None:
+            raise ValueError(f"no client {client_id}")
+        row.disabled_at = (row.disabled_at or utcnow()) if disabled else None
         session.flush()
         client = RegisteredClient.from_row(row)
     forget(client_id)

@@ -136,8 +136,10 @@ def clear_cookie(response) -> None:
 
 
 def add_methods(session: IdpSession, *methods: str) -> None:
-    """Record further authentication methods (a second factor) on an open session."""
+    """Record further authentication methods (a second factor) on an open session, and when they
+    were proven (``context["second_factor_at"]``: pages that ask for a recent proof read it)."""
     for method in methods:
         if method not in session.amr:
             session.amr.append(method)
+    session.context["second_factor_at"] = time.time()
     save(session)

@@ -77,6 +77,8 @@ class Client(Base):
     secret_sealed: Mapped[str | None] = mapped_column(Text)
     # registered through RFC 7591: the SHA-256 of the token that reads, changes or deletes it (RFC 7592)
     registration_token_hash: Mapped[str | None] = mapped_column(String(64))
+    # set when an operator disabled the client (the console): every endpoint refuses it until enabled
+    disabled_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
 

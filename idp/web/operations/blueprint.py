@@ -1,0 +1,85 @@
+"""The operators' console's blueprint and its door (``/operations``): every page and every form of
+every area passes ``require_operator`` first (idp.services.operators says who passes), answers
+``no-store``, and every form carries the CSRF token (Flask-WTF checks it before any route runs)."""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, current_app, g, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+
+from idp.flows.mfa import SECOND_FACTOR_AMR
+from idp.services import accounts, audit, mfa, operators, sessions
+from idp.services.operators import Access
+from shared.web import safe_local_path
+
+bp = Blueprint("operations", __name__, url_prefix="/operations")
+
+SECTIONS = [("clients", _l("Clients")), ("accounts", _l("Comptes")), ("audit", _l("Journal d'audit")),
+            ("support", _l("Demandes d'assistance")), ("organisations", _l("Organisations")),
+            ("keys", _l("Clés de signature"))]
+
+
+@bp.app_context_processor
+def console_context():
+    def console_areas(current: str) -> list[tuple[str, str, bool]]:
+        """The console's areas as tabs (those whose pages exist), the current one marked."""
+        return [(url_for(f"operations.{name}"), str(label), name == current) for name, label in SECTIONS
+                if f"operations.{name}" in current_app.view_functions]
+
+    return {"console_areas": console_areas}
+
+
+def here() -> str:
+    return request.full_path.rstrip("?") if request.method == "GET" else url_for("operations.home")
+
+
+@bp.before_request
+def require_operator():
+    session = sessions.current_session()
+    account = accounts.get(session.account_id) if session else None
+    state = operators.access(session, account)
+    if state is Access.GRANTED or (state is Access.PROVE_SECOND_FACTOR and request.endpoint == "operations.verify"):
+        g.operator = account
+        g.operator_session = session
+        return None
+    if state is Access.SIGN_IN:
+        return redirect(url_for("login.signin", next=here()))
+    if state is Access.NOT_OPERATOR:
+        abort(403)
+    if state is Access.NO_SECOND_FACTOR:
+        return render_template("idp/operations/no_second_factor.html"), 403
+    return redirect(url_for("operations.verify", next=here()), 303)
+
+
+@bp.after_request
+def never_cached(response):
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@bp.route("/verify", methods=["GET", "POST"])
+def verify():
+    """The second factor again, when the one proven is missing or too old."""
+    errors, status = {}, 200
+    target = safe_local_path(request.args.get("next"), url_for("operations.home"))
+    if request.method == "POST":
+        try:
+            used = mfa.verify(g.operator.id, request.form.get("code", ""))
+        except mfa.Throttled as throttled:
+            errors["code"], status = _("Trop de tentatives. Réessayez dans %(seconds)s secondes.",
+                                       seconds=throttled.seconds), 429
+        else:
+            if used:
+                sessions.add_methods(g.operator_session, *SECOND_FACTOR_AMR)
+                audit.record("operations_second_factor", g.operator.id, method=used)
+                return redirect(target, 303)
+            errors["code"], status = _("Ce code n'est pas valable. Saisissez le code à 6 chiffres affiché par "
+                                       "votre application."), 400
+    return render_template("idp/operations/verify.html", errors=errors,
+                           minutes=operators.proof_window_seconds() // 60), status
+
+
+@bp.get("/")
+def home():
+    return render_template("idp/operations/home.html")

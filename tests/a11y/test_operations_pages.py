@@ -1,0 +1,74 @@
+"""axe-core on every page of the operators' console, in French and in English, at 360 px (no
+horizontal overflow, no character a font may lack: tests/a11y/checks.py)."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.a11y.axe import describe, violations
+from tests.a11y.checks import page_problems
+from tests.idp.helpers import make_client, start_idp
+from tests.idp.operations.conftest import enrol_totp, idp_command, new_person, sign_in
+
+pytestmark = pytest.mark.browser
+
+# Each area adds its pages here ("{client}" etc. are filled from the objects made below).
+CONSOLE_PAGES = ["/operations/", "/operations/verify", "/operations/clients", "/operations/clients/new",
+                 "/operations/clients/{client}"]
+# Forms sent empty or wrong (their first button), to see their error states
+ERROR_STATES = ["/operations/clients/new", "/operations/verify"]
+
+
+@pytest.fixture(scope="module")
+def idp(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("a11y-operations")
+    server = start_idp(f"sqlite:///{folder}/idp.db", raw={"outbox": {"manual": True}})
+    server.database_url = f"sqlite:///{folder}/idp.db"
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="module")
+def objects(idp):
+    client_id, _secret = make_client(idp.app, redirect_uris=["https://rp.example/callback"], name="Portail témoin")
+    return {"client": client_id}
+
+
+@pytest.mark.parametrize("language", ["fr", "en"])
+def test_no_axe_violation_on_any_console_page(idp, chromium, objects, language, monkeypatch):
+    operator = new_person(idp, "a11y-operator")
+    operator.codes = enrol_totp(idp, operator.id)
+    idp_command(idp, monkeypatch, "operators", "grant", operator.email)
+    context = chromium.new_context(bypass_csp=True, locale="fr-FR", viewport={"width": 360, "height": 800})
+    page = context.new_page()
+    sign_in(page, idp, operator)
+    page.goto(f"{idp.url}/lang/{language}?next=/operations/")
+    found: dict[str, list[dict]] = {}
+
+    def sweep(label: str) -> None:
+        assert page.locator("html").get_attribute("lang") == language, label
+        items = violations(page) + [{"id": "page", "impact": "layout", "help": problem, "targets": []}
+                                    for problem in page_problems(page)]
+        if items:
+            found[f"{language} {label}"] = items
+
+    for path in CONSOLE_PAGES:
+        page.goto(idp.url + path.format(**objects))
+        sweep(path)
+    for path in ERROR_STATES:
+        page.goto(idp.url + path.format(**objects))
+        page.locator("main form button.button").first.click()
+        sweep(f"{path} with errors")
+    context.close()
+
+    # the page an operator without a second factor meets
+    context = chromium.new_context(bypass_csp=True, locale="fr-FR", viewport={"width": 360, "height": 800})
+    page = context.new_page()
+    plain = new_person(idp, "a11y-plain")
+    idp_command(idp, monkeypatch, "operators", "grant", plain.email)
+    sign_in(page, idp, plain, "/account")
+    page.wait_for_url("**/account")
+    page.goto(f"{idp.url}/lang/{language}?next=/operations/")
+    sweep("no second factor")
+    context.close()
+    assert not found, "\n" + describe(found)
