@@ -8,7 +8,6 @@ from flask import Blueprint, Response, abort, redirect, render_template, request
 from flask_babel import lazy_gettext as _l
 
 from idp.flows import login as login_flow
-from idp.flows.mfa import is_complete
 from idp.oidc import interaction as interactions
 from idp.services import accounts, devices, mfa, passkeys, sessions
 from idp.web.account import signed_in
@@ -54,10 +53,10 @@ def overview(session, account):
 
 @bp.post("/account/passkeys/options")
 def registration_options():
-    """JSON for navigator.credentials.create(); only for a complete session that may change factors."""
+    """JSON for navigator.credentials.create(); only for a session that may change factors."""
     session = sessions.current_session()
-    if not is_complete(session):
-        return Response('{"error": "complete_session_required"}', 401, mimetype="application/json")
+    if session is None:
+        return Response('{"error": "session_required"}', 401, mimetype="application/json")
     try:
         options = passkeys.registration_options(accounts.get(session.account_id), session.amr)
     except mfa.CurrentFactorRequired:
