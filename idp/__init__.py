@@ -23,7 +23,9 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         # Authlib refuses plain-http URLs unless told; http is only for localhost development.
         os.environ.setdefault("AUTHLIB_INSECURE_TRANSPORT", "1")
     app = Flask(__name__, instance_path=str(settings.instance_path), static_folder=None)
-    init_web(app, settings, service_name="ECHR Services",
+    from idp.services import branding
+
+    init_web(app, settings, service_name=branding.neutral().name,
              template_roots=[PACKAGE_DIR / "templates"], translation_roots=[PACKAGE_DIR / "translations"])
     init_storage(app, settings)
     from idp.oidc.logout import start_worker

@@ -47,7 +47,7 @@ PORT_BASE = int(os.environ.get("PORT_BASE", "8000"))
 SMTP_PORT = 1025 if PORT_BASE == 8000 else PORT_BASE + 26
 
 APPS = [
-    App("idp", "idp", PORT_BASE, "Identity provider (ECHR Services account, FranceConnect-style hub)"),
+    App("idp", "idp", PORT_BASE, "Identity provider (Civic ID accounts, FranceConnect-style hub)"),
     App("ecomms", "portals.ecomms", PORT_BASE + 1, "ECHR eComms"),
     App("justice", "portals.justice", PORT_BASE + 2, "Justice – espace personnel"),
     App("eservices", "portals.eservices", PORT_BASE + 3, "E-services des organisations"),

@@ -52,7 +52,7 @@ def seed_accounts() -> list[str]:
     from idp.services import accounts
 
     app = create_app({"_quiet": True})
-    lines = [f"ECHR Services accounts (password {DEMO_PASSWORD}):"]
+    lines = [f"Accounts (password {DEMO_PASSWORD}; eComms calls them ECHR Services accounts):"]
     with app.app_context():
         for email, roles, given, family, purpose in DEMO_USERS:
             if accounts.find_by_identifier(email) is None:

@@ -62,6 +62,9 @@ def _secret_key(instance: Path, app_name: str) -> str:
     return path.read_text().strip()
 
 
+DEV_MAIL_FROM = "no-reply@civic-idp.invalid"  # .invalid: never a real mailbox (RFC 2606)
+
+
 @dataclass(frozen=True)
 class Settings:
     app_name: str
@@ -77,6 +80,7 @@ class Settings:
     sms_gateway_url: str
     letter_gateway_url: str
     devinbox_url: str
+    mail_from_address: str = DEV_MAIL_FROM  # the From address; its display name is the service's
     raw: dict[str, Any] = field(default_factory=dict)
     background: bool = True  # this process runs the app's workers (outbox, jobs); not a command line's
 
@@ -128,6 +132,7 @@ def load_settings(app_name: str, overrides: dict[str, Any] | None = None) -> Set
         sms_gateway_url=env.get("SMS_GATEWAY_URL", f"{devinbox}/gateway/sms"),
         letter_gateway_url=env.get("LETTER_GATEWAY_URL", f"{devinbox}/gateway/letters"),
         devinbox_url=devinbox,
+        mail_from_address=env.get("MAIL_FROM_ADDRESS", DEV_MAIL_FROM),
         raw=load_toml(f"{app_name}.toml"),
         background=not inside_a_command(),
     )
@@ -197,6 +202,9 @@ def check_production(values: dict[str, Any], env: Mapping[str, str] | None = Non
     devinbox_smtp_port = int(env.get("DEVINBOX_SMTP_PORT", 1025))
     if "SMTP_URL" not in env or (_is_loopback(values["smtp_url"]) and smtp.port == devinbox_smtp_port):
         problems.append("set SMTP_URL to the mail server (the default, smtp://localhost:1025, is the dev inbox's sink)")
+    if values.get("mail_from_address", DEV_MAIL_FROM) == DEV_MAIL_FROM:
+        problems.append(f"set MAIL_FROM_ADDRESS to the address emails are sent from (the default, {DEV_MAIL_FROM}, "
+                        "is no mailbox: replies and bounces would be lost, and receivers' checks would fail)")
     for variable, key in (("SMS_GATEWAY_URL", "sms_gateway_url"), ("LETTER_GATEWAY_URL", "letter_gateway_url")):
         url = str(values[key])
         if variable not in env or url.startswith(str(values["devinbox_url"])):

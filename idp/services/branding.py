@@ -10,6 +10,7 @@ client carry the IdP's neutral brand. Branding comes from the operators' registr
     Brand.label(key)    a button's or link's words as the portal's manual names them (LABELS)
     neutral()           the IdP's own brand
     Brand.css()         the stylesheet that sets the brand's colour (served at /branding/<id>.css)
+    mail_identity(id)   the name an IdP email is sent and signed in, and what it calls the account
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from typing import Any
 
 from flask_babel import gettext
 
+from idp.services import clients
 from shared.config import load_settings, load_toml
 
 HEX_COLOUR = re.compile(r"^#[0-9a-fA-F]{6}$")
@@ -193,6 +195,20 @@ def brand_for(client) -> Brand:
     if client is None:
         return neutral()
     return _brand(client.client_id, registered().get(client.client_id, {}), client.name, neutral())
+
+
+@dataclass(frozen=True)
+class MailIdentity:
+    name: str     # the sender's display name and the signature: the portal the flow started from
+    account: str  # what the email calls the person's account
+
+
+def mail_identity(client_id: str | None) -> MailIdentity:
+    """Who an IdP email speaks for: the portal ``client_id`` names (its brand), else the IdP's own.
+    A portal whose way in is the FranceConnect-style choice calls its account after the upstream
+    provider ("FranceConnect"); an email about an account held here names it as the IdP does."""
+    brand = brand_for(clients.get(client_id)) if client_id else neutral()
+    return MailIdentity(name=brand.name, account=neutral().account if brand.federation_first else brand.account)
 
 
 def styled(key: str) -> Brand | None:

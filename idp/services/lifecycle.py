@@ -21,7 +21,7 @@ from sqlalchemy import func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from idp.services import audit, rate_limits, returning, sessions, text_fields
+from idp.services import audit, branding, rate_limits, returning, sessions, text_fields
 from idp.services.accounts import normalise_email
 from idp.services.identifiers import make_identifier
 from idp.services.passwords import hash_password, unmet_rules, verify_password
@@ -128,95 +128,102 @@ def consume_link(session: Session, token: str, purpose: str) -> AccountLink:
 # ---------------------------------------------------------------------------------------------
 # Emails (in the recipient's language)
 
-def _send(session: Session, account_or_email, kind: str, locale: str | None = None, **values) -> None:
+def _send(session: Session, account_or_email, kind: str, locale: str | None = None, client_id: str | None = None,
+          **values) -> None:
+    """Queue one of EMAILS in the recipient's language, worded and signed for the portal the flow
+    started from (``client_id``: the inviting or returning portal; none: the IdP's own brand), so an
+    email about a justice-space account does not call it an eComms one."""
     if isinstance(account_or_email, Account):
         to, locale = account_or_email.email, locale or account_or_email.locale or "fr"
     else:
         to, locale = account_or_email, locale or "fr"
+    sender = branding.mail_identity(client_id)
     with force_locale(locale):
-        subject, body = EMAILS[kind](**values)
-        body += "\n\n-- \n" + _("ECHR Services — ce message est envoyé automatiquement, n'y répondez pas.")
-    queue_email(session, OutboxMessage, to=to, subject=subject, body_text=body, locale=locale)
+        subject, body = EMAILS[kind](account=sender.account, **values)
+        body += "\n\n-- \n" + _("%(service)s — ce message est envoyé automatiquement, n'y répondez pas.",
+                                   service=sender.name)
+    queue_email(session, OutboxMessage, to=to, subject=subject, body_text=body, locale=locale,
+                sender_name=sender.name)
 
 
-def _activation_email(url: str, hours: int):
+def _activation_email(url: str, hours: int, account: str):
     return (_("Validez votre adresse électronique"),
-            _("Bonjour,\n\nPour activer votre compte ECHR Services, ouvrez ce lien :\n%(url)s\n\n"
+            _("Bonjour,\n\nPour activer votre compte %(account)s, ouvrez ce lien :\n%(url)s\n\n"
               "Ce lien ne sert qu'une fois et expire dans %(hours)s heures. Si vous n'êtes pas à l'origine de "
-              "cette inscription, ignorez ce message.", url=url, hours=hours))
+              "cette inscription, ignorez ce message.", url=url, hours=hours, account=account))
 
 
-def _invitation_email(url: str, hours: int, client_name: str):
+def _invitation_email(url: str, hours: int, client_name: str, account: str):
     return (_("%(client)s vous invite à créer votre compte", client=client_name),
             _("Bonjour,\n\n%(client)s vous invite à communiquer par voie électronique. Pour activer votre compte "
               "et choisir votre mot de passe, ouvrez ce lien :\n%(url)s\n\nCe lien ne sert qu'une fois et expire "
               "dans %(hours)s heures.", client=client_name, url=url, hours=hours))
 
 
-def _invited_existing_email(client_name: str, url: str):
+def _invited_existing_email(client_name: str, url: str, account: str):
     return (_("%(client)s vous donne accès à son service", client=client_name),
             _("Bonjour,\n\n%(client)s vous donne accès à son service en ligne. Connectez-vous avec votre compte "
-              "ECHR Services habituel :\n%(url)s", client=client_name, url=url))
+              "%(account)s habituel :\n%(url)s", client=client_name, url=url, account=account))
 
 
-def _already_registered_email(url: str):
+def _already_registered_email(url: str, account: str):
     return (_("Demande d'inscription"),
-            _("Bonjour,\n\nUne inscription a été demandée avec cette adresse, qui a déjà un compte ECHR Services. "
+            _("Bonjour,\n\nUne inscription a été demandée avec cette adresse, qui a déjà un compte %(account)s. "
               "Si vous avez oublié votre mot de passe, vous pouvez le réinitialiser ici :\n%(url)s\n\n"
-              "Si vous n'êtes pas à l'origine de cette demande, ignorez ce message.", url=url))
+              "Si vous n'êtes pas à l'origine de cette demande, ignorez ce message.", url=url, account=account))
 
 
-def _reset_email(url: str):
+def _reset_email(url: str, account: str):
     return (_("Réinitialisation de votre mot de passe"),
             _("Bonjour,\n\nPour choisir un nouveau mot de passe, ouvrez ce lien :\n%(url)s\n\nCe lien ne sert "
               "qu'une fois et expire dans une heure. Si vous n'avez rien demandé, ignorez ce message : votre mot "
               "de passe actuel reste valable.", url=url))
 
 
-def _deactivated_email(reason_text: str):
+def _deactivated_email(reason_text: str, account: str):
     return (_("Votre compte est désactivé"), _("Bonjour,\n\n%(reason)s", reason=reason_text))
 
 
-def _dormancy_warning_email(date: str, url: str):
+def _dormancy_warning_email(date: str, url: str, account: str):
     return (_("Votre compte sera désactivé le %(date)s sans connexion", date=date),
             _("Bonjour,\n\nVous ne vous êtes pas connecté(e) au portail e-services depuis bientôt 16 mois. Sans "
               "connexion d'ici le %(date)s, votre compte sera désactivé. Pour le garder, il suffit de vous "
               "connecter :\n%(url)s", date=date, url=url))
 
 
-def _password_changed_email():
+def _password_changed_email(account: str):
     return (_("Votre mot de passe a été modifié"),
-            _("Bonjour,\n\nLe mot de passe de votre compte ECHR Services vient d'être modifié, et toutes vos "
+            _("Bonjour,\n\nLe mot de passe de votre compte %(account)s vient d'être modifié, et toutes vos "
               "sessions ont été fermées. Si vous n'êtes pas à l'origine de ce changement, réinitialisez "
-              "immédiatement votre mot de passe avec « Mot de passe oublié ? »."))
+              "immédiatement votre mot de passe avec « Mot de passe oublié ? ».", account=account))
 
 
-def _email_change_email(url: str):
+def _email_change_email(url: str, account: str):
     return (_("Confirmez votre nouvelle adresse électronique"),
-            _("Bonjour,\n\nPour confirmer cette adresse comme nouvelle adresse de votre compte ECHR Services, "
-              "ouvrez ce lien :\n%(url)s\n\nCe lien ne sert qu'une fois et expire dans 24 heures.", url=url))
+            _("Bonjour,\n\nPour confirmer cette adresse comme nouvelle adresse de votre compte %(account)s, "
+              "ouvrez ce lien :\n%(url)s\n\nCe lien ne sert qu'une fois et expire dans 24 heures.", url=url, account=account))
 
 
-def _email_change_requested_email(new_email: str):
+def _email_change_requested_email(new_email: str, account: str):
     return (_("Changement d'adresse électronique demandé"),
             _("Bonjour,\n\nUn changement de l'adresse de votre compte vers %(email)s a été demandé. Il prendra "
               "effet lorsque la nouvelle adresse sera confirmée. Si vous n'êtes pas à l'origine de cette "
               "demande, changez votre mot de passe.", email=new_email))
 
 
-def _email_changed_email(new_email: str):
+def _email_changed_email(new_email: str, account: str):
     return (_("Votre adresse électronique a été modifiée"),
-            _("Bonjour,\n\nL'adresse de votre compte ECHR Services est désormais %(email)s. Ce message est le "
-              "dernier envoyé à cette adresse.", email=new_email))
+            _("Bonjour,\n\nL'adresse de votre compte %(account)s est désormais %(email)s. Ce message est le "
+              "dernier envoyé à cette adresse.", email=new_email, account=account))
 
 
-def _address_in_use_email():
+def _address_in_use_email(account: str):
     return (_("Changement d'adresse électronique"),
-            _("Bonjour,\n\nQuelqu'un a demandé à utiliser cette adresse pour un autre compte ECHR Services. Elle "
-              "est déjà celle de votre compte : rien n'a été changé."))
+            _("Bonjour,\n\nQuelqu'un a demandé à utiliser cette adresse pour un autre compte %(account)s. Elle "
+              "est déjà celle de votre compte : rien n'a été changé.", account=account))
 
 
-def _second_factor_email(enabled: bool):
+def _second_factor_email(enabled: bool, account: str):
     if enabled:
         return (_("Validation en deux étapes activée"),
                 _("Bonjour,\n\nLa validation en deux étapes est désormais demandée à chaque connexion à votre "
@@ -303,7 +310,8 @@ def register(email: str, accepted_terms: bool, locale: str, given_name: str = ""
             # kind of the last one (someone registering an invitee's address must not turn the
             # portal's invitation into a plain link)
             if not send_new_activation(session, existing):
-                _send(session, existing, "already_registered", url=f"{get_settings().issuer}/recovery")
+                _send(session, existing, "already_registered", url=f"{get_settings().issuer}/recovery",
+                      client_id=return_client)
             existing_id = existing.id
     if existing is not None:
         audit.record("registration_existing_address", existing_id)
@@ -328,11 +336,11 @@ def give_names(session: Session, account: Account, given_name: str, family_name:
         select(Account.id).where(Account.username == candidate)) is not None)
 
 
-def _last_activation_client(session: Session, account_id: str) -> str | None:
+def _last_activation_data(session: Session, account_id: str) -> dict:
     last = session.scalar(select(AccountLink).where(AccountLink.account_id == account_id,
                                                     AccountLink.purpose == "activation")
                           .order_by(AccountLink.created_at.desc()).limit(1))
-    return (last.data or {}).get("client_id") if last else None
+    return dict(last.data or {}) if last else {}
 
 
 def send_activation(session: Session, account: Account, client_id: str | None = None,
@@ -347,9 +355,10 @@ def send_activation(session: Session, account: Account, client_id: str | None = 
 
         client = clients.get(client_id)
         _send(session, account, "invitation", url=link_url("activation", token), hours=_hours("activation"),
-              client_name=client.name if client else "ECHR Services")
+              client_id=client_id, client_name=branding.brand_for(client).name)
     else:
-        _send(session, account, "activation", url=link_url("activation", token), hours=_hours("activation"))
+        _send(session, account, "activation", url=link_url("activation", token), hours=_hours("activation"),
+              client_id=return_client)
 
 
 def resend_activation(email: str, locale: str) -> None:
@@ -377,7 +386,8 @@ def send_new_activation(session: Session, account: Account) -> bool:
         return False
     if account.deactivation_reason == "activation_expired":
         account.status, account.deactivation_reason = "pending", None
-    send_activation(session, account, _last_activation_client(session, account.id))
+    last = _last_activation_data(session, account.id)
+    send_activation(session, account, last.get("client_id"), return_client=last.get(returning.LINK_KEY))
     return True
 
 
@@ -437,7 +447,8 @@ def invite(email: str, client, locale: str = "fr", given_name: str | None = None
             elif account.status == "active":
                 from idp.services.clients import login_url
 
-                _send(session, account, "invited_existing", client_name=client.name, url=login_url(client))
+                _send(session, account, "invited_existing", client_id=client.client_id, client_name=client.name,
+                      url=login_url(client))
         status = account.status
     audit.record("invitation", account.id, client_id=client.client_id, created=created)
     return account, status
@@ -501,15 +512,15 @@ def process_recovery(email: str, locale: str, return_client: str | None = None) 
             return
         if account.status == "active":
             token = issue_link(session, account.id, "reset", returning.link_data(return_client))
-            _send(session, account, "reset", url=link_url("reset", token))
+            _send(session, account, "reset", url=link_url("reset", token), client_id=return_client)
         elif account.status == "pending":
-            send_activation(session, account)
+            send_activation(session, account, return_client=return_client)
         else:
             from idp.flows.login import inactive_account_message
 
             with force_locale(account.locale or locale):
                 reason = inactive_account_message(account)
-            _send(session, account, "deactivated", reason_text=reason)
+            _send(session, account, "deactivated", reason_text=reason, client_id=return_client)
         account_id = account.id
     audit.record("reset_requested", account_id)
 
@@ -523,7 +534,7 @@ def reset_password(token: str, password: str, password_confirm: str) -> Account:
         link = consume_link(session, token, "reset")
         account = session.get(Account, link.account_id)
         account.password_hash, account.password_changed_at = hash_password(password), utcnow()
-        _send(session, account, "password_changed")
+        _send(session, account, "password_changed", client_id=(link.data or {}).get(returning.LINK_KEY))
     revoke_everything(account.id)
     audit.record("password_reset", account.id)
     return account

@@ -18,14 +18,13 @@ import qrcode
 import qrcode.image.svg
 from cryptography.fernet import Fernet
 
-from idp.services import audit, throttle
+from idp.services import audit, branding, throttle
 from idp.storage.sql.lifecycle import SecondFactor
 from idp.storage.sql.models import Account
 from idp.storage.sql.passkeys import Passkey
 from shared.appkit import get_db, get_redis, get_settings
 from shared.files import create_private, private_dir
 
-ISSUER_NAME = "ECHR Services"
 RECOVERY_CODES = 10
 ENROLMENT_TTL = 900
 THROTTLE_SCOPE = "totp"
@@ -94,7 +93,7 @@ def pending_secret(account_id: str) -> str | None:
 
 
 def provisioning_uri(secret: str, email: str) -> str:
-    return pyotp.TOTP(secret).provisioning_uri(name=email, issuer_name=ISSUER_NAME)
+    return pyotp.TOTP(secret).provisioning_uri(name=email, issuer_name=branding.neutral().account)  # the account page's name
 
 
 def qr_svg(uri: str) -> bytes:

@@ -8,11 +8,11 @@ import smtplib
 import threading
 from datetime import timedelta
 from email.message import EmailMessage
-from email.utils import formatdate
+from email.utils import formataddr, formatdate
 from urllib.parse import urlsplit
 
 import requests
-from flask import Flask
+from flask import Flask, current_app, has_app_context
 from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
 
@@ -27,14 +27,17 @@ log = logging.getLogger(__name__)
 delivery_log = logging.getLogger("civic.outbox")  # JSON lines beside civic.access (shared.request_log)
 MAX_ATTEMPTS = 20
 LEASE = timedelta(minutes=2)  # a claimed row whose worker died is retried after this ([outbox] lease_seconds)
-SENDER = "ECHR Services <no-reply@civic-idp.invalid>"
 _wake = threading.Event()
 
 
 def queue_email(session: Session, model, to: str, subject: str, body_text: str, body_html: str | None = None,
-                locale: str = "fr"):
+                locale: str = "fr", sender_name: str | None = None):
+    """``sender_name``: the From display name; by default the app's service name (the IdP gives the
+    portal's a flow started from)."""
+    if sender_name is None and has_app_context():
+        sender_name = current_app.config.get("SERVICE_NAME")
     row = model(channel="email", recipient=to, subject=subject, body_text=body_text, body_html=body_html,
-                locale=locale)
+                locale=locale, sender_name=sender_name)
     session.add(row)
     _wake.set()
     return row
@@ -63,7 +66,7 @@ def _backoff(attempts: int) -> timedelta:
 
 def _send_email(row, settings: Settings) -> None:
     message = EmailMessage()
-    message["From"] = SENDER
+    message["From"] = formataddr((row.sender_name or "", settings.mail_from_address))
     message["To"] = row.recipient
     message["Subject"] = row.subject
     message["Date"] = formatdate(localtime=False)

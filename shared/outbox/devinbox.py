@@ -18,7 +18,7 @@ from typing import Any
 
 from flask import Flask, abort, jsonify, render_template, request, send_file
 from markupsafe import Markup, escape
-from sqlalchemy import DateTime, Integer, LargeBinary, String, Text, select
+from sqlalchemy import DateTime, Integer, LargeBinary, String, Text, inspect, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -39,6 +39,7 @@ class ReceivedMessage(Base):
     key: Mapped[str] = mapped_column(String(200), unique=True)  # Message-ID or idempotency key
     channel: Mapped[str] = mapped_column(String(8))
     recipient: Mapped[str] = mapped_column(String(320), index=True)
+    sender: Mapped[str] = mapped_column(String(400), default="")  # an email's From, as the reader sees it
     subject: Mapped[str] = mapped_column(String(300), default="")
     body_text: Mapped[str] = mapped_column(Text, default="")
     attachment: Mapped[bytes | None] = mapped_column(LargeBinary)
@@ -46,7 +47,7 @@ class ReceivedMessage(Base):
     received_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
     def as_dict(self) -> dict[str, Any]:
-        return {"id": self.id, "channel": self.channel, "to": self.recipient, "subject": self.subject,
+        return {"id": self.id, "channel": self.channel, "to": self.recipient, "from": self.sender, "subject": self.subject,
                 "text": self.body_text, "links": LINK.findall(self.body_text or ""),
                 "has_attachment": self.attachment is not None, "attachment_name": self.attachment_name,
                 "received_at": self.received_at.isoformat()}
@@ -65,6 +66,15 @@ def store(db: Database, **fields: Any) -> bool:
         return False
 
 
+def _create_or_renew(db: Database) -> None:
+    """A throwaway development store, so no migrations: a table of an older shape is dropped."""
+    columns = {column["name"] for column in inspect(db.engine).get_columns("received_messages")} \
+        if inspect(db.engine).has_table("received_messages") else None
+    if columns is not None and columns != set(ReceivedMessage.__table__.columns.keys()):
+        ReceivedMessage.__table__.drop(db.engine)
+    Base.metadata.create_all(db.engine)
+
+
 class SmtpHandler:
     def __init__(self, db: Database):
         self.db = db
@@ -76,7 +86,7 @@ class SmtpHandler:
         key = message.get("Message-ID") or f"smtp-{utcnow().timestamp()}-{len(envelope.content)}"
         for recipient in envelope.rcpt_tos:
             store(self.db, key=f"{key}|{recipient}", channel="email", recipient=recipient.lower(),
-                  subject=str(message.get("Subject", "")), body_text=text)
+                  sender=str(message.get("From", "")), subject=str(message.get("Subject", "")), body_text=text)
         return "250 OK"
 
 
@@ -101,7 +111,7 @@ def create_app(test_config: dict[str, Any] | None = None, smtp_port: int | None 
     init_web(app, settings, service_name="Dev inbox", template_roots=[os.path.join(os.path.dirname(__file__), "templates")])
     db_url = (test_config or {}).get("database_url") or f"sqlite:///{settings.instance_path / 'devinbox.db'}"
     db = Database(db_url)
-    Base.metadata.create_all(db.engine)  # a throwaway development store: no migrations needed
+    _create_or_renew(db)
     app.extensions["devinbox_db"] = db
     app.jinja_env.filters["linkify"] = linkify
     port = smtp_port if smtp_port is not None else int(os.environ.get("DEVINBOX_SMTP_PORT", 1025))

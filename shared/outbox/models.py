@@ -22,6 +22,7 @@ def define_outbox(base: type) -> type:
         channel: Mapped[str] = mapped_column(String(8))  # email | sms | letter
         recipient: Mapped[str] = mapped_column(String(320))  # email address, E.164 phone, or postal address
         locale: Mapped[str] = mapped_column(String(8), default="fr")
+        sender_name: Mapped[str | None] = mapped_column(String(120))  # None: the app's own (MAIL_SENDER_NAME)
         subject: Mapped[str] = mapped_column(String(300), default="")
         body_text: Mapped[str] = mapped_column(Text, default="")
         body_html: Mapped[str | None] = mapped_column(Text)

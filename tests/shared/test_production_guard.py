@@ -17,6 +17,7 @@ GOOD = {
     "ISSUER": "https://login.services.example",
     "ECOMMS_PUBLIC_URL": "https://ecomms.services.example",
     "SMTP_URL": "smtp+starttls://mailer:pw@smtp.services.example:587",
+    "MAIL_FROM_ADDRESS": "no-reply@services.example",
     "SMS_GATEWAY_URL": "https://sms.provider.example/v1/messages",
     "LETTER_GATEWAY_URL": "https://letters.provider.example/v1/letters",
     "ARGON2_MEMORY_KIB": "19456",
@@ -33,6 +34,7 @@ DEFAULTS = {
     "http issuer": ({"ISSUER": "http://login.services.example"}, "set ISSUER to an https:// URL"),
     "dev mail sink (default)": ({"SMTP_URL": None}, "set SMTP_URL to the mail server"),
     "dev mail sink (explicit)": ({"SMTP_URL": "smtp://127.0.0.1:1025"}, "set SMTP_URL to the mail server"),
+    "no sender address": ({"MAIL_FROM_ADDRESS": None}, "set MAIL_FROM_ADDRESS to the address emails are sent from"),
     "dev SMS gateway": ({"SMS_GATEWAY_URL": None}, "set SMS_GATEWAY_URL to the provider's https:// URL"),
     "dev letter gateway": ({"LETTER_GATEWAY_URL": "http://localhost:8025/gateway/letters"},
                            "set LETTER_GATEWAY_URL to the provider's https:// URL"),
@@ -46,7 +48,7 @@ DEFAULTS = {
 def environment(monkeypatch, changes: dict[str, str | None]) -> None:
     for name in ("DATABASE_URL", "REDIS_URL", "SECRET_KEY", "ISSUER", "SMTP_URL", "SMS_GATEWAY_URL",
                  "LETTER_GATEWAY_URL", "ARGON2_PROFILE", "ARGON2_MEMORY_KIB", "ARGON2_TIME_COST",
-                 "ECOMMS_DATABASE_URL", "ECOMMS_SECRET_KEY", "ECOMMS_PUBLIC_URL", "DEVINBOX_URL"):
+                 "ECOMMS_DATABASE_URL", "ECOMMS_SECRET_KEY", "ECOMMS_PUBLIC_URL", "DEVINBOX_URL", "MAIL_FROM_ADDRESS"):
         monkeypatch.delenv(name, raising=False)
     for name, value in {**GOOD, **changes}.items():
         if value is not None:
@@ -85,5 +87,5 @@ def test_the_laptop_defaults_give_one_line_per_problem(monkeypatch):
         load_settings("ecomms", {"_quiet": True})
     lines = str(refused.value).splitlines()[1:]
     assert [line.split(" ")[1] for line in lines] == ["set", "set", "ECOMMS_SECRET_KEY", "set", "set", "set", "set",
-                                                      "set"], lines
+                                                      "set", "set"], lines
     assert any("ECOMMS_DATABASE_URL" in line for line in lines) and any("ECOMMS_PUBLIC_URL" in line for line in lines)

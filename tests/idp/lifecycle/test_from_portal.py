@@ -291,3 +291,57 @@ def test_an_organisation_registration_from_eservices_returns_to_eservices(idp, d
     assert done.status_code == 200 and "Votre compte est activé" in done.text
     assert f"Se connecter à {name}" in links(done.text)
     assert "/signin?next=/account" not in done.text
+
+
+# -- the emails speak for the portal the flow started from (issue 20) ------------------------------
+
+def test_emails_of_a_flow_started_at_ecomms_come_from_ecomms_and_name_its_account(idp, portal_client, devinbox):
+    """Seed 000 §1: "le courriel de validation … du compte ECHR Services", a "courriel de la Cour".
+    The activation and the reset emails of a person sent by eComms are sent in eComms' name, call
+    the account what eComms calls it and are signed by eComms; the password-changed notice of that
+    reset too."""
+    email = unique_email("mail-brand")
+    http, page = from_ecomms(idp, portal_client)
+    password_page = typed_identifier(http, page, email)
+    post_form(http, idp.url + links(password_page.text)["Inscription"], email=email, terms="yes",
+              given_name="Jeanne", family_name="Martin")
+    activation = devinbox.wait_for(email)[0]
+    name = portal_name(idp)
+    assert name in activation["from"] and "no-reply@" in activation["from"]
+    assert "Pour activer votre compte ECHR Services, ouvrez ce lien" in activation["text"]
+    assert activation["text"].rstrip().endswith(f"{name} — ce message est envoyé automatiquement, n'y répondez pas.")
+
+    link = link_in(activation)
+    other = requests.Session()  # the owner opens the link, then forgets the password and resets it from eComms
+    activation_page = other.get(link)
+    other.post(link, data={"csrf_token": csrf_token(activation_page.text), "password": NEW, "password_confirm": NEW})
+    http, page = from_ecomms(idp, portal_client)
+    password_page = typed_identifier(http, page, email)
+    recovery = http.get(idp.url + links(password_page.text)["Mot de passe oublié ?"])
+    http.post(recovery.url, data={"csrf_token": csrf_token(recovery.text), "email": email})
+    reset = devinbox.wait_for(email, count=2)[0]
+    assert "/recovery/" in reset["text"] and name in reset["from"]
+    reset_link = link_in(reset)
+    reset_page = other.get(reset_link)
+    other.post(reset_link, data={"csrf_token": csrf_token(reset_page.text), "password": GOOD, "password_confirm": GOOD})
+    changed = devinbox.wait_for(email, count=3)[0]
+    assert "Le mot de passe de votre compte ECHR Services vient d'être modifié" in changed["text"]
+    assert name in changed["from"]
+
+
+def test_emails_of_the_idps_own_pages_speak_for_the_idp(idp, devinbox):
+    """Registered at the IdP itself: the email is the IdP's, in English for an English page, and
+    never says "ECHR Services" (the account is the IdP's, whichever portal the person uses later)."""
+    with idp.app.app_context():
+        from idp.services import branding
+
+        own = branding.neutral()
+    email = unique_email("mail-neutral")
+    http = requests.Session()
+    http.get(f"{idp.url}/lang/en?next=/")
+    post_form(http, f"{idp.url}/registration", email=email, terms="yes", given_name="Jane", family_name="Martin")
+    message = devinbox.wait_for(email)[0]
+    assert own.name in message["from"] and "ECHR" not in message["from"]
+    assert f"To activate your {own.account} account, open this link" in message["text"]
+    assert "ECHR" not in message["text"]
+    assert message["text"].rstrip().endswith(f"{own.name} — this message is sent automatically; do not reply.")
