@@ -1,14 +1,14 @@
 """outbox: the From display name of each email (an IdP email is sent in the name of the portal the flow started from)
 
-Revision ID: 0006_ecomms_outbox_sender_name
-Revises: 0005_ecomms_parties_queue
+Revision ID: 0007_ecomms_outbox_sender_name
+Revises: 0006_topology_outbox_request_id
 Create Date: 2026-12-02 06:20:00
 """
 from alembic import op
 import sqlalchemy as sa
 
-revision = '0006_ecomms_outbox_sender_name'
-down_revision = '0005_ecomms_parties_queue'
+revision = '0007_ecomms_outbox_sender_name'
+down_revision = '0006_topology_outbox_request_id'
 branch_labels = None
 depends_on = None
 
