@@ -137,12 +137,20 @@ def regenerate_recovery_codes(account_id: str) -> list[str]:
 def disable(account_id: str, session_amr: list[str]) -> None:
     if not may_change_factor(account_id, session_amr):
         raise CurrentFactorRequired()
+    remove(account_id)
+    _notify(account_id, enabled=False)
+    audit.record("second_factor_disabled", account_id)
+
+
+def remove(account_id: str) -> bool:
+    """Forget the account's factor and its recovery codes (whoever may do so checked that first);
+    True when there was one."""
     with get_db().session() as session:
         factor = session.get(SecondFactor, account_id)
         if factor is not None:
             session.delete(factor)
-    _notify(account_id, enabled=False)
-    audit.record("second_factor_disabled", account_id)
+    get_redis().delete(f"idp:totp-enrolment:{account_id}")
+    return factor is not None
 
 
 def _notify(account_id: str, enabled: bool) -> None:

@@ -14,9 +14,11 @@ pytestmark = pytest.mark.browser
 
 # Each area adds its pages here ("{client}" etc. are filled from the objects made below).
 CONSOLE_PAGES = ["/operations/", "/operations/verify", "/operations/clients", "/operations/clients/new",
-                 "/operations/clients/{client}"]
+                 "/operations/clients/{client}", "/operations/accounts", "/operations/accounts?q=example",
+                 "/operations/accounts/{account}", "/operations/audit", "/operations/audit?since=2026-13-01"]
 # Forms sent empty or wrong (their first button), to see their error states
 ERROR_STATES = ["/operations/clients/new", "/operations/verify"]
+DANGER_ERRORS = ["/operations/accounts/{account}"]  # the danger zone's button (the reset, sent empty)
 
 
 @pytest.fixture(scope="module")
@@ -31,7 +33,13 @@ def idp(tmp_path_factory):
 @pytest.fixture(scope="module")
 def objects(idp):
     client_id, _secret = make_client(idp.app, redirect_uris=["https://rp.example/callback"], name="Portail témoin")
-    return {"client": client_id}
+    person = new_person(idp, "a11y-person", given_name="Zoé", family_name="Témoin")
+    enrol_totp(idp, person.id)
+    with idp.app.app_context():
+        from idp.services import lifecycle
+
+        lifecycle.deactivate(person.id, "dormant")
+    return {"client": client_id, "account": person.id}
 
 
 @pytest.mark.parametrize("language", ["fr", "en"])
@@ -58,6 +66,10 @@ def test_no_axe_violation_on_any_console_page(idp, chromium, objects, language, 
     for path in ERROR_STATES:
         page.goto(idp.url + path.format(**objects))
         page.locator("main form button.button").first.click()
+        sweep(f"{path} with errors")
+    for path in DANGER_ERRORS:
+        page.goto(idp.url + path.format(**objects))
+        page.locator("#reset-title ~ form button.button--warning").click()
         sweep(f"{path} with errors")
     context.close()
 

@@ -11,6 +11,7 @@ from flask_babel import lazy_gettext as _l
 from idp.flows.mfa import SECOND_FACTOR_AMR
 from idp.services import accounts, audit, mfa, operators, sessions
 from idp.services.operators import Access
+from shared.timeutil import format_strasbourg, to_strasbourg
 from shared.web import safe_local_path
 
 bp = Blueprint("operations", __name__, url_prefix="/operations")
@@ -18,6 +19,12 @@ bp = Blueprint("operations", __name__, url_prefix="/operations")
 SECTIONS = [("clients", _l("Clients")), ("accounts", _l("Comptes")), ("audit", _l("Journal d'audit")),
             ("support", _l("Demandes d'assistance")), ("organisations", _l("Organisations")),
             ("keys", _l("Clés de signature"))]
+
+
+@bp.app_template_filter("paris")
+def paris_time(moment) -> str:
+    """A stored UTC moment (a datetime, or epoch seconds) as Paris sees it, to the second."""
+    return format_strasbourg(to_strasbourg(moment), with_seconds=True)  # Strasbourg's zone is Europe/Paris
 
 
 @bp.app_context_processor
