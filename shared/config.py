@@ -110,13 +110,20 @@ def inside_a_command() -> bool:
     return context is not None and context.info_name != "run"
 
 
+def public_url_of(app_name: str) -> str:
+    """An app's public address (``<APP>_PUBLIC_URL``), as another app needs it (the IdP expanding
+    the portals' redirect URIs and brands): nothing else of that app's configuration is read or
+    checked, so the IdP's production environment need not hold the portals' secrets."""
+    default = f"http://localhost:{DEFAULT_PORTS.get(app_name, 8000)}"
+    return os.environ.get(f"{app_name.upper()}_PUBLIC_URL", default).rstrip("/")
+
+
 def load_settings(app_name: str, overrides: dict[str, Any] | None = None) -> Settings:
     restrict_umask()  # before anything is written: every file of this process 0600, every folder 0700
     env = os.environ
     production = env.get("APP_ENV", "development") == "production"
     instance = instance_dir()
     prefix = _env_prefix(app_name)
-    port = DEFAULT_PORTS.get(app_name, 8000)
     devinbox = env.get("DEVINBOX_URL", f"http://localhost:{DEFAULT_PORTS['devinbox']}")
     values: dict[str, Any] = dict(
         app_name=app_name,
@@ -127,7 +134,7 @@ def load_settings(app_name: str, overrides: dict[str, Any] | None = None) -> Set
         redis_url=env.get("REDIS_URL") or None,
         secret_key=env.get(f"{prefix}SECRET_KEY") or "",
         issuer=env.get("ISSUER", f"http://localhost:{DEFAULT_PORTS['idp']}").rstrip("/"),
-        public_url=env.get(f"{app_name.upper()}_PUBLIC_URL", f"http://localhost:{port}").rstrip("/"),
+        public_url=public_url_of(app_name),
         smtp_url=env.get("SMTP_URL", "smtp://localhost:1025"),
         sms_gateway_url=env.get("SMS_GATEWAY_URL", f"{devinbox}/gateway/sms"),
         letter_gateway_url=env.get("LETTER_GATEWAY_URL", f"{devinbox}/gateway/letters"),
@@ -223,5 +230,8 @@ def check_production(values: dict[str, Any], env: Mapping[str, str] | None = Non
                 problems.append(f"raise the argon2id parameters (now {argon2.memory_kib} KiB, t={argon2.time_cost}, "
                                 f"p={argon2.parallelism}) to at least OWASP's minimum: ARGON2_MEMORY_KIB=19456 with "
                                 "ARGON2_TIME_COST=2, or one of 47104/1, 12288/3, 9216/4, 7168/5")
+    from shared.proxy import production_problems
+
+    problems.extend(production_problems(env))
     if problems:
         raise ConfigError("production mode refuses development defaults:\n" + "\n".join(f"- {p}" for p in problems))

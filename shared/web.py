@@ -169,8 +169,10 @@ def init_web(app: Flask, settings: Settings, service_name: str, template_roots: 
     init_styleguide(app, settings.production)
     from shared.health import init_health
     from shared.metrics import init_metrics
+    from shared.proxy import init_proxy
     from shared.request_log import init_request_log
 
+    init_proxy(app)  # X-Forwarded-* only from the deployment's proxies
     init_health(app)
     init_metrics(app)
     init_request_log(app)

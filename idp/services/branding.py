@@ -23,7 +23,7 @@ from typing import Any
 from flask_babel import gettext
 
 from idp.services import clients
-from shared.config import load_settings, load_toml
+from shared.config import load_toml, public_url_of
 
 HEX_COLOUR = re.compile(r"^#[0-9a-fA-F]{6}$")
 MIN_CONTRAST = 4.5  # WCAG 2.1 AA, normal text: the colour carries white text and links on white
@@ -142,7 +142,7 @@ def _check_url(url: str | None, where: str) -> str | None:
 
 @lru_cache(maxsize=1)
 def _public_urls() -> dict[str, str]:
-    return {name: load_settings(name, {"_quiet": True}).public_url for name in PORTALS}
+    return {name: public_url_of(name) for name in PORTALS}
 
 
 def _expand(value: str | None) -> str | None:

@@ -17,7 +17,7 @@ from sqlalchemy import select
 from idp.services import fapi, sealing
 from idp.storage.sql.models import Client
 from shared.appkit import get_db, get_settings
-from shared.config import Settings, load_settings, load_toml
+from shared.config import Settings, load_toml, public_url_of
 from shared.files import private_dir, write_private
 from shared.timeutil import utcnow
 
@@ -379,7 +379,7 @@ def _expand(value: str, urls: dict[str, str]) -> str:
 
 def sync_from_config(settings: Settings) -> list[dict[str, str]]:
     """Register or update every client of ``config/clients.toml``; keeps existing secrets."""
-    urls = {name: load_settings(name, {"_quiet": True}).public_url for name in ("ecomms", "justice", "eservices")}
+    urls = {name: public_url_of(name) for name in ("ecomms", "justice", "eservices")}
     secrets_dir = settings.instance_path / "client-secrets"
     private_dir(secrets_dir)
     done = []

@@ -8,22 +8,20 @@ reads its limits from configuration. The account-level delays that a library can
 
 Each app gets its own Limiter (tests run several apps in one process, each with its own Redis),
 and the limits are applied to the view functions by endpoint once the blueprints are registered,
-so the routes stay plain. The address is ``request.remote_addr``; behind proxies of the deployment,
-``TRUSTED_PROXY_HOPS`` (or ``[throttle] trusted_proxy_hops``) says how many, and the address is then
-the one they forward in X-Forwarded-For (never trusted otherwise: anyone can send that header).
+so the routes stay plain. The address is ``request.remote_addr``: behind the deployment's proxies
+(``TRUSTED_PROXIES``, shared.proxy) the one they forward in X-Forwarded-For, never a header sent
+by anyone else.
 """
 
 from __future__ import annotations
 
 import math
-import os
 import time
 
 from flask import Flask, request
 from flask_babel import gettext as _
 from flask_babel import ngettext
 from flask_limiter import Limiter, RateLimitExceeded, RequestLimit
-from werkzeug.middleware.proxy_fix import ProxyFix
 
 from idp.services.rate_limits import STRATEGY, storage_spec
 from shared.web import render_error
@@ -60,9 +58,6 @@ def too_many(limit: RequestLimit):
 
 def init_limits(app: Flask) -> Limiter:
     throttle = app.config["SETTINGS"].section("throttle")
-    hops = int(os.environ.get("TRUSTED_PROXY_HOPS") or throttle.get("trusted_proxy_hops", 0))
-    if hops:  # behind N proxies of ours: the client is the address they forward, not theirs
-        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops)
     spec = storage_spec(app)
     limiter = Limiter(client_address, app=app, storage_uri=spec.uri, storage_options=spec.options,
                       strategy=STRATEGY, headers_enabled=False)

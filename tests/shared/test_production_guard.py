@@ -42,13 +42,22 @@ DEFAULTS = {
     "weak argon2": ({"ARGON2_MEMORY_KIB": "8", "ARGON2_TIME_COST": "1"}, "raise the argon2id parameters (now 8 KiB, t=1"),
     "argon2 memory only": ({"ARGON2_MEMORY_KIB": "8192"}, "raise the argon2id parameters (now 8192 KiB, t=2"),
     "test argon2 profile": ({"ARGON2_PROFILE": "test"}, "unset ARGON2_PROFILE"),
+    # X-Forwarded-* honoured from anyone (shared.proxy)
+    "proxies: the whole Internet": ({"TRUSTED_PROXIES": "10.0.8.2, 0.0.0.0/0"}, "TRUSTED_PROXIES: 0.0.0.0/0 is too wide"),
+    "proxies: a /8": ({"TRUSTED_PROXIES": "10.0.0.0/8"}, "TRUSTED_PROXIES: 10.0.0.0/8 is too wide"),
+    "proxies: all of IPv6": ({"TRUSTED_PROXIES": "::/0"}, "TRUSTED_PROXIES: ::/0 is too wide"),
+    "proxies: a host name": ({"TRUSTED_PROXIES": "nginx.internal"}, "'nginx.internal' is not an IP address"),
+    "proxies: hops without proxies": ({"TRUSTED_PROXY_HOPS": "1"}, "TRUSTED_PROXY_HOPS is set without TRUSTED_PROXIES"),
+    "proxies: hops not a number": ({"TRUSTED_PROXIES": "127.0.0.1", "TRUSTED_PROXY_HOPS": "all"},
+                                   "TRUSTED_PROXY_HOPS: 'all' is not a number"),
 }
 
 
 def environment(monkeypatch, changes: dict[str, str | None]) -> None:
     for name in ("DATABASE_URL", "REDIS_URL", "SECRET_KEY", "ISSUER", "SMTP_URL", "SMS_GATEWAY_URL",
                  "LETTER_GATEWAY_URL", "ARGON2_PROFILE", "ARGON2_MEMORY_KIB", "ARGON2_TIME_COST",
-                 "ECOMMS_DATABASE_URL", "ECOMMS_SECRET_KEY", "ECOMMS_PUBLIC_URL", "DEVINBOX_URL", "MAIL_FROM_ADDRESS"):
+                 "ECOMMS_DATABASE_URL", "ECOMMS_SECRET_KEY", "ECOMMS_PUBLIC_URL", "DEVINBOX_URL", "MAIL_FROM_ADDRESS",
+                 "TRUSTED_PROXIES", "TRUSTED_PROXY_HOPS"):
         monkeypatch.delenv(name, raising=False)
     for name, value in {**GOOD, **changes}.items():
         if value is not None:
@@ -59,6 +68,8 @@ def test_a_complete_production_configuration_starts(monkeypatch):
     environment(monkeypatch, {})
     assert load_settings("idp", {"_quiet": True}).production
     assert load_settings("ecomms", {"_quiet": True}).public_url == "https://ecomms.services.example"
+    monkeypatch.setenv("TRUSTED_PROXIES", "127.0.0.1, 10.0.8.0/29, fd00:8::/64")  # nginx here and a few in a subnet
+    assert load_settings("idp", {"_quiet": True}).production
 
 
 @pytest.mark.parametrize("case", DEFAULTS)
