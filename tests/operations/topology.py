@@ -217,7 +217,8 @@ def start(folder: Path, postgres_url: str, redis_url: str, smtp_url: str, seed) 
     common.update({
         "APP_ENV": "production", "ISSUER": idp_url, "TRUSTED_PROXIES": "127.0.0.1",
         "INSTANCE_PATH": str(folder / "instance"), "KEYS_DIR": os.environ["KEYS_DIR"],
-        "SMTP_URL": smtp_url, "SMS_GATEWAY_URL": "https://sms.gateway.invalid/v1/messages",
+        "SMTP_URL": smtp_url, "MAIL_FROM_ADDRESS": "no-reply@services.example",
+        "SMS_GATEWAY_URL": "https://sms.gateway.invalid/v1/messages",
         "LETTER_GATEWAY_URL": "https://letters.gateway.invalid/v1/letters",
         "REQUESTS_CA_BUNDLE": str(authority.ca_file), "SSL_CERT_FILE": str(authority.ca_file),
         "METRICS_TOKEN": secrets.token_urlsafe(24), "PYTHONUNBUFFERED": "1",
