@@ -3,6 +3,11 @@
 One active key per algorithm (RS256, ES256) signs; every non-retired key is published in the
 JWKS so tokens signed before a rotation still verify. State lives in ``keys/idp/state.json``
 and is re-read when it changes, so a rotation by the CLI reaches running processes.
+
+A rotation in two steps (the operators' console): ``publish_next`` adds a new key per algorithm
+to the JWKS without signing with it; ``activate_next`` makes them sign once they have been
+published for ``publish_before_use`` seconds (the JWKS's cache lifetime), so no client meets a
+token whose key its cached JWKS does not hold yet. ``rotate`` (the CLI) does both at once.
 """
 
 from __future__ import annotations
@@ -32,6 +37,14 @@ def _load(alg: str, kid: str, pem: bytes):
     params = {"kid": kid, "use": "sig", "alg": alg}
     cls = RSAKey if alg == "RS256" else ECKey
     return cls.import_key(pem, parameters=params)
+
+
+class TooEarly(ValueError):
+    """The next keys were published too recently: clients may still hold a JWKS without them."""
+
+    def __init__(self, seconds: float):
+        super().__init__(f"published too recently: wait {int(seconds) + 1} s")
+        self.seconds = int(seconds) + 1
 
 
 @dataclass
@@ -66,7 +79,7 @@ class KeyRing:
     def _read_state(self) -> dict:
         if self.state_file.exists():
             return json.loads(self.state_file.read_text())
-        return {"active": {}, "keys": {}, "retired": []}
+        return {"active": {}, "keys": {}, "retired": [], "created": {}, "next": {}}
 
     def _write_state(self, state: dict) -> None:
         write_private(self.state_file, json.dumps(state, indent=2))  # atomic, 0600 from the start
@@ -77,6 +90,7 @@ class KeyRing:
         path = self.folder / f"{kid}.pem"
         create_private(path, key.as_pem(private=True))
         state["keys"][kid] = alg
+        state.setdefault("created", {})[kid] = time.time()
         return kid
 
     def _reload(self, force: bool = False) -> None:
@@ -118,6 +132,7 @@ class KeyRing:
             state = self._read_state()
             for alg in algorithms:
                 state["active"][alg] = self._new_key(alg, state)
+                state.get("next", {}).pop(alg, None)
             self._write_state(state)
         self._reload(force=True)
         return dict(state["active"])
@@ -131,8 +146,58 @@ class KeyRing:
                 raise ValueError(f"unknown key {kid}")
             if kid not in state["retired"]:
                 state["retired"].append(kid)
+            state["next"] = {alg: next_kid for alg, next_kid in state.get("next", {}).items() if next_kid != kid}
             self._write_state(state)
         self._reload(force=True)
+
+    def publish_next(self, algorithms: tuple[str, ...] = ALGORITHMS) -> dict[str, str]:
+        """A new key per algorithm, in the JWKS from now on, signing nothing yet."""
+        with self._lock:
+            state = self._read_state()
+            next_keys = state.setdefault("next", {})
+            for alg in algorithms:
+                if alg not in next_keys:
+                    next_keys[alg] = self._new_key(alg, state)
+            self._write_state(state)
+        self._reload(force=True)
+        return dict(next_keys)
+
+    def seconds_until_usable(self, publish_before_use: float, now: float | None = None) -> float:
+        """How long the published next keys must still wait before they may sign (0: now)."""
+        state = self._read_state()
+        now = time.time() if now is None else now
+        created = [state.get("created", {}).get(kid, 0.0) for kid in state.get("next", {}).values()]
+        return max([0.0, *(published + publish_before_use - now for published in created)])
+
+    def activate_next(self, publish_before_use: float) -> dict[str, str]:
+        """The published next keys sign from now on (the old ones stay published to verify)."""
+        with self._lock:
+            if not self._read_state().get("next"):
+                raise ValueError("no published key waits to sign: publish new keys first")
+            if self.seconds_until_usable(publish_before_use) > 0:
+                raise TooEarly(self.seconds_until_usable(publish_before_use))
+            state = self._read_state()
+            state["active"].update(state.pop("next"))
+            state["next"] = {}
+            self._write_state(state)
+        self._reload(force=True)
+        return dict(state["active"])
+
+    def listing(self) -> list[dict]:
+        """Every key: kid, alg, created (epoch seconds; the file's time for keys made before this
+        was recorded), state (active, next, published, retired), newest first."""
+        state = self._read_state()
+        active, upcoming = set(state["active"].values()), set(state.get("next", {}).values())
+        rows = []
+        for kid, alg in state["keys"].items():
+            created = state.get("created", {}).get(kid)
+            if created is None:
+                pem = self.folder / f"{kid}.pem"
+                created = pem.stat().st_mtime if pem.exists() else 0.0
+            status = ("retired" if kid in state["retired"] else "active" if kid in active
+                      else "next" if kid in upcoming else "published")
+            rows.append({"kid": kid, "alg": alg, "created": created, "state": status})
+        return sorted(rows, key=lambda row: row["created"], reverse=True)
 
     def describe(self) -> dict:
         self._reload()

@@ -15,7 +15,7 @@ pytestmark = pytest.mark.browser
 # Each area adds its pages here ("{client}" etc. are filled from the objects made below).
 CONSOLE_PAGES = ["/operations/", "/operations/verify", "/operations/clients", "/operations/clients/new",
                  "/operations/clients/{client}", "/operations/accounts", "/operations/accounts?q=example",
-                 "/operations/accounts/{account}", "/operations/audit", "/operations/audit?since=2026-13-01"]
+                 "/operations/accounts/{account}", "/operations/audit", "/operations/audit?since=2026-13-01", "/operations/keys"]
 # Forms sent empty or wrong (their first button), to see their error states
 ERROR_STATES = ["/operations/clients/new", "/operations/verify"]
 DANGER_ERRORS = ["/operations/accounts/{account}"]  # the danger zone's button (the reset, sent empty)
