@@ -25,6 +25,10 @@ class Database:
         self.url = url
         self.engine = make_engine(url)
         self.sessions = sessionmaker(self.engine, expire_on_commit=False)
+        # one statement, no transaction around it: a single read (or a single atomic write) is one
+        # round trip instead of three (BEGIN, the statement, COMMIT) on PostgreSQL
+        self.readers = sessionmaker(self.engine.execution_options(isolation_level="AUTOCOMMIT"),
+                                    expire_on_commit=False)
 
     @contextlib.contextmanager
     def session(self) -> Iterator[Session]:
@@ -35,6 +39,16 @@ class Database:
         except BaseException:
             session.rollback()
             raise
+        finally:
+            session.close()
+
+    @contextlib.contextmanager
+    def single(self) -> Iterator[Session]:
+        """A session for ONE statement (a read, or a write atomic on its own): run in autocommit,
+        so it costs one round trip. Never for several statements that must hold together."""
+        session = self.readers()
+        try:
+            yield session
         finally:
             session.close()
 

@@ -20,7 +20,8 @@ from authlib.oauth2.rfc6749 import grants
 from authlib.oauth2.rfc7636 import CodeChallenge
 from authlib.oidc.core import grants as oidc_grants
 from flask import g
-from sqlalchemy import bindparam, insert, select, update
+from redis.exceptions import NoScriptError
+from sqlalchemy import bindparam, exists, insert, select, update
 
 from idp.oidc import claims as claims_module
 from idp.oidc import tokens
@@ -109,6 +110,34 @@ def revoke_family(family_id: str, reason: str) -> None:
     audit.record("grant_revoked", family_id=family_id, reason=reason)
 
 
+NOT_SPENT = "not-spent"
+# KEYS[1] the code's key; ARGV: client_id, the request's DPoP key ("" without one), the "used"
+# marker to leave, how long to keep it. Returns nothing (unknown code), the marker already there
+# (a replay), NOT_SPENT (another client's code, or another key's), or the code, now spent.
+CONSUME_CODE = """
+local raw = redis.call('GET', KEYS[1])
+if not raw then return false end
+if string.sub(raw, 1, %d) == '%s' then return raw end
+local stored = cjson.decode(raw)
+if stored.client_id ~= ARGV[1] then return 'not-spent' end
+local jkt = stored.dpop_jkt
+if jkt and jkt ~= cjson.null and jkt ~= '' and jkt ~= ARGV[2] then return 'not-spent' end
+redis.call('SET', KEYS[1], ARGV[3], 'EX', ARGV[4])
+return raw
+""" % (len(USED_MARKER), USED_MARKER)
+
+CONSUME_CODE_SHA = hashlib.sha1(CONSUME_CODE.encode(), usedforsecurity=False).hexdigest()
+
+
+def consume_code(key: str, *args):
+    """CONSUME_CODE by its digest (EVALSHA), loaded on first use on this Redis (or after a restart)."""
+    redis = get_redis()
+    try:
+        return redis.evalsha(CONSUME_CODE_SHA, 1, key, *args)
+    except NoScriptError:
+        return redis.eval(CONSUME_CODE, 1, key, *args)
+
+
 class AuthorizationCodeGrant(grants.AuthorizationCodeGrant):
     TOKEN_ENDPOINT_AUTH_METHODS = TOKEN_AUTH_METHODS
 
@@ -127,21 +156,14 @@ class AuthorizationCodeGrant(grants.AuthorizationCodeGrant):
                         ex=tokens.lifetime("authorization_code", 60))
 
     def query_authorization_code(self, code: str, client) -> StoredCode | None:
-        """Consume the code and leave the "used" marker in its place in one atomic swap (SET … GET):
-        every later presentation, however close, finds the marker and revokes the grant."""
-        redis = get_redis()
-        key = f"idp:code:{digest(code)}"
-        peeked = redis.get(key)
-        if peeked and not peeked.startswith(USED_MARKER):
-            stored = json.loads(peeked)
-            if stored.get("client_id") != client.client_id:
-                return None  # another client's code: refused without spending it (its own client still can)
-            if stored.get("dpop_jkt") and stored["dpop_jkt"] != g.get("dpop_jkt"):
-                return None  # bound to a DPoP key this request does not prove: not spent either
+        """Consume the code and leave the "used" marker in its place in one atomic step (CONSUME_CODE,
+        one round trip): every later presentation, however close, finds the marker and revokes the
+        grant. Another client's code, or a code bound to a DPoP key this request does not prove, is
+        refused without being spent (its own client still can)."""
         gid = secrets.token_urlsafe(16)
-        raw = redis.set(key, USED_MARKER + gid, ex=USED_CODE_MEMORY, get=True)
-        if raw is None:  # never issued, or expired: keep no marker for it
-            redis.delete(key)
+        raw = consume_code(f"idp:code:{digest(code)}", client.client_id, g.get("dpop_jkt") or "",
+                           USED_MARKER + gid, USED_CODE_MEMORY)
+        if not raw or raw == NOT_SPENT:  # never issued, expired, or not this request's to spend
             return None
         if raw.startswith(USED_MARKER):
             revoke_family(raw[len(USED_MARKER):], "authorization code replayed")
@@ -182,7 +204,7 @@ FIND_REFRESH = (select(RefreshToken, Account).join(Account, Account.id == Refres
 
 def find_refresh_token(value: str) -> RefreshToken | None:
     """A live (not revoked, not used) refresh token by its value, for revocation."""
-    with get_db().session() as session:
+    with get_db().single() as session:
         found = session.execute(FIND_REFRESH, {"token_hash": digest(value)}).first()
     if found is None or found[0].revoked_at is not None or found[0].used_at is not None:
         return None
@@ -203,7 +225,7 @@ class RefreshTokenGrant(grants.RefreshTokenGrant):
     INCLUDE_NEW_REFRESH_TOKEN = True
 
     def authenticate_refresh_token(self, refresh_token: str):
-        with get_db().session() as session:
+        with get_db().single() as session:
             found = session.execute(FIND_REFRESH, {"token_hash": digest(refresh_token)}).first()
         if found is None or found[0].revoked_at is not None:
             return None
@@ -230,7 +252,8 @@ class RefreshTokenGrant(grants.RefreshTokenGrant):
 
 # Built once, executed with parameters: these run on every code exchange and refresh, and a plain
 # statement skips the ORM's unit of work and the per-call statement building.
-INSERT_REFRESH = insert(RefreshToken)
+_REFRESH_TABLE = RefreshToken.__table__  # Core statements: no ORM bulk-insert machinery around them
+INSERT_REFRESH = insert(_REFRESH_TABLE)
 ROTATE_REFRESH = (update(RefreshToken)
                   .where(RefreshToken.id == bindparam("presented"), RefreshToken.used_at.is_(None))
                   .values(used_at=bindparam("now")))
@@ -248,20 +271,41 @@ def within_reuse_grace(used_at) -> bool:
     return utcnow() - used <= reuse_grace()
 
 
+_SUCCESSOR_COLUMNS = [column for column in _REFRESH_TABLE.columns if column.name not in ("used_at", "revoked_at")]
+_ROTATED = (update(_REFRESH_TABLE).where(_REFRESH_TABLE.c.id == bindparam("presented"), _REFRESH_TABLE.c.used_at.is_(None))
+            .values(used_at=bindparam("now")).returning(_REFRESH_TABLE.c.id).cte("rotated"))
+# PostgreSQL: the presented token marked used and its successor stored by one statement (a
+# data-modifying CTE); no row comes back when another request rotated it first (nothing stored). The
+# successor's values are ``new_<column>``: a parameter named as a column would be SET by the UPDATE.
+ROTATE_AND_STORE = insert(_REFRESH_TABLE).from_select(
+    [column.name for column in _SUCCESSOR_COLUMNS],
+    select(*[bindparam(f"new_{column.name}", type_=column.type) for column in _SUCCESSOR_COLUMNS])
+    .where(exists(select(_ROTATED.c.id)))).returning(_REFRESH_TABLE.c.id)
 ROTATED_AT = select(RefreshToken.used_at).where(RefreshToken.id == bindparam("presented"),
                                                 RefreshToken.revoked_at.is_(None))
 
 
 def rotate_refresh_token(presented_id: str | None, successor: dict[str, Any] | None) -> bool:
-    """In one transaction: mark the presented refresh token used (if any) and store its successor
-    (if any). When a concurrent request rotated it first, the successor is still stored within the
-    reuse grace (same family); otherwise False, with nothing written."""
-    with get_db().session() as session:
-        if presented_id is not None:
-            if not session.execute(ROTATE_REFRESH, {"presented": presented_id, "now": utcnow()}).rowcount:
-                used_at = session.execute(ROTATED_AT, {"presented": presented_id}).scalar()
-                if used_at is None or not within_reuse_grace(used_at):
-                    return False
+    """Atomically: mark the presented refresh token used (if any) and store its successor (if any).
+    When a concurrent request rotated it first, the successor is still stored within the reuse
+    grace (same family); otherwise False, with nothing written."""
+    database = get_db()
+    if presented_id is None:  # a code exchange's first refresh token: one INSERT, atomic by itself
+        if successor is not None:
+            with database.single() as session:
+                session.execute(INSERT_REFRESH, successor)
+        return True
+    if successor is not None and database.engine.dialect.name == "postgresql":
+        # the usual refresh, as ONE statement (atomic by itself, one round trip instead of four)
+        with database.single() as session:
+            values = {f"new_{name}": value for name, value in successor.items()}
+            if session.execute(ROTATE_AND_STORE, {**values, "presented": presented_id, "now": utcnow()}).first():
+                return True
+    with database.session() as session:
+        if not session.execute(ROTATE_REFRESH, {"presented": presented_id, "now": utcnow()}).rowcount:
+            used_at = session.execute(ROTATED_AT, {"presented": presented_id}).scalar()
+            if used_at is None or not within_reuse_grace(used_at):
+                return False
         if successor is not None:
             session.execute(INSERT_REFRESH, successor)
     return True

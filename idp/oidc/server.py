@@ -53,8 +53,9 @@ def generate_token(grant_type, client, user=None, scope=None, expires_in=None, i
         sub = claims_module.pairwise_sub(user.account.id, client)
         extra = {"sid": user.sid, **bound} if user.sid else bound
         access, lifetime = tokens.access_token(sub, client, scope, user.gid, extra, [client.client_id, *audiences])
-        # userinfo maps the pairwise sub back to the account while the access token lives
-        get_redis().set(f"idp:sub-index:{client.client_id}:{sub}", user.account.id, ex=lifetime + 300)
+        # userinfo maps the pairwise sub back to the account while the access token lives (written
+        # by save_token, in the same round trip to Redis as its revocation check)
+        g.sub_index = (f"idp:sub-index:{client.client_id}:{sub}", user.account.id, lifetime + 300)
     else:  # client credentials: the client acts for itself, towards the APIs it was granted
         access, lifetime = tokens.access_token(client.client_id, client, scope, None, bound,
                                                audiences or [client.client_id])
@@ -83,14 +84,22 @@ def save_token(token: dict, request) -> None:
             # confidential client's is bound to its client authentication already)
             dpop_jkt=g.get("dpop_jkt") if request.client.is_public else None,
         )
-    if presented is None and successor is None:
-        return
-    if not grants.rotate_refresh_token(presented.row.id if presented else None, successor):
+    if (presented is not None or successor is not None) and not grants.rotate_refresh_token(
+            presented.row.id if presented else None, successor):
         grants.revoke_family(presented.row.family_id, "refresh token raced")
         raise InvalidGrantError()
-    if successor is not None and tokens.grant_revoked(user.gid):
+    index = g.pop("sub_index", None)
+    if index is None and successor is None:
+        return
+    pipe = get_redis().pipeline(transaction=False)  # one round trip
+    if index is not None:
+        key, account_id, seconds = index
+        pipe.set(key, account_id, ex=seconds)
+    if successor is not None:
         # a replay of this grant's code or refresh token revoked it while these tokens were being
         # made (revoke_family marks the grant before touching its refresh tokens): none goes out
+        pipe.exists(tokens.revoked_grant_key(user.gid))
+    if pipe.execute()[-1] and successor is not None:
         grants.revoke_family(user.gid, "grant revoked while issuing")
         raise InvalidGrantError()
 

@@ -18,6 +18,10 @@ from joserfc import jwt
 from shared.appkit import get_redis, get_settings
 
 BACKCHANNEL_EVENT = "http://schemas.openid.net/event/backchannel-logout"
+# Access tokens are read only by us and our resource servers (shared/tokens.py), which accept
+# ES256: a P-256 signature costs a twentieth of an RSA-2048 one. ID and logout tokens keep the
+# algorithm each client registered (RS256 by default), as every RP can verify them.
+ACCESS_SIGNATURE_ALG = "ES256"
 
 
 def keyring():
@@ -53,7 +57,7 @@ def access_token(sub: str, client, scope: str, gid: str | None, extra: dict[str,
     if gid:
         body["gid"] = gid
     body.update(extra or {})
-    return sign(body, "RS256", typ="at+jwt"), expires_in
+    return sign(body, ACCESS_SIGNATURE_ALG, typ="at+jwt"), expires_in
 
 
 def logout_token(client, sub: str | None, sid: str | None) -> str:
@@ -67,17 +71,17 @@ def logout_token(client, sub: str | None, sid: str | None) -> str:
     return sign(body, client.id_token_signed_response_alg or "RS256", typ="logout+jwt")
 
 
+def revoked_grant_key(gid: str) -> str:
+    return f"idp:revoked-grant:{gid}"
+
+
 def revoke_grant(gid: str) -> None:
-    get_redis().set(f"idp:revoked-grant:{gid}", "1", ex=lifetime("access_token", 600) + 120)
+    get_redis().set(revoked_grant_key(gid), "1", ex=lifetime("access_token", 600) + 120)
 
 
 def revoke_session(sid: str) -> None:
     """Every access token issued under this IdP session stops working (sign-out), refresh token or not."""
     get_redis().set(f"idp:revoked-sid:{sid}", "1", ex=lifetime("access_token", 600) + 120)
-
-
-def grant_revoked(gid: str | None) -> bool:
-    return bool(gid) and bool(get_redis().exists(f"idp:revoked-grant:{gid}"))
 
 
 def revoke_jti(jti: str) -> None:
@@ -87,7 +91,7 @@ def revoke_jti(jti: str) -> None:
 
 def revoked(claims: dict[str, Any]) -> bool:
     """The token itself, its grant or its session was revoked (one round trip for the marks)."""
-    keys = [f"idp:revoked-grant:{claims['gid']}"] if claims.get("gid") else []
+    keys = [revoked_grant_key(claims["gid"])] if claims.get("gid") else []
     if claims.get("sid"):
         keys.append(f"idp:revoked-sid:{claims['sid']}")
     if claims.get("jti"):

@@ -28,7 +28,7 @@ def find_by_identifier(identifier: str) -> Account | None:
     identifier = identifier.strip()
     if not identifier:
         return None
-    with get_db().session() as session:
+    with get_db().single() as session:
         if "@" in identifier:
             return session.scalar(select(Account).where(Account.email == normalise_email(identifier)))
         # usernames are stored lower-case (seed-002 rule): an equality on the unique index, no scan
@@ -36,7 +36,7 @@ def find_by_identifier(identifier: str) -> Account | None:
 
 
 def get(account_id: str) -> Account | None:
-    with get_db().session() as session:
+    with get_db().single() as session:
         return session.get(Account, account_id)
 
 

@@ -1,8 +1,9 @@
 """Token endpoint: authorization-code exchanges, refresh grants and client-credentials grants per
 second with their p99 latency, our IdP under gunicorn beside node-oidc-provider (npm) in the same
-run, with equivalent settings: JWT access tokens and ID tokens signed RS256, client_secret_basic,
-PKCE S256, refresh tokens rotated on every use, one process per core, codes in Redis (node keeps
-everything in Redis with the adapter of its own example; we keep refresh tokens in PostgreSQL).
+run, with equivalent settings: JWT access tokens (ours signed ES256, node's RS256) and ID tokens
+signed RS256, client_secret_basic, PKCE S256, refresh tokens rotated on every use, one process per
+core, codes in Redis (node keeps everything in Redis with the adapter of its own example; we keep
+refresh tokens in PostgreSQL).
 
 Codes and refresh tokens are single-use, so each side mints enough of them beforehand (ours
 through our storage, node's through its models) and wrk presents each exactly once."""

@@ -152,6 +152,7 @@ def test_wrong_client_secret_and_foreign_code_are_refused(setup, live_idp):
     code, verifier = get_code(idp, email, client_id)
     assert exchange(idp, client_id, "wrong", code, verifier).json()["error"] == "invalid_client"
     assert exchange(idp, other_id, other_secret, code, verifier).json()["error"] == "invalid_grant"
+    assert exchange(idp, client_id, secret, code, verifier).status_code == 200  # the refusals spent nothing
 
 
 def test_expired_code_is_refused(tmp_path):

@@ -13,7 +13,7 @@ import time
 
 import pytest
 import requests
-from joserfc.jwk import RSAKey
+from joserfc.jwk import ECKey, RSAKey
 
 from tests.idp.helpers import (
     code_after_sign_in,
@@ -62,7 +62,7 @@ def signed_by_the_idp(idp, claims: dict) -> str:
     from idp.oidc import tokens
 
     with idp.app.app_context():
-        return tokens.sign(claims, "RS256", typ="at+jwt")
+        return tokens.sign(claims, tokens.ACCESS_SIGNATURE_ALG, typ="at+jwt")
 
 
 def test_the_real_token_is_accepted(issued):
@@ -82,12 +82,14 @@ def test_an_unsigned_token_is_refused(issued):
 def test_a_token_hmac_signed_with_the_public_key_is_refused(issued):
     idp, token = issued
     header, claims = parts(token)
-    published = requests.get(f"{idp.url}/jwks", timeout=10).json()["keys"]
-    rsa = next(key for key in published if key["kid"] == header["kid"])
-    for public_secret in (RSAKey.import_key(rsa).as_pem(private=False), json.dumps(rsa).encode()):
-        signing_input = f"{b64(json.dumps({**header, 'alg': 'HS256'}).encode())}.{b64(json.dumps(claims).encode())}"
-        signature = hmac.new(public_secret, signing_input.encode(), hashlib.sha256).digest()
-        assert userinfo(idp, f"{signing_input}.{b64(signature)}").status_code == 401
+    # every published key (the token's own, ES256, and the RS256 one), as PEM and as its JWK text
+    for public in requests.get(f"{idp.url}/jwks", timeout=10).json()["keys"]:
+        key = (ECKey if public["kty"] == "EC" else RSAKey).import_key(public)
+        for public_secret in (key.as_pem(private=False), json.dumps(public).encode()):
+            forged_header = {**header, "alg": "HS256", "kid": public["kid"]}
+            signing_input = f"{b64(json.dumps(forged_header).encode())}.{b64(json.dumps(claims).encode())}"
+            signature = hmac.new(public_secret, signing_input.encode(), hashlib.sha256).digest()
+            assert userinfo(idp, f"{signing_input}.{b64(signature)}").status_code == 401, public["kid"]
 
 
 @pytest.mark.parametrize("change", ["expired", "no_exp", "string_exp", "other_issuer"])
