@@ -58,7 +58,7 @@ def wrk(url: str, seconds: float, *, body: str | None = None, headers: dict[str,
         if script:
             script.unlink()
     if "Non-2xx" in output or "Socket errors" in output:
-        raise RuntimeError("errors under load:\n" + output)
+        raise RuntimeError("errors under load: " + " | ".join(line.strip() for line in output.splitlines() if "error" in line.lower() or "Non-2xx" in line))
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1))
     p99 = re.search(r"99%\s+([\d.]+)(us|ms|s)", output)
     return rps, float(p99.group(1)) * {"us": 0.001, "ms": 1, "s": 1000}[p99.group(2)]

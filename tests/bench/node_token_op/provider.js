@@ -76,7 +76,7 @@ function provider(jwk) {
   return new Provider(issuer, {
     adapter: RedisAdapter,
     clients: [{
-      client_id: 'bench', client_secret: process.env.CLIENT_SECRET,
+      client_id: 'eservices', client_secret: process.env.CLIENT_SECRET,
       grant_types: ['client_credentials', 'authorization_code', 'refresh_token'],
       redirect_uris: [redirectUri], response_types: ['code'], token_endpoint_auth_method: 'client_secret_basic',
     }],
@@ -102,13 +102,13 @@ function provider(jwk) {
 
 async function mint(op, count) {
   const challenge = crypto.createHash('sha256').update(process.env.CODE_VERIFIER).digest('base64url');
-  const client = await op.Client.find('bench');
+  const client = await op.Client.find('eservices');
   const authTime = Math.floor(Date.now() / 1000);
   const codes = [];
   const refreshTokens = [];
   for (let i = 0; i < count; i += 1) {
     const accountId = `account-${i % 100}`;
-    const grant = new op.Grant({ accountId, clientId: 'bench' });
+    const grant = new op.Grant({ accountId, clientId: 'eservices' });
     grant.addOIDCScope('openid offline_access');
     grant.addResourceScope(resource, 'api');
     const grantId = await grant.save();
