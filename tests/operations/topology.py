@@ -22,7 +22,7 @@ from pathlib import Path
 import requests
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
 from tests.servers import create_database, free_port, missing, wait_until_answering
@@ -58,9 +58,11 @@ class Authority:
         self.ca_file.write_bytes(self.cert.public_bytes(serialization.Encoding.PEM))
 
     def issue(self, stem: str, common_name: str, dns: list[str] = (), ips: list[str] = (),
-              usage=ExtendedKeyUsageOID.SERVER_AUTH, organisation: str | None = None) -> tuple[Path, Path, str]:
-        """(certificate file, key file, Chromium's SPKI pin of the key) for one leaf."""
-        key = ec.generate_private_key(ec.SECP256R1())
+              usage=ExtendedKeyUsageOID.SERVER_AUTH, organisation: str | None = None,
+              rsa_key: bool = False) -> tuple[Path, Path, str]:
+        """(certificate file, key file, Chromium's SPKI pin of the key) for one leaf. An RSA key
+        for TLS, so that the weak RSA key exchange is possible unless nginx refuses it."""
+        key = rsa.generate_private_key(65537, 2048) if rsa_key else ec.generate_private_key(ec.SECP256R1())
         attributes = [x509.NameAttribute(NameOID.COMMON_NAME, common_name)]
         if organisation:
             attributes.insert(0, x509.NameAttribute(NameOID.ORGANIZATION_NAME, organisation))
@@ -195,7 +197,7 @@ def start(folder: Path, postgres_url: str, redis_url: str, smtp_url: str, seed) 
     import idp as idp_package
 
     authority = Authority(folder)
-    cert, key, pin = authority.issue("tls", "localhost", dns=["localhost"], ips=["127.0.0.1"])
+    cert, key, pin = authority.issue("tls", "localhost", dns=["localhost"], ips=["127.0.0.1"], rsa_key=True)
     receipts_cert, receipts_key, _ = authority.issue("receipts", "receipts", usage=ExtendedKeyUsageOID.EMAIL_PROTECTION,
                                                      organisation="Cour européenne des droits de l'homme")
     listen = {name: free_port() for name in ("http", "idp", *PORTALS)}
