@@ -19,7 +19,7 @@ import ssl
 import threading
 import time
 import uuid
-from urllib.parse import urlencode, urljoin
+from urllib.parse import urlencode, urljoin, urlsplit
 
 import pytest
 import requests
@@ -225,12 +225,19 @@ def test_forwarded_headers_count_only_from_the_proxy(topology):
 
 
 class Browserlike(requests.Session):
-    """Posts a form with its page as Referer, as a browser does (CSRF's https Referer check)."""
+    """Posts a form with its page as Referer, as a browser does (CSRF's https Referer check), and
+    keeps what it was answered (method, path, status) to say where a sign-in failed."""
+
+    def __init__(self):
+        super().__init__()
+        self.trail: list[str] = []
 
     def request(self, method, url, *args, **kwargs):
         if method.upper() == "POST":
             kwargs["headers"] = {"Referer": url, **(kwargs.get("headers") or {})}
-        return super().request(method, url, *args, **kwargs)
+        answer = super().request(method, url, *args, **kwargs)
+        self.trail.append(f"{method} {urlsplit(url).path} {answer.status_code}")
+        return answer
 
 
 def trusting(topology) -> requests.Session:
@@ -243,6 +250,13 @@ def trusting(topology) -> requests.Session:
 def one_sign_in(topology) -> None:
     """The whole code flow through nginx: authorize, identifier, password, code, token."""
     http = trusting(topology)
+    try:
+        sign_in_and_redeem(topology, http)
+    except Exception as error:
+        raise AssertionError(f"{error.__class__.__name__}: {error} after {http.trail}") from error
+
+
+def sign_in_and_redeem(topology, http: Browserlike) -> None:
     verifier, challenge = pkce()
     callback = sign_in_with_requests(http, f"{topology.idp_url}/authorize?" + urlencode({
         "response_type": "code", "client_id": "probe", "redirect_uri": PROBE_REDIRECT, "state": uuid.uuid4().hex,
