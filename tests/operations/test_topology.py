@@ -77,17 +77,14 @@ def topology(tmp_path_factory, postgres_server_url, real_redis_url, devinbox):
 
 
 @pytest.fixture(scope="module")
-def browser(topology):
-    """Chromium trusting the test's certificate by its key's pin (no 'ignore every error' switch)."""
-    if not __import__("os").path.exists("/usr/bin/chromium"):
-        stack.missing("chromium (/usr/bin/chromium)")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path="/usr/bin/chromium", args=[
-            *CHROMIUM_ARGS, f"--ignore-certificate-errors-spki-list={topology.spki_pin}"])
-        yield launched
-        launched.close()
+def browser(topology, chromium):
+    """A second Chromium from the session's Playwright, trusting the test's certificate by its key's
+    pin (not an 'ignore every certificate error' switch; without the pin the first page fails with
+    ERR_CERT_AUTHORITY_INVALID)."""
+    launched = chromium.browser_type.launch(executable_path="/usr/bin/chromium", args=[
+        *CHROMIUM_ARGS, f"--ignore-certificate-errors-spki-list={topology.spki_pin}"])
+    yield launched
+    launched.close()
 
 
 def test_a_person_signs_in_through_the_proxy_with_secure_cookies_and_hsts(topology, browser):
