@@ -4,7 +4,9 @@
 - An administrator is an *active* membership with role ``administrator`` on an *active*
   account; he manages permissions but has none by default (he grants himself like anyone).
 - A member may use an e-service when: the account is active, the membership is active, the
-  organisation is subscribed to the e-service, and the membership holds a grant for it.
+  organisation is not suspended (by an operator), is subscribed to the e-service, and the
+  membership holds a grant for it. A suspended organisation has no active membership at all:
+  nobody acts for it, administers it, nor uses its e-services until it is unsuspended.
   Checked live on every call: a revocation takes effect at the portal's next request.
 """
 
@@ -61,6 +63,9 @@ def active_membership(store: OrganisationStore, account_id: str, organisation_id
     membership = store.membership_of(account_id, organisation_id)
     if membership is None or membership.status != "active":
         return None
+    organisation = store.organisation(organisation_id)
+    if organisation is None or organisation.suspended_at is not None:
+        return None
     return membership
 
 
@@ -97,7 +102,7 @@ def active_organisations(store: OrganisationStore, account_id: str) -> list[dict
     if account is None or account.status != "active":
         return []
     return [{"id": org.id, "name": org.name, "role": m.role}
-            for m, org in store.memberships_of_account(account_id) if m.status == "active"]
+            for m, org in store.memberships_of_account(account_id) if m.status == "active" and org.suspended_at is None]
 
 
 def acting_organisation(store: OrganisationStore, account_id: str, chosen: str | None) -> str | None:

@@ -15,10 +15,12 @@ pytestmark = pytest.mark.browser
 # Each area adds its pages here ("{client}" etc. are filled from the objects made below).
 CONSOLE_PAGES = ["/operations/", "/operations/verify", "/operations/clients", "/operations/clients/new",
                  "/operations/clients/{client}", "/operations/accounts", "/operations/accounts?q=example",
-                 "/operations/accounts/{account}", "/operations/audit", "/operations/audit?since=2026-13-01", "/operations/keys"]
+                 "/operations/accounts/{account}", "/operations/audit", "/operations/audit?since=2026-13-01", "/operations/keys",
+                 "/operations/organisations", "/operations/organisations/{organisation}"]
 # Forms sent empty or wrong (their first button), to see their error states
 ERROR_STATES = ["/operations/clients/new", "/operations/verify"]
-DANGER_ERRORS = ["/operations/accounts/{account}"]  # the danger zone's button (the reset, sent empty)
+DANGER_ERRORS = [("/operations/accounts/{account}", "reset"),  # a danger zone's button, its form sent empty
+                 ("/operations/organisations/{organisation}", "suspend")]
 
 
 @pytest.fixture(scope="module")
@@ -39,7 +41,22 @@ def objects(idp):
         from idp.services import lifecycle
 
         lifecycle.deactivate(person.id, "dormant")
-    return {"client": client_id, "account": person.id}
+    from idp.services import organisations as orgs
+    from idp.storage.sql.organisations import OrganisationStore
+    from shared.appkit import get_db
+    from shared.timeutil import utcnow
+
+    with idp.app.test_request_context(), get_db().session() as session:
+        store = OrganisationStore(session)
+        town = orgs.create_organisation(store, {
+            "org_name": "Mairie témoin", "org_kind": "commune", "org_siren": "222222226",
+            "org_address_line": "1 place de la Mairie", "org_postcode": "68660", "org_city": "Lièpvre",
+            "legal_rep_name": "Anne FAURE", "legal_rep_title": "Madame la Maire"})
+        requester = orgs.new_person_account(store, "Bruno", "Klein", "bruno.a11y@example.org", password_hash="x")
+        requester.status = "active"
+        orgs.request_administrator(store, requester, town, utcnow(), "http://localhost:8003/representant-legal")
+        organisation_id = town.id
+    return {"client": client_id, "account": person.id, "organisation": organisation_id}
 
 
 @pytest.mark.parametrize("language", ["fr", "en"])
@@ -67,9 +84,9 @@ def test_no_axe_violation_on_any_console_page(idp, chromium, objects, language, 
         page.goto(idp.url + path.format(**objects))
         page.locator("main form button.button").first.click()
         sweep(f"{path} with errors")
-    for path in DANGER_ERRORS:
+    for path, zone in DANGER_ERRORS:
         page.goto(idp.url + path.format(**objects))
-        page.locator("#reset-title ~ form button.button--warning").click()
+        page.locator(f"#{zone}-title ~ form button.button--warning").click()
         sweep(f"{path} with errors")
     context.close()
 

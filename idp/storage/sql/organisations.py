@@ -39,6 +39,9 @@ class Organisation(Base):
     legal_rep_name: Mapped[str] = mapped_column(String(200))
     legal_rep_title: Mapped[str] = mapped_column(String(120))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    # an operator suspended it (the operators' console): no member acts for it until unsuspended
+    suspended_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    suspension_reason: Mapped[str | None] = mapped_column(String(300))
 
 
 class Membership(Base):
@@ -144,6 +147,10 @@ class OrganisationStore:
 
     def organisation_by_rna(self, rna: str) -> Organisation | None:
         return self.session.scalar(select(Organisation).where(Organisation.rna == rna))
+
+    def admin_requests_of_organisation(self, organisation_id: str) -> list[AdminRequest]:
+        return list(self.session.scalars(select(AdminRequest).where(AdminRequest.organisation_id == organisation_id)
+                                         .order_by(AdminRequest.created_at.desc())))
 
     # accounts (read-only here; the account store belongs to the core)
     def account(self, account_id: str) -> Account | None:
