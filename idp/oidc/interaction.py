@@ -18,7 +18,7 @@ import time
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from flask import g
+from flask import g, has_request_context
 
 from idp.services import browser
 from shared.appkit import get_redis, get_settings
@@ -56,13 +56,32 @@ def create(client_id: str, params: dict[str, str]) -> Interaction:
     return interaction
 
 
+def _read_this_request() -> dict[str, str | None]:
+    """What this request read or wrote of each interaction: a page loads one several times (the
+    route, the brand, the flow) and each load would be a round trip to Redis for the same value.
+    The browser check still runs on every load; nothing outlives the request (outside one, such
+    as a job holding an app context, nothing is kept)."""
+    if not has_request_context():
+        return {}
+    if "interactions_read" not in g:
+        g.interactions_read = {}
+    return g.interactions_read
+
+
 def save(interaction: Interaction) -> None:
-    get_redis().set(f"idp:interaction:{interaction.uid}", json.dumps(asdict(interaction)), ex=_ttl())
+    raw = json.dumps(asdict(interaction))
+    get_redis().set(f"idp:interaction:{interaction.uid}", raw, ex=_ttl())
+    _read_this_request()[interaction.uid] = raw
 
 
 def load(uid: str) -> Interaction | None:
     """The interaction, when it was started by the browser making this request."""
-    raw = get_redis().get(f"idp:interaction:{uid}") if uid and len(uid) <= 64 else None
+    if not uid or len(uid) > 64:
+        return None
+    read = _read_this_request()
+    if uid not in read:
+        read[uid] = get_redis().get(f"idp:interaction:{uid}")
+    raw = read[uid]
     if not raw:
         return None
     interaction = Interaction(**json.loads(raw))
@@ -74,6 +93,7 @@ def load(uid: str) -> Interaction | None:
 
 def delete(uid: str) -> None:
     get_redis().delete(f"idp:interaction:{uid}")
+    _read_this_request()[uid] = None
 
 
 def resume_url(uid: str) -> str:

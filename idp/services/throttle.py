@@ -38,10 +38,17 @@ def _key(scope: str, subject: str) -> str:
 
 def wait_seconds(scope: str, *subjects: str, free: int = FREE_ATTEMPTS, max_delay: int = MAX_DELAY) -> int:
     """Seconds to wait before another attempt is allowed for any of the subjects (0 = go)."""
-    redis = get_redis()
+    return _wait([(_key(scope, subject), free, max_delay) for subject in subjects])
+
+
+def _wait(counters: list[tuple[str, int, int]]) -> int:
+    """The longest wait that any of the (key, free attempts, max delay) counters imposes, read now,
+    all in one round trip to Redis."""
+    pipe = get_redis().pipeline(transaction=False)
+    for key, _free, _max_delay in counters:
+        pipe.hgetall(key)
     wait = 0
-    for subject in subjects:
-        raw = redis.hgetall(_key(scope, subject))
+    for (_key_name, free, max_delay), raw in zip(counters, pipe.execute(), strict=True):
         failures = int(raw.get("failures", 0))
         if failures < free:
             continue
@@ -76,11 +83,10 @@ def _client(account_key: str, device_id: str | None, address: str) -> str:
 def sign_in_wait(account_key: str, device_id: str | None, address: str) -> int:
     """Seconds before this client may try a password for this account (0 = go). ``account_key``
     is the account id, or the identifier typed when there is no such account."""
-    wait = wait_seconds(SCOPE, _client(account_key, device_id, address))
+    counters = [(_key(SCOPE, _client(account_key, device_id, address)), FREE_ATTEMPTS, MAX_DELAY)]
     if device_id is None:
-        wait = max(wait, wait_seconds(UNTRUSTED_SCOPE, account_key, free=UNTRUSTED_FREE,
-                                      max_delay=UNTRUSTED_MAX_DELAY))
-    return wait
+        counters.append((_key(UNTRUSTED_SCOPE, account_key), UNTRUSTED_FREE, UNTRUSTED_MAX_DELAY))
+    return _wait(counters)
 
 
 def sign_in_failed(account_key: str, device_id: str | None, address: str) -> None:

@@ -38,9 +38,12 @@ def applications_query(sub: str):
 
 
 def note_seen(session: Session, sub: str) -> None:
-    """The account signed in to eComms: its invitations are accepted (the registry's status shows it)."""
-    session.execute(update(Party).where(Party.sub == sub, Party.first_seen_at.is_(None))
-                    .values(first_seen_at=utcnow(), invitation="active"))
+    """The account signed in to eComms: its invitations are accepted (the registry's status shows it).
+    Read first: on nearly every page view there is nothing to mark, and an UPDATE, even of no row,
+    takes SQLite's write lock, which every other worker's page view then waits for."""
+    unseen = (Party.sub == sub, Party.first_seen_at.is_(None))
+    if session.scalar(select(Party.id).where(*unseen).limit(1)) is not None:
+        session.execute(update(Party).where(*unseen).values(first_seen_at=utcnow(), invitation="active"))
 
 
 def status_of(party: Party) -> str:

@@ -253,3 +253,20 @@ def test_with_the_idp_unreachable_nothing_is_written_and_the_registry_is_told(ap
     assert parties_of(app, "app-1") == before
     with app.extensions["db"].session() as session:
         assert not session.scalars(select(OutboxMessage)).all()
+
+
+def test_an_invited_person_is_seen_at_their_first_visit_and_a_visit_writes_nothing_after(app):
+    """The registry reads 'seen' once the invited account has opened eComms (note_seen, now a read
+    first: a page view with nothing to mark takes no write lock)."""
+    party_id = attach_lawyer(app)
+    with app.extensions["db"].session() as session:
+        session.get(Party, party_id).invitation = "pending"
+    lawyer = person(app, "lawyer-1")
+    assert lawyer.get("/").status_code == 200
+    with app.extensions["db"].session() as session:
+        party = session.get(Party, party_id)
+        first_seen = party.first_seen_at
+        assert first_seen is not None and party.invitation == "active"
+    assert lawyer.get("/").status_code == 200
+    with app.extensions["db"].session() as session:
+        assert session.get(Party, party_id).first_seen_at == first_seen  # the first visit's date stays
