@@ -30,7 +30,7 @@ DEVINBOX = "http://localhost:8025"
 WIDTHS = (1280, 360)
 PAGES = {
     "idp": (IDP, ["/", "/registration", "/recovery", "/terms", "/account", "/account/password", "/account/email",
-                  "/account/totp", "/organisations", "/organisations/inscription", "/no-such-page"]),
+                  "/account/totp", "/organisations", "/organisations/inscription", "/logout", "/no-such-page"]),
     "ecomms": (ECOMMS, ["/", "/help", "/terms", "/receipts/verify", "/no-such-page"]),
     "justice": (JUSTICE, ["/", "/cases/add", "/settings", "/contact-details", "/export", "/help",
                           "/data-protection", "/support", "/support/message", "/no-such-page"]),
@@ -164,19 +164,25 @@ def justice_case(shot: Shooter, sent: list[int]) -> None:
     shot.shoot("justice-case")
 
 
+def signed_in(browser, language: str, width: int, portal: str, email: str):
+    """A browser of this width and language signed in at ``portal`` with a demo account's password."""
+    context = browser.new_context(locale="fr-FR", viewport={"width": width, "height": 900})
+    page = context.new_page()
+    for base in (portal, IDP):
+        page.goto(f"{base}/lang/{language}?next=/")
+    page.goto(portal + "/login")
+    page.locator("#identifier").fill(email)
+    page.locator("main form button.button").first.click()
+    page.locator("#password").fill("Demo-Passw0rd")
+    page.locator("main form button.button").first.click()
+    return context, page
+
+
 def ecomms_applicant(browser, language: str) -> None:
     """The applicant's pages of seed 000 (§3, §4): the list, an application's Inbox and Sent items, the
     deposit page; signed in with the demo applicant's password, each width in its own browser."""
     for width in WIDTHS:
-        context = browser.new_context(locale="fr-FR", viewport={"width": width, "height": 900})
-        page = context.new_page()
-        page.goto(f"{ECOMMS}/lang/{language}?next=/")
-        page.goto(IDP + f"/lang/{language}?next=/")
-        page.goto(ECOMMS + "/login")
-        page.locator("#identifier").fill("requerant@example.org")
-        page.locator("main form button.button").first.click()
-        page.locator("#password").fill("Demo-Passw0rd")
-        page.locator("main form button.button").first.click()
+        context, page = signed_in(browser, language, width, ECOMMS, "requerant@example.org")
         page.wait_for_url(ECOMMS + "/**")
 
         def shoot(name: str, page=page, width=width) -> None:
@@ -192,6 +198,60 @@ def ecomms_applicant(browser, language: str) -> None:
         if send.count():
             send.first.click()
             shoot("ecomms-application-send")
+        context.close()
+
+
+def ecomms_registry(browser, language: str) -> None:
+    """The Court registry's pages: its list, the work queue, a new application, an application's page,
+    its people and the closing confirmation (the danger zone; nothing is closed)."""
+    for width in WIDTHS:
+        context, page = signed_in(browser, language, width, ECOMMS, "greffe@echr.example")
+        page.wait_for_url(ECOMMS + "/**")
+
+        def shoot(name: str, page=page, width=width) -> None:
+            save(page, language, width, name)
+
+        page.goto(ECOMMS + "/")
+        shoot("ecomms-registry-home")
+        page.goto(ECOMMS + "/registry/queue")
+        shoot("ecomms-registry-queue")
+        page.goto(ECOMMS + "/registry/applications/new")
+        shoot("ecomms-registry-new-application")
+        page.goto(ECOMMS + "/")
+        page.locator(".application-list a").first.click()
+        shoot("ecomms-registry-application")
+        application = page.url.split("?")[0]
+        page.goto(application.replace("/applications/", "/registry/applications/") + "/people")
+        shoot("ecomms-registry-people")
+        page.goto(application.replace("/applications/", "/registry/applications/") + "/close")
+        shoot("ecomms-registry-close")
+        context.close()
+
+
+def eservices_administrator(browser, language: str) -> None:
+    """An administrator of two organisations (seed 002): the IdP's choice of organisation, the portal's
+    home with its e-services, an e-service and its form, the administration page, and the IdP's
+    "Mes organisations" and administration console."""
+    for width in WIDTHS:
+        context, page = signed_in(browser, language, width, ESERVICES, "claire.martin@example.org")
+
+        def shoot(name: str, page=page, width=width) -> None:
+            save(page, language, width, name)
+
+        page.wait_for_load_state()
+        if "/organisations/" in page.url:  # two organisations: which one she acts for
+            shoot("idp-organisations-choose")
+            page.locator("main form input[type=radio]").first.check()
+            page.locator("main form button[type=submit]").first.click()
+            page.wait_for_url(ESERVICES + "/**")
+        page.goto(ESERVICES + "/")
+        shoot("eservices-home-administrator")
+        page.goto(ESERVICES + "/e-services/subventions")
+        shoot("eservices-eservice")
+        page.goto(IDP + "/organisations")
+        shoot("idp-organisations-mine")
+        page.goto(IDP + "/organisations/console")
+        shoot("idp-organisations-console")
         context.close()
 
 
@@ -216,6 +276,8 @@ def main() -> None:
                 justice_case(shot, sent)
                 shot.close()
                 ecomms_applicant(browser, language)
+                ecomms_registry(browser, language)
+                eservices_administrator(browser, language)
             browser.close()
     finally:
         if demo is not None:

@@ -48,6 +48,7 @@ from idp.storage.sql.organisations import (
     OrganisationStore,
     Subscription,
 )
+from shared.appkit import get_settings
 from shared.config import load_toml
 
 CODE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I/L: typed from paper
@@ -294,6 +295,12 @@ class LetterLimits:
         return cls(period=timedelta(days=float(section.get("letter_period_days", 7))),
                    per_organisation=int(section.get("letters_per_organisation", 1)),
                    per_requester=int(section.get("letters_per_requester", 1)))
+
+
+def portal_client_id() -> str | None:
+    """The client of the organisations' portal, whose brand the organisations pages wear
+    (``[organisations] portal_client``; None: the IdP's own look)."""
+    return get_settings().section("organisations").get("portal_client") or None
 
 
 class LetterTooSoon(Exception):

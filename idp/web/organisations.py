@@ -12,7 +12,7 @@ import os
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
 
@@ -30,6 +30,16 @@ from shared.timeutil import utcnow
 from shared.web import safe_local_path
 
 bp = Blueprint("organisations", __name__, url_prefix="/organisations")
+
+
+@bp.before_request
+def wear_the_portals_brand() -> None:
+    """These pages are the organisations portal's (seed 002): its name, logo and help, whichever way
+    the person came (config/idp.toml [organisations] portal_client), unless the page belongs to an
+    interaction, whose client decides."""
+    portal = orgs.portal_client_id()
+    if portal and not (request.args.get("interaction") or request.form.get("interaction")):
+        g.brand_client_id = portal
 
 
 # ----------------------------------------------------------------------------------------------

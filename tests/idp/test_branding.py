@@ -107,6 +107,17 @@ def test_the_registration_reached_from_a_portal_keeps_its_brand(idp):
     assert header_name(idp.app.test_client().get(f"/registration?interaction={uid}").get_data(as_text=True)) == "Civic ID"
 
 
+@pytest.mark.parametrize("path", ["/organisations/inscription", "/organisations/confirmation"])
+def test_the_organisations_pages_are_the_organisations_portals(idp, path):
+    """Seed 002: registering an organisation, entering the legal representative's codes and the
+    administration pages are the e-services portal's, even opened from an email or a bookmark
+    (config/idp.toml [organisations] portal_client)."""
+    response = idp.app.test_client().get(path, follow_redirects=True)
+    html = response.get_data(as_text=True)
+    assert header_name(html) == "Portail e-services des organisations", (path, response.request.path)
+    assert "/branding/eservices.css" in html and "branding/eservices.svg" in html
+
+
 def test_brand_stylesheets_exist_only_for_configured_brands(idp):
     client = idp.app.test_client()
     css = client.get("/branding/justice.css")
