@@ -36,8 +36,16 @@ def test_two_first_visits_at_once_make_one_settings_row(postgres_server_url):
     visit = threading.Thread(target=second_visit)
     visit.start()
     deadline = time.monotonic() + 60  # a loaded machine may take seconds to start the thread's connection
+    def second_visit_waits(watcher) -> bool:
+        # each look in its own transaction: PostgreSQL keeps one snapshot of pg_stat_activity per
+        # transaction, so a watcher that started before the second visit connected never saw it
+        waiting = watcher.execute(text("SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
+                                       "AND datname = current_database()")).scalar()
+        watcher.rollback()
+        return bool(waiting)
+
     with db.engine.connect() as watcher:  # wait until the second visit waits on the first's row
-        while not watcher.execute(text("SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock'")).scalar():
+        while not second_visit_waits(watcher):
             assert visit.is_alive(), f"the second visit ended without meeting the first's row: {seen}"
             assert time.monotonic() < deadline, (
                 "the second visit never reached the first's row; where it stands:\n"
