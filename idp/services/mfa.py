@@ -18,7 +18,7 @@ import qrcode
 import qrcode.image.svg
 from cryptography.fernet import Fernet
 
-from idp.services import audit, branding, throttle
+from idp.services import audit, branding, factor_notices, throttle
 from idp.storage.sql.lifecycle import SecondFactor
 from idp.storage.sql.models import Account
 from idp.storage.sql.passkeys import Passkey
@@ -50,8 +50,11 @@ def _digest(code: str) -> str:
 
 
 def is_enabled(account_id: str) -> bool:
+    """Whether the account has a TOTP application (its row may hold only the recovery codes of an
+    account whose factors are passkeys: ``secret_encrypted`` is then empty)."""
     with get_db().session() as session:
-        return session.get(SecondFactor, account_id) is not None
+        factor = session.get(SecondFactor, account_id)
+        return factor is not None and bool(factor.secret_encrypted)
 
 
 # -- enrolment ---------------------------------------------------------------------------------
@@ -64,8 +67,7 @@ class CurrentFactorRequired(Exception):
 def has_second_factor(account_id: str) -> bool:
     """A TOTP application or at least one passkey: a password alone no longer signs in."""
     with get_db().session() as session:
-        return (session.get(SecondFactor, account_id) is not None
-                or session.query(Passkey.id).filter(Passkey.account_id == account_id).first() is not None)
+        return is_enabled(account_id) or session.query(Passkey.id).filter(Passkey.account_id == account_id).first() is not None
 
 
 def proved_second_factor(session_amr: list[str]) -> bool:
@@ -127,30 +129,59 @@ def confirm_enrolment(account_id: str, code: str, session_amr: list[str], keep_s
 
 
 def regenerate_recovery_codes(account_id: str) -> list[str]:
+    """New recovery codes (the old ones stop working); also the first ones of an account whose first
+    factor is a passkey (its row then has no TOTP secret)."""
     codes = [f"{secrets.token_hex(3)}-{secrets.token_hex(3)}" for _ in range(RECOVERY_CODES)]
     with get_db().session() as session:
-        session.get(SecondFactor, account_id).recovery_code_hashes = [_digest(c) for c in codes]
+        factor = session.get(SecondFactor, account_id) or SecondFactor(account_id=account_id, secret_encrypted="")
+        factor.recovery_code_hashes = [_digest(c) for c in codes]
+        session.merge(factor)
     audit.record("recovery_codes_regenerated", account_id)
     return codes
+
+
+def current_recovery_codes(account_id: str, shown: list[str]) -> list[str]:
+    """Those of ``shown`` that are still this account's unused recovery codes (what a download or a
+    print page may repeat: nothing else is echoed)."""
+    with get_db().session() as session:
+        factor = session.get(SecondFactor, account_id)
+        held = set(factor.recovery_code_hashes or []) if factor else set()
+    return [code for code in shown[:RECOVERY_CODES] if len(code) <= 20 and _digest(code) in held]
+
+
+def forget_recovery_codes_without_factor(account_id: str) -> None:
+    """Once the last factor is gone, its recovery codes go too (they would recover nothing)."""
+    if not has_second_factor(account_id):
+        with get_db().session() as session:
+            factor = session.get(SecondFactor, account_id)
+            if factor is not None:
+                session.delete(factor)
 
 
 def disable(account_id: str, session_amr: list[str]) -> None:
     if not may_change_factor(account_id, session_amr):
         raise CurrentFactorRequired()
-    remove(account_id)
+    with get_db().session() as session:
+        factor = session.get(SecondFactor, account_id)
+        if factor is not None:
+            factor.secret_encrypted = ""  # the TOTP application only: its recovery codes stay while passkeys remain
+    get_redis().delete(f"idp:totp-enrolment:{account_id}")
+    forget_recovery_codes_without_factor(account_id)
     _notify(account_id, enabled=False)
     audit.record("second_factor_disabled", account_id)
 
 
 def remove(account_id: str) -> bool:
-    """Forget the account's factor and its recovery codes (whoever may do so checked that first);
-    True when there was one."""
+    """Forget every second factor of the account, its TOTP application, its passkeys and its
+    recovery codes (the support desk's reset once the person lost them all; whoever may do so
+    checked that first). True when there was one."""
     with get_db().session() as session:
         factor = session.get(SecondFactor, account_id)
-        if factor is not None:
-            session.delete(factor)
+        passkeys = session.query(Passkey).filter(Passkey.account_id == account_id).all()
+        for row in [factor] * (factor is not None) + passkeys:
+            session.delete(row)
     get_redis().delete(f"idp:totp-enrolment:{account_id}")
-    return factor is not None
+    return factor is not None or bool(passkeys)
 
 
 def _notify(account_id: str, enabled: bool) -> None:
@@ -197,19 +228,20 @@ def verify(account_id: str, code: str) -> str | None:
         factor = session.get(SecondFactor, account_id)
         if factor is None:
             return None
-        secret = _cipher().decrypt(factor.secret_encrypted.encode()).decode()
-        if _fresh_code(account_id, secret, code):
+        secret = _cipher().decrypt(factor.secret_encrypted.encode()).decode() if factor.secret_encrypted else None
+        if secret and _fresh_code(account_id, secret, code):
             throttle.success(THROTTLE_SCOPE, account_id)
             return "otp"
         digest = _digest(code)
         if len(code.strip()) >= 12 and digest in (factor.recovery_code_hashes or []):
             factor.recovery_code_hashes = [h for h in factor.recovery_code_hashes if h != digest]
-            used = "recovery"
+            used, left = "recovery", len(factor.recovery_code_hashes)
         else:
             used = None
     if used:
         throttle.success(THROTTLE_SCOPE, account_id)
         audit.record("recovery_code_used", account_id)
+        factor_notices.send(account_id, "recovery_code_used", left=left)  # someone else's use is seen at once
         return used
     throttle.failure(THROTTLE_SCOPE, account_id)
     audit.record("second_factor_failed", account_id)

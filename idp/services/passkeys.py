@@ -172,10 +172,11 @@ def clean_name(name: str) -> str:
 
 
 def register(account_id: str, response: str, name: str, session_amr: list[str],
-             keep_sid: str | None = None) -> Passkey:
+             keep_sid: str | None = None) -> tuple[Passkey, list[str] | None]:
     """Verify the authenticator's answer to our challenge and keep its public key under ``name``.
     The account's first factor ends every other session and its tokens (``keep_sid`` excepted):
-    they were opened by a password alone, which no longer suffices."""
+    they were opened by a password alone, which no longer suffices; it also brings recovery codes
+    (returned, shown once), unless the account already has some."""
     if not mfa.may_change_factor(account_id, session_amr):
         raise mfa.CurrentFactorRequired()
     first_factor = not mfa.has_second_factor(account_id)
@@ -202,11 +203,14 @@ def register(account_id: str, response: str, name: str, session_amr: list[str],
         session.add(passkey)
         session.flush()
         session.expunge(passkey)
+    codes = None
     if first_factor:
         lifecycle.revoke_everything(account_id, keep_sid=keep_sid)
+        if not mfa.remaining_recovery_codes(account_id):
+            codes = mfa.regenerate_recovery_codes(account_id)
     audit.record("passkey_added", account_id, name=name)
     factor_notices.send(account_id, "passkey_added", name=name)
-    return passkey
+    return passkey, codes
 
 
 # -- authentication -----------------------------------------------------------------------------------
@@ -300,6 +304,7 @@ def remove(account_id: str, passkey_id: str, session_amr: list[str]) -> str:
             raise PasskeyRefused("unknown")
         name = passkey.name
         session.delete(passkey)
+    mfa.forget_recovery_codes_without_factor(account_id)
     audit.record("passkey_removed", account_id, name=name)
     factor_notices.send(account_id, "passkey_removed", name=name)
     return name

@@ -56,6 +56,7 @@ MESSAGES = {
     ("password_confirm", "mismatch"): _l("Les deux mots de passe ne sont pas identiques."),
     ("current_password", "wrong"): _l("Le mot de passe actuel est incorrect."),
     ("code", "wrong"): _l("Ce code n'est pas valable. Saisissez le code à 6 chiffres affiché par votre application."),
+    ("code", "wrong_recovery"): _l("Ce code de secours n'est pas valable ou a déjà servi."),
 }
 LINK_MESSAGES = {
     "invalid": _l("Ce lien n'est pas valable. Vérifiez que vous avez copié l'adresse complète du courriel."),
@@ -407,7 +408,7 @@ def totp_disable(session, account):
 @bp.post("/account/totp/recovery-codes")
 @signed_in
 def totp_new_codes(session, account):
-    if not mfa.is_enabled(account.id):
+    if not mfa.has_second_factor(account.id):
         abort(404)
     return render_template("idp/account/totp_codes.html", codes=mfa.regenerate_recovery_codes(account.id),
                            next_url=url_for("account.overview"))
@@ -431,8 +432,10 @@ def totp_challenge(uid: str):
                 audit.record("second_factor", session.account_id, method=used)
                 login_flow.mark_done(uid, "second_factor_step")
                 return login_flow.resume_interaction(uid)
-            errors["code"], status = str(MESSAGES[("code", "wrong")]), 400
-    return render_template("idp/account/totp_challenge.html", uid=uid, errors=errors), status
+            errors["code"], status = str(MESSAGES[("code", "wrong" if mfa.is_enabled(session.account_id)
+                                                  else "wrong_recovery")]), 400
+    return render_template("idp/account/totp_challenge.html", uid=uid, errors=errors,
+                           totp=mfa.is_enabled(session.account_id)), status
 
 
 

@@ -69,7 +69,7 @@ def registration_options():
 def add(session, account):
     name = request.form.get("name", "")
     try:
-        added = passkeys.register(account.id, request.form.get("response", ""), name, session.amr,
+        added, codes = passkeys.register(account.id, request.form.get("response", ""), name, session.amr,
                                   keep_sid=session.sid)
     except mfa.CurrentFactorRequired:
         return _account_page(session, account, {"name": _words("factor")}, name, 403)
@@ -77,6 +77,9 @@ def add(session, account):
         field = "name" if refusal.code in ("name", "too_many") else "passkey"
         return _account_page(session, account, {field: _words(refusal.code)}, name, 400)
     sessions.add_methods(session, passkeys.amr_of(added), "mfa")  # possession just proven
+    if codes:  # the account's first factor: its recovery codes, shown once
+        return render_template("idp/account/totp_codes.html", codes=codes,
+                               next_url=url_for("passkeys.overview", done="added"))
     return redirect(url_for("passkeys.overview", done="added"))
 
 
@@ -134,7 +137,8 @@ def challenge(uid: str):
             return login_flow.resume_interaction(uid)
     return render_template("idp/passkeys/challenge.html", uid=uid, errors=errors,
                            options=passkeys.second_factor_options(session.account_id),
-                           totp=mfa.is_enabled(session.account_id)), status
+                           totp=mfa.is_enabled(session.account_id),
+                           recovery=mfa.remaining_recovery_codes(session.account_id)), status
 
 
 # -- without password, from the identifier page ---------------------------------------------------

@@ -30,7 +30,9 @@ class AccountLink(Base):
 
 
 class SecondFactor(Base):
-    """A TOTP second factor: the secret is encrypted with a key kept outside the database."""
+    """A TOTP second factor and the account's recovery codes: the secret is encrypted with a key kept
+    outside the database; it is empty when the account's factors are passkeys only (the row then
+    holds just the recovery codes)."""
 
     __tablename__ = "second_factors"
 

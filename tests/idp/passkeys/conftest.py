@@ -87,7 +87,12 @@ def add_passkey(page, idp_url: str, name: str) -> None:
     page.goto(f"{idp_url}/account/passkeys")
     page.get_by_label("Nom de la clé d'accès").fill(name)
     page.get_by_role("button", name="Ajouter une clé d'accès").click()
-    page.get_by_text("La clé d'accès a été ajoutée").wait_for()
+    codes = page.get_by_role("heading", name="Vos codes de secours")
+    added = page.get_by_text("La clé d'accès a été ajoutée")
+    codes.or_(added).wait_for()
+    if codes.is_visible():  # the account's first factor comes with its recovery codes
+        page.get_by_role("link", name="J'ai conservé mes codes, continuer").click()
+    added.wait_for()
 
 
 def sign_out(page) -> None:
