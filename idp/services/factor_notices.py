@@ -11,26 +11,26 @@ from idp.storage.sql.models import Account
 from shared.appkit import get_db
 
 
-def _passkey_added_email(name: str):
+def _passkey_added_email(name: str, account: str):
     return (_("Une clé d'accès a été ajoutée à votre compte"),
-            _("Bonjour,\n\nLa clé d'accès « %(name)s » a été ajoutée à votre compte : elle permet désormais de "
-              "vous connecter. Si vous n'êtes pas à l'origine de cet ajout, retirez-la depuis la page « Mon "
-              "compte » et changez votre mot de passe.", name=name))
+            _("Bonjour,\n\nLa clé d'accès « %(name)s » a été ajoutée à votre compte %(account)s : elle permet "
+              "désormais de vous connecter. Si vous n'êtes pas à l'origine de cet ajout, retirez-la depuis la "
+              "page « Mon compte » et changez votre mot de passe.", name=name, account=account))
 
 
-def _passkey_removed_email(name: str):
+def _passkey_removed_email(name: str, account: str):
     return (_("Une clé d'accès a été retirée de votre compte"),
-            _("Bonjour,\n\nLa clé d'accès « %(name)s » a été retirée de votre compte : elle ne permet plus de "
-              "vous connecter. Si vous n'êtes pas à l'origine de ce retrait, changez votre mot de passe et "
-              "contactez l'assistance.", name=name))
+            _("Bonjour,\n\nLa clé d'accès « %(name)s » a été retirée de votre compte %(account)s : elle ne "
+              "permet plus de vous connecter. Si vous n'êtes pas à l'origine de ce retrait, changez votre mot de "
+              "passe et contactez l'assistance.", name=name, account=account))
 
 
-def _recovery_code_used_email(left: int):
+def _recovery_code_used_email(left: int, account: str):
     return (_("Un code de secours a été utilisé"),
-            _("Bonjour,\n\nUn code de secours vient d'être utilisé pour vous connecter à votre compte. Il vous "
-              "en reste %(left)s. Si ce n'était pas vous, quelqu'un connaît votre mot de passe et un de vos "
+            _("Bonjour,\n\nUn code de secours vient d'être utilisé pour vous connecter à votre compte %(account)s. "
+              "Il vous en reste %(left)s. Si ce n'était pas vous, quelqu'un connaît votre mot de passe et un de vos "
               "codes : changez votre mot de passe, générez de nouveaux codes de secours depuis la page « Mon "
-              "compte » et contactez l'assistance.", left=left))
+              "compte » et contactez l'assistance.", left=left, account=account))
 
 
 EMAILS = {"passkey_added": _passkey_added_email, "passkey_removed": _passkey_removed_email,

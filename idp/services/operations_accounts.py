@@ -72,7 +72,7 @@ def view(account_id: str) -> AccountView | None:
             return None
         events = list(session.scalars(select(AuditEvent).where(AuditEvent.account_id == account_id)
                                       .order_by(AuditEvent.id.desc()).limit(20)))
-    return AccountView(account, mfa.is_enabled(account_id), sessions.list_sessions(account_id), events)
+    return AccountView(account, mfa.has_second_factor(account_id), sessions.list_sessions(account_id), events)
 
 
 class NotApplicable(ValueError):

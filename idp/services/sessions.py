@@ -7,6 +7,7 @@ and revokes its refresh tokens.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import secrets
 import time
@@ -18,6 +19,7 @@ from flask import g, request
 from shared.appkit import get_redis, get_settings
 
 COOKIE = "idp_sid"
+LAST_SEEN_STEP = 60  # seconds: one write a minute at most per session for its last activity
 
 
 @dataclass
@@ -32,6 +34,7 @@ class IdpSession:
     created_at: float = field(default_factory=time.time)
     user_agent: str = ""
     ip: str = ""
+    last_seen: float = 0.0  # the last request of this browser with it (to the minute): the account page's "last activity"
 
 
 def _lifetime() -> int:
@@ -76,6 +79,9 @@ def current_session() -> IdpSession | None:
     """The session of the browser making this request, or None."""
     if "idp_session" not in g:
         g.idp_session = load(request.cookies.get(COOKIE))
+        if g.idp_session is not None and time.time() - g.idp_session.last_seen > LAST_SEEN_STEP:
+            g.idp_session.last_seen = time.time()
+            save(g.idp_session)
     return g.idp_session
 
 
@@ -116,6 +122,19 @@ def end_session(sid: str) -> IdpSession | None:
     redis.srem(_index(session.account_id), sid)
     logout.after_session_ended(session)
     return session
+
+
+def handle_of(session: IdpSession) -> str:
+    """A public name for a session (pages, forms): its id is the cookie's value, never shown."""
+    return hashlib.sha256(f"session-handle:{session.sid}".encode()).hexdigest()[:24]
+
+
+def find_by_handle(account_id: str, handle: str) -> IdpSession | None:
+    return next((s for s in list_sessions(account_id) if secrets.compare_digest(handle_of(s), handle or "")), None)
+
+
+def last_activity(session: IdpSession) -> float:
+    return max(session.last_seen, session.created_at)
 
 
 def end_all_sessions(account_id: str, keep_sid: str | None = None) -> int:

@@ -20,6 +20,7 @@ BLUEPRINTS: list[str] = [
     "idp.web.branding:bp",
     "idp.web.passkeys:bp",
     "idp.web.factors:bp",
+    "idp.web.account_activity:bp",
     "idp.web.operations:bp",
 ]
 

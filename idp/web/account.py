@@ -266,32 +266,17 @@ def reset(token: str):
 @bp.get("/account")
 @signed_in
 def overview(session, account):
-    from idp.services.account_view import applications_of
     from idp.storage.sql.federation import FEDERATED_EMAIL_DOMAIN
 
     # an account made by a FranceConnect-style sign-in holds a placeholder address and no password
     own_address = not account.email.endswith("@" + FEDERATED_EMAIL_DOMAIN)
-    return render_template("idp/account/overview.html", account=account, current_sid=session.sid,
+    return render_template("idp/account/overview.html", account=account, current=sessions.handle_of(session),
                            own_address=own_address, has_password=account.password_hash is not None,
-                           sessions=sessions.list_sessions(account.id), second_factor=mfa.is_enabled(account.id),
+                           devices=account_view.devices_of(account.id), second_factor=mfa.is_enabled(account.id),
+                           any_factor=mfa.has_second_factor(account.id),
                            recovery_left=mfa.remaining_recovery_codes(account.id),
                            passkey_count=passkeys.count_for(account.id),
-                           applications=applications_of(account.id), notice=request.args.get("done"))
-
-
-@bp.post("/account/sessions/end")
-@signed_in
-def end_other_session(session, account):
-    sid = request.form.get("sid", "")
-    if sid not in {s.sid for s in sessions.list_sessions(account.id)}:
-        abort(404)
-    sessions.end_session(sid)
-    audit.record("logout", account.id, sid_hint=sid[:6], by="account_page")
-    if sid == session.sid:
-        response = redirect(url_for("login.logged_out"))
-        sessions.clear_cookie(response)
-        return response
-    return redirect(url_for("account.overview", done="session_ended"))
+                           services=account_view.services_of(account.id), notice=request.args.get("done"))
 
 
 @bp.route("/account/password", methods=["GET", "POST"])

@@ -407,14 +407,19 @@ def test_account_page_lists_sessions_and_ends_one(idp):
     first, second = signed_in_browser(idp, email, GOOD), signed_in_browser(idp, email, GOOD)
     page = first.get(f"{idp.url}/account")
     assert page.text.count("Fermer cette session") == 2
+    assert first.cookies["idp_sid"] not in page.text and second.cookies["idp_sid"] not in page.text  # never shown
     import re
 
-    sids = re.findall(r'name="sid" value="([^"]+)"', page.text)
-    other = [sid for sid in sids if sid != first.cookies["idp_sid"]][0]
-    first.post(f"{idp.url}/account/sessions/end", data={"csrf_token": csrf_token(page.text), "sid": other})
+    handles = re.findall(r'href="/account/sessions/([0-9a-f]{24})/end"', page.text)
+    current = re.search(r'([0-9a-f]{24})/end">[^<]*</a></td>\s*</tr>', page.text)  # any; pick the other below
+    assert len(handles) == 2 and current
+    for handle in handles:
+        confirm = first.get(f"{idp.url}/account/sessions/{handle}/end")
+        if "Vous serez déconnecté de cet appareil" not in confirm.text:
+            first.post(f"{idp.url}/account/sessions/end", data={"csrf_token": csrf_token(confirm.text), "session": handle})
     assert second.get(f"{idp.url}/account", allow_redirects=False).status_code == 302
     assert first.get(f"{idp.url}/account", allow_redirects=False).status_code == 200
-    foreign = first.post(f"{idp.url}/account/sessions/end", data={"csrf_token": csrf_token(page.text), "sid": "x" * 43})
+    foreign = first.post(f"{idp.url}/account/sessions/end", data={"csrf_token": csrf_token(page.text), "session": "x" * 24})
     assert foreign.status_code == 404
 
 

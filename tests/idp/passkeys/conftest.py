@@ -104,9 +104,9 @@ def claims_of(jwt: str) -> dict:
     return json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
 
 
-def authorize_in_browser(page, idp, portal, then=None, **extra) -> dict:
+def authorize_in_browser(page, idp, portal, then=None, keep: dict | None = None, **extra) -> dict:
     """Start an authorization in the browser, let ``then(page)`` sign in, catch the portal's
-    callback and exchange its code: returns the ID token's claims."""
+    callback and exchange its code: returns the ID token's claims (``keep`` receives the tokens)."""
     verifier, challenge = pkce()
     params = {"response_type": "code", "client_id": portal[0], "redirect_uri": f"{PORTAL}/callback",
               "scope": "openid email", "state": "s", "nonce": "n", "code_challenge": challenge,
@@ -119,6 +119,8 @@ def authorize_in_browser(page, idp, portal, then=None, **extra) -> dict:
     query = parse_qs(urlsplit(callback.value.url).query)
     assert "code" in query, query
     tokens = exchange_code_for_tests(idp.url, *portal, query["code"][0], verifier, f"{PORTAL}/callback")
+    if keep is not None:
+        keep.update(tokens)
     return claims_of(tokens["id_token"])
 
 
