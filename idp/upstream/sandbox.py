@@ -104,7 +104,8 @@ def demo_credentials() -> str:
     lines = ["Sandbox upstream providers (bac à sable) — demo citizens:"]
     for key, citizens in DEMO_CITIZENS.items():
         meta = SANDBOX_PROVIDERS[key]
-        lines.append(f"  {meta['display_name']} (http://localhost:{meta['port']}, {meta['acr']}):")
+        issuer = os.environ.get(f"UPSTREAM_{key.upper()}_ISSUER") or f"http://localhost:{meta['port']}"
+        lines.append(f"  {meta['display_name']} ({issuer}, {meta['acr']}):")
         for citizen in citizens:
             c = citizen["claims"]
             lines.append(f"    {citizen['login']:<18} {citizen['password']:<20} {c['given_name']} {c['family_name']}")

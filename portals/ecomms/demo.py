@@ -11,6 +11,7 @@ from sqlalchemy import select
 
 from portals.ecomms import services, storage
 from portals.ecomms.models import Application, Document
+from shared.config import public_url_of
 from shared.timeutil import utcnow
 
 APPLICATIONS = [
@@ -57,6 +58,6 @@ def seed_demo(registry_sub: str, applicant_sub: str, applicant_email: str) -> li
                                          storage_key=stored.key,
                                          sender_sub=registry_sub if direction == "from_court" else applicant_sub,
                                          created_at=utcnow() - timedelta(days=days_ago)))
-    return ["eComms (http://localhost:8001):",
+    return [f"eComms ({public_url_of('ecomms')}):",
             f"  {applicant_email} has applications 123/16 and 4567/24 with documents both ways;",
             "  greffe@echr.example (registry) creates applications, sends documents and closes them."]

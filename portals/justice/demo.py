@@ -11,6 +11,7 @@ from sqlalchemy import select
 
 from portals.justice import services
 from portals.justice.models import Case, Event, Party
+from shared.config import public_url_of
 from shared.timeutil import STRASBOURG, to_strasbourg, utcnow
 
 COURT_STRASBOURG = {"name": "Tribunal judiciaire de Strasbourg", "address": "19 avenue de la Paix, 67000 Strasbourg",
@@ -67,7 +68,7 @@ def seed_demo() -> list[str]:
     from portals.justice import create_app
 
     app = create_app({"_quiet": True})
-    lines = ["Justice personal space (http://localhost:8002): sign in through a sandbox provider, then",
+    lines = [f"Justice personal space ({public_url_of('justice')}): sign in through a sandbox provider, then",
              "  'Ajouter un dossier' with an identification number; the SMS code is in the dev inbox:"]
     with app.app_context(), app.extensions["db"].session() as session:
         now = utcnow()
