@@ -22,6 +22,7 @@ BLUEPRINTS: list[str] = [
     "idp.web.factors:bp",
     "idp.web.account_activity:bp",
     "idp.web.operations:bp",
+    "idp.api.support:bp",
 ]
 
 

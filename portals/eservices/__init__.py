@@ -46,6 +46,11 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     from shared.outbox import init_outbox
 
     init_outbox(app, OutboxMessage)
+    from portals.eservices.models import SupportRequest
+    from portals.eservices.services import support_payload
+    from shared.support_handover import start_handover
+
+    start_handover(app, SupportRequest, support_payload)  # the IdP's support desk reads and answers them
     return app
 
 

@@ -38,6 +38,8 @@ class SupportRequest(Base):
     message: Mapped[str] = mapped_column(Text)
     page: Mapped[str | None] = mapped_column(String(300))
     status: Mapped[str] = mapped_column(String(16), default="open")
+    locale: Mapped[str | None] = mapped_column(String(8))  # the requester's language (the answer's)
+    handed_over_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))  # to the IdP's support desk
 
 
 class Demarche(Base):

@@ -210,7 +210,8 @@ def create_support_request(session: Session, form: dict[str, str], principal: Pr
         reference=reference, sub=principal.sub if principal else None,
         organisation_id=organisation.get("id") if isinstance(organisation, dict) else None,
         name=" ".join(form["support_name"].split())[:200], email=form["support_email"].strip(),
-        topic=form["support_topic"], message=form["support_message"].strip(), page=(page or "")[:300])
+        topic=form["support_topic"], message=form["support_message"].strip(), page=(page or "")[:300],
+        locale=locale)
     session.add(record)
     if messages:
         subject, body = messages.acknowledgment
@@ -224,6 +225,13 @@ def create_support_request(session: Session, form: dict[str, str], principal: Pr
         session.add(OutboxMessage(channel="email", recipient=messages.desk_address, locale="fr",
                                   subject=subject % values, body_text=body % values))
     return record
+
+
+def support_payload(record: SupportRequest) -> dict:
+    """What the IdP's support desk needs to answer the request (shared.support_handover)."""
+    return {"reference": record.reference, "email": record.email, "name": record.name, "topic": record.topic,
+            "message": record.message, "locale": record.locale or "fr", "page": record.page or None,
+            "organisation": record.organisation_id}
 
 
 def support_requests(session: Session, status: str | None = "open") -> list[SupportRequest]:

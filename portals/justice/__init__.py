@@ -52,6 +52,10 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     start_periodic(app, "reminders", 600, reminders)
     start_periodic(app, "digests", 86400, digests)
     start_periodic(app, "visibility", 3600, visibility)
+    from portals.justice.models import SupportRequest
+    from shared.support_handover import start_handover
+
+    start_handover(app, SupportRequest, services.support_payload)  # the IdP's support desk reads and answers them
     return app
 
 

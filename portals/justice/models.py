@@ -153,6 +153,8 @@ class SupportRequest(Base):
     topic: Mapped[str] = mapped_column(String(40))
     message: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    locale: Mapped[str | None] = mapped_column(String(8))  # the requester's language (the answer's)
+    handed_over_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # to the IdP's support desk
 
 
 @event.listens_for(Case, "before_insert")

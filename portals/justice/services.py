@@ -456,7 +456,7 @@ def create_support_request(session: Session, sub: str | None, email: str, topic:
     if len(message.strip()) > SUPPORT_MESSAGE_LIMIT:
         raise Refused("support_too_long", limit=SUPPORT_MESSAGE_LIMIT, length=len(message.strip()))
     request = SupportRequest(reference="JUS-" + secrets.token_hex(4).upper(), sub=sub, email=email.strip().lower(),
-                             topic=topic, message=message.strip())
+                             topic=topic, message=message.strip(), locale=locale)
     session.add(request)
     with force_locale(locale):
         queue_email(session, OutboxMessage, to=request.email, locale=locale,
@@ -465,6 +465,12 @@ def create_support_request(session: Session, sub: str | None, email: str, topic:
                                 "référence %(ref)s. Un membre de l'équipe support va vous répondre.",
                                 ref=request.reference))
     return request
+
+
+def support_payload(record: SupportRequest) -> dict:
+    """What the IdP's support desk needs to answer the request (shared.support_handover)."""
+    return {"reference": record.reference, "email": record.email, "topic": record.topic, "message": record.message,
+            "locale": record.locale or "fr"}
 
 
 def record_help_answer(session: Session, section: str, found: bool) -> None:

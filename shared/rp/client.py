@@ -19,6 +19,7 @@ from urllib.parse import urlencode
 
 import requests
 
+from shared import authorization
 from shared.config import Settings, load_toml
 from shared.tokens import ProviderMetadata
 
@@ -50,8 +51,12 @@ class RelyingParty:
         entry = load_toml("clients.toml").get(client_key, {})
         public = settings.public_url
         scope = entry.get("scope", "openid profile email")
-        # Portals need no offline access at the IdP: their sessions are short and re-checked.
-        scope = " ".join(s for s in scope.split() if s != "offline_access")
+        # Portals need no offline access at the IdP: their sessions are short and re-checked; and a
+        # sign-in asks only what a person's sign-in can give (an API scope such as provisioning or
+        # support comes with the portal's own client-credentials token, config/authorization.toml).
+        client_id = entry.get("client_id", client_key)
+        scope = " ".join(s for s in scope.split()
+                         if s != "offline_access" and authorization.model().may_obtain(client_id, s, "authorization_code"))
         return cls(
             settings=settings,
             client_key=client_key,

@@ -16,9 +16,10 @@ pytestmark = pytest.mark.browser
 CONSOLE_PAGES = ["/operations/", "/operations/verify", "/operations/clients", "/operations/clients/new",
                  "/operations/clients/{client}", "/operations/accounts", "/operations/accounts?q=example",
                  "/operations/accounts/{account}", "/operations/audit", "/operations/audit?since=2026-13-01", "/operations/keys",
-                 "/operations/organisations", "/operations/organisations/{organisation}"]
+                 "/operations/organisations", "/operations/organisations/{organisation}",
+                 "/operations/support", "/operations/support?status=all", "/operations/support/{ticket}"]
 # Forms sent empty or wrong (their first button), to see their error states
-ERROR_STATES = ["/operations/clients/new", "/operations/verify"]
+ERROR_STATES = ["/operations/clients/new", "/operations/verify", "/operations/support/{ticket}"]
 DANGER_ERRORS = [("/operations/accounts/{account}", "reset"),  # a danger zone's button, its form sent empty
                  ("/operations/organisations/{organisation}", "suspend")]
 
@@ -56,7 +57,13 @@ def objects(idp):
         requester.status = "active"
         orgs.request_administrator(store, requester, town, utcnow(), "http://localhost:8003/representant-legal")
         organisation_id = town.id
-    return {"client": client_id, "account": person.id, "organisation": organisation_id}
+    from idp.services import support_desk
+
+    with idp.app.app_context():
+        ticket, _new = support_desk.receive("sandbox", {
+            "reference": "AS-A11Y0001", "email": "anne@example.org", "name": "Anne Faure", "topic": "courrier",
+            "message": "Le courrier n'est pas arrivé.\nQue faire ?", "locale": "fr", "page": "/aide"})
+    return {"client": client_id, "account": person.id, "organisation": organisation_id, "ticket": ticket.id}
 
 
 @pytest.mark.parametrize("language", ["fr", "en"])

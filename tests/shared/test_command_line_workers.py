@@ -25,7 +25,8 @@ def test_a_command_starts_no_background_worker(tmp_path, monkeypatch):
     before = set(worker_threads())
     result = CliRunner().invoke(main, ["audit", "--kind", "sign_in"])
     assert result.exit_code == 0, result.output
-    assert set(worker_threads()) == before
+    # none started; one of an app an earlier test dropped may end meanwhile (its next round finds it gone)
+    assert not set(worker_threads()) - before
 
 
 def test_a_served_app_runs_its_workers(tmp_path, monkeypatch):

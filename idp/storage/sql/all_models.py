@@ -10,4 +10,5 @@ from idp.storage.sql import (
     organisations,  # noqa: F401,E402
     outbox,  # noqa: F401,E402
     passkeys,  # noqa: F401,E402
+    support,  # noqa: F401,E402
 )

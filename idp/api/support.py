@@ -1,0 +1,26 @@
+"""The support API: a portal hands over a contact request of its forms to the IdP's support desk
+(idp.services.support_desk). Authentication: a client-credentials token made for this API
+(audience, scope ``support``, a client named for it in config/authorization.toml)."""
+
+from __future__ import annotations
+
+from flask import Blueprint, g, jsonify, request
+
+from idp.oidc.resource import require_api
+from idp.services import support_desk
+from shared.web import csrf
+
+bp = Blueprint("support_api", __name__, url_prefix="/api/support")
+csrf.exempt(bp)
+
+
+@bp.post("/requests")
+@require_api("support")
+def hand_over():
+    if g.token.get("sub") != g.token.get("client_id"):  # a person's token: handing over is a portal's act
+        return jsonify(error="invalid_token", error_description="a client-credentials token is required"), 403
+    try:
+        ticket, created = support_desk.receive(g.token["client_id"], request.get_json(silent=True))
+    except support_desk.BadRequest as bad:
+        return jsonify(error="invalid_request", error_description=f"'{bad.field}' is missing or not valid"), 400
+    return jsonify(id=ticket.id, reference=ticket.reference, status=ticket.status), 201 if created else 200
