@@ -40,7 +40,7 @@ def document(issuer: str) -> dict:
         "introspection_endpoint_auth_signing_alg_values_supported": ASYMMETRIC + SYMMETRIC,
         "dpop_signing_alg_values_supported": dpop.ALGORITHMS,
         "claims_supported": claims.all_claim_names(),
-        "acr_values_supported": ["pwd", "mfa", "eidas1", "eidas2", "eidas3"],
+        "acr_values_supported": ["pwd", "mfa", "phr", "eidas1", "eidas2", "eidas3"],
         "prompt_values_supported": ["none", "login", "consent"],
         "ui_locales_supported": ["fr", "en"],
         "claims_parameter_supported": False,

@@ -9,6 +9,7 @@ from flask import Blueprint, current_app, g, jsonify, redirect, render_template,
 from flask_babel import gettext as _
 
 from idp.flows.federation import pivot_session
+from idp.flows import phishing_resistant
 from idp.flows.mfa import needs_second_factor
 from idp.oidc import claims as claims_module
 from idp.oidc import client_auth, cors, dpop, metadata, tokens
@@ -69,6 +70,9 @@ def _login_needed(request_: oidc.AuthorizationRequest, session, interaction=None
         return True  # a standard provider's sign-in is not the FranceConnect identity this client needs
     if needs_second_factor(session, account.id, request_.client):
         return True
+    if (phishing_resistant.required(request_.client, request_.requested_acr, account)
+            and not phishing_resistant.phishing_resistant(session.amr)):
+        return True  # a password and a TOTP code are not enough for this client: a passkey is
     return False
 
 
@@ -90,6 +94,8 @@ def achieved_acrs(session) -> set[str]:
         achieved.add("pwd")
     if amr & SECOND_FACTORS:
         achieved.add("mfa")
+    if phishing_resistant.phishing_resistant(session.amr):
+        achieved.add(phishing_resistant.PHISHING_RESISTANT)
     return achieved
 
 

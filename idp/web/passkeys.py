@@ -133,12 +133,43 @@ def challenge(uid: str):
             errors["passkey"], status = _words(refusal.code), 400
         else:
             sessions.add_methods(session, passkeys.amr_of(used), "mfa")
-            login_flow.mark_done(uid, "second_factor_step")
+            _passkey_steps_done(uid)
             return login_flow.resume_interaction(uid)
     return render_template("idp/passkeys/challenge.html", uid=uid, errors=errors,
                            options=passkeys.second_factor_options(session.account_id),
                            totp=mfa.is_enabled(session.account_id),
                            recovery=mfa.remaining_recovery_codes(session.account_id)), status
+
+
+def _passkey_steps_done(uid: str) -> None:
+    for step in ("second_factor_step", "phishing_resistant_step"):  # a passkey proves both
+        login_flow.mark_done(uid, step)
+
+
+@bp.route("/interaction/<uid>/passkey/setup", methods=["GET", "POST"])
+def setup_in_sign_in(uid: str):
+    """Register a passkey inside a sign-in whose client needs a phishing-resistant factor."""
+    session, interaction = sessions.current_session(), interactions.load(uid)
+    if session is None or interaction is None or interaction.authenticated_at is None:
+        return redirect(url_for("login.identifier", uid=uid))
+    account = accounts.get(session.account_id)
+    if not mfa.may_change_factor(account.id, session.amr):  # prove the factor it has first
+        return redirect(url_for("login.resume_login", uid=uid))
+    errors, name = {}, request.form.get("name", "")
+    if request.method == "POST":
+        try:
+            added, codes = passkeys.register(account.id, request.form.get("response", ""), name, session.amr,
+                                             keep_sid=session.sid)
+        except passkeys.PasskeyRefused as refusal:
+            errors["name" if refusal.code in ("name", "too_many") else "passkey"] = _words(refusal.code)
+        else:
+            sessions.add_methods(session, passkeys.amr_of(added), "mfa")
+            _passkey_steps_done(uid)
+            if codes:
+                return render_template("idp/account/totp_codes.html", codes=codes,
+                                       next_url=url_for("login.resume_login", uid=uid))
+            return login_flow.resume_interaction(uid)
+    return render_template("idp/passkeys/setup.html", uid=uid, errors=errors, name=name), (400 if errors else 200)
 
 
 # -- without password, from the identifier page ---------------------------------------------------

@@ -59,7 +59,7 @@ EXERCISED = {
     "dpop_signing_alg_values_supported": (["RS256", "PS256", "ES256"],
                                           "tests/idp/test_dpop.py::test_openid_client_with_private_key_jwt_par_and_dpop"),
     "claims_supported": (None, "tests/idp/test_step_up.py::test_claims_without_a_value_are_omitted_not_null"),
-    "acr_values_supported": (["pwd", "mfa", "eidas1", "eidas2", "eidas3"],
+    "acr_values_supported": (["pwd", "mfa", "phr", "eidas1", "eidas2", "eidas3"],  # phr: tests/idp/passkeys/test_phishing_resistant.py
                              "tests/idp/test_step_up.py::test_mfa_without_a_second_factor_is_a_clear_error_not_a_loop"),
     "prompt_values_supported": (["none", "login", "consent"],
                                 "tests/security/test_browser_binding.py::test_consent_covers_the_scopes_shown_and_nothing_more"),
