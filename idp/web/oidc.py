@@ -8,8 +8,8 @@ from authlib.oauth2 import OAuth2Error
 from flask import Blueprint, current_app, g, jsonify, redirect, render_template, request
 from flask_babel import gettext as _
 
-from idp.flows.federation import pivot_session
 from idp.flows import phishing_resistant
+from idp.flows.federation import pivot_session
 from idp.flows.mfa import needs_second_factor
 from idp.oidc import claims as claims_module
 from idp.oidc import client_auth, cors, dpop, metadata, tokens
