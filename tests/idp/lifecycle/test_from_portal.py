@@ -78,8 +78,9 @@ def test_the_manuals_sign_in_pages_from_ecomms(idp, portal_client):
     Inscription"."""
     http, page = from_ecomms(idp, portal_client)
     assert_ecomms_frame(page.text)
-    assert f"Connectez-vous à {portal_name(idp)} avec votre compte ECHR Services." in page.text
-    assert buttons(page.text) == ["Continuer"]
+    assert f"<h1>{portal_name(idp)}</h1>" in page.text
+    assert "Connectez-vous avec votre compte ECHR Services." in page.text
+    assert buttons(page.text) == ["Continuer", "Se connecter avec une clé d'accès"]  # the manual's, then passkeys (issue 23)
     assert "Inscription" in links(page.text)
     password_page = typed_identifier(http, page, "someone@example.org")
     assert_ecomms_frame(password_page.text)
@@ -161,7 +162,7 @@ def test_self_registration_from_ecomms_returns_to_ecomms(idp, portal_client, dev
 def test_the_english_pages_from_ecomms(idp, portal_client, language):
     http, page = from_ecomms(idp, portal_client, language)
     assert_ecomms_frame(page.text, language)
-    assert buttons(page.text) == ["Continue"]
+    assert buttons(page.text) == ["Continue", "Sign in with a passkey"]
     password_page = typed_identifier(http, page, "someone@example.org")
     assert "Sign up" in links(password_page.text)
     recovery = http.get(idp.url + links(password_page.text)["Forgot your password?"])
