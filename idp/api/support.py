@@ -1,10 +1,12 @@
 """The support API: a portal hands over a contact request of its forms to the IdP's support desk
-(idp.services.support_desk). Authentication: a client-credentials token made for this API
+(idp.services.support_desk), described in support.yaml. Authentication: a client-credentials token made for this API
 (audience, scope ``support``, a client named for it in config/authorization.toml)."""
 
 from __future__ import annotations
 
-from flask import Blueprint, g, jsonify, request
+from pathlib import Path
+
+from flask import Blueprint, Response, g, jsonify, request
 
 from idp.oidc.resource import require_api
 from idp.services import support_desk
@@ -12,6 +14,7 @@ from shared.web import csrf
 
 bp = Blueprint("support_api", __name__, url_prefix="/api/support")
 csrf.exempt(bp)
+SPEC = Path(__file__).with_name("support.yaml")
 
 
 @bp.post("/requests")
@@ -24,3 +27,8 @@ def hand_over():
     except support_desk.BadRequest as bad:
         return jsonify(error="invalid_request", error_description=f"'{bad.field}' is missing or not valid"), 400
     return jsonify(id=ticket.id, reference=ticket.reference, status=ticket.status), 201 if created else 200
+
+
+@bp.get("/openapi.yaml")
+def openapi():
+    return Response(SPEC.read_text(), mimetype="application/yaml")

@@ -13,17 +13,30 @@ import schemathesis
 import yaml
 from hypothesis import HealthCheck, given, settings
 
-from tests.idp.helpers import api_token, start_idp
+from tests.idp.helpers import api_token, make_client, start_idp
 from tests.servers import LiveServer, free_port
 
 REPO = Path(__file__).resolve().parents[2]
 SPECS = {"provisioning": REPO / "idp/api/provisioning.yaml", "management": REPO / "idp/api/management.yaml",
-         "court_feed": REPO / "portals/justice/court_feed.yaml"}
+         "court_feed": REPO / "portals/justice/court_feed.yaml", "support": REPO / "idp/api/support.yaml"}
 FUZZ = settings(max_examples=20, deadline=None, suppress_health_check=list(HealthCheck))
 
 
 def client_token(idp, scope: str) -> str:
     return api_token(idp, scope)
+
+
+def justice_support_token(idp) -> str:
+    """The justice space's own token for the support desk (api_token would pick e-services, whose
+    registration the management API's token needs as it is)."""
+    import requests
+
+    _client, secret = make_client(idp.app, [], client_id="justice", grant_types=["client_credentials"],
+                                  scope="support", first_party=True)
+    answer = requests.post(f"{idp.url}/token", data={"grant_type": "client_credentials", "scope": "support"},
+                           auth=("justice", secret), timeout=10)
+    assert answer.status_code == 200, answer.text
+    return answer.json()["access_token"]
 
 
 @pytest.fixture(scope="module")
@@ -38,7 +51,8 @@ def stack(tmp_path_factory):
     justice = LiveServer(create_app({"database_url": database, "issuer": idp.url, "_quiet": True,
                                      "instance_path": folder / "justice", "raw": {"outbox": {"manual": True}}}),
                          free_port()).start()
-    yield {"provisioning": (idp.url, client_token(idp, "provisioning")),
+    yield {"support": (idp.url, justice_support_token(idp)),
+           "provisioning": (idp.url, client_token(idp, "provisioning")),
            "management": (idp.url, client_token(idp, "management")),
            "court_feed": (justice.url, client_token(idp, "court_feed"))}
     justice.stop()
