@@ -35,6 +35,7 @@ def machine() -> str:
 def main() -> None:
     budget = float(os.environ.get("BENCH_BUDGET", 10))
     only = sys.argv[1:]
+    load_before, started_at = os.getloadavg(), time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
     rows: list[Row] = []
     for path in sorted(HERE.glob("bench_*.py")):
         name = path.stem
@@ -55,6 +56,10 @@ def main() -> None:
         print(f"  done in {time.monotonic() - started:.1f}s", flush=True)
     print()
     print("Machine:", machine())
+    # the cores are shared: the load says how far the absolute figures are from an idle machine
+    # (only the ratios, each taken within one benchmark, compare across runs)
+    print(f"Run: {started_at}; load average (1/5/15 min) before {'/'.join(f'{v:.1f}' for v in load_before)}, "
+          f"after {'/'.join(f'{v:.1f}' for v in os.getloadavg())} on {os.cpu_count()} cores")
     print_table(rows)
 
 

@@ -52,7 +52,7 @@ def run(budget: float) -> list[Row]:
     shutil.rmtree(folder, ignore_errors=True)
     return [
         Row("portal", f"eComms list page, signed in, {workers} procs", page_rps, "req/s", "static file, same server",
-            static_rps, note=f"p99 {page_p99:.0f} ms; the IdP is not running: every check is local"),
+            static_rps, target=0.5, note=f"p99 {page_p99:.0f} ms; the IdP is not running: every check is local"),
     ]
 
 
