@@ -20,7 +20,10 @@ DEMO_USERS = [
     ("requerant@example.org", [], "Marie", "REQUÉRANTE", "eComms applicant"),
     ("avocat@example.org", [], "Louis", "AVOCAT", "eComms representative (lawyer)"),
     ("greffe@echr.example", ["registry"], "Greta", "GREFFE", "the Court's registry (eComms)"),
+    ("operateur@example.org", [], "Olga", "OPÉRATRICE",
+     "operator: /operations at the IdP (turn on two-step verification at /account first)"),
 ]
+DEMO_OPERATORS = ["operateur@example.org"]  # granted as an administrator does: `idp operators grant` (audited)
 
 
 def idp_cli(*args: str) -> str:
@@ -94,6 +97,8 @@ def run(apps) -> list[str]:
     migrate(apps)
     idp_cli("clients", "sync")
     notes = seed_accounts()
+    for email in DEMO_OPERATORS:
+        idp_cli("operators", "grant", email)
     names = {app.name for app in apps}
     if "ecomms" in names:
         subs = subs_for("ecomms")
