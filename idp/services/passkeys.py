@@ -285,15 +285,6 @@ def _user_handle_of(handle: str) -> bytes:
 
 # -- removal ---------------------------------------------------------------------------------------------
 
-def rename(account_id: str, passkey_id: str, name: str) -> None:
-    name = clean_name(name)
-    with get_db().session() as session:
-        passkey = session.get(Passkey, passkey_id)
-        if passkey is None or passkey.account_id != account_id:
-            raise PasskeyRefused("unknown")
-        passkey.name = name
-
-
 def remove(account_id: str, passkey_id: str, session_amr: list[str]) -> str:
     """Remove one of the account's passkeys; returns its name."""
     if not mfa.may_change_factor(account_id, session_amr):

@@ -28,7 +28,6 @@ REFUSALS = {
 NOTICES = {
     "added": _l("La clé d'accès a été ajoutée. Vous pouvez l'utiliser à votre prochaine connexion."),
     "removed": _l("La clé d'accès a été retirée."),
-    "renamed": _l("La clé d'accès a été renommée."),
 }
 
 
@@ -81,18 +80,6 @@ def add(session, account):
         return render_template("idp/account/totp_codes.html", codes=codes,
                                next_url=url_for("passkeys.overview", done="added"))
     return redirect(url_for("passkeys.overview", done="added"))
-
-
-@bp.post("/account/passkeys/<passkey_id>/rename")
-@signed_in
-def rename(session, account, passkey_id: str):
-    try:
-        passkeys.rename(account.id, passkey_id, request.form.get("name", ""))
-    except passkeys.PasskeyRefused as refusal:
-        if refusal.code == "unknown":
-            abort(404)
-        return _account_page(session, account, {f"name-{passkey_id}": _words(refusal.code)}, status=400)
-    return redirect(url_for("passkeys.overview", done="renamed"))
 
 
 @bp.get("/account/passkeys/<passkey_id>/remove")
