@@ -17,6 +17,7 @@ from datetime import datetime, timedelta
 from flask import Flask, after_this_request, current_app, has_request_context
 from flask_babel import force_locale
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from sqlalchemy import func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -146,18 +147,25 @@ def _send(session: Session, account_or_email, kind: str, locale: str | None = No
                 sender_name=sender.name)
 
 
+def _delay(hours: int) -> str:
+    """A link's lifetime as people say it: "7 jours", not "168 heures"."""
+    if hours >= 48 and hours % 24 == 0:
+        return ngettext("%(num)s jour", "%(num)s jours", hours // 24)
+    return ngettext("%(num)s heure", "%(num)s heures", hours)
+
+
 def _activation_email(url: str, hours: int, account: str):
     return (_("Validez votre adresse électronique"),
             _("Bonjour,\n\nPour activer votre compte %(account)s, ouvrez ce lien :\n%(url)s\n\n"
-              "Ce lien ne sert qu'une fois et expire dans %(hours)s heures. Si vous n'êtes pas à l'origine de "
-              "cette inscription, ignorez ce message.", url=url, hours=hours, account=account))
+              "Ce lien ne sert qu'une fois et expire dans %(delay)s. Si vous n'êtes pas à l'origine de "
+              "cette inscription, ignorez ce message.", url=url, delay=_delay(hours), account=account))
 
 
 def _invitation_email(url: str, hours: int, client_name: str, account: str):
     return (_("%(client)s vous invite à créer votre compte", client=client_name),
             _("Bonjour,\n\n%(client)s vous invite à communiquer par voie électronique. Pour activer votre compte "
-              "et choisir votre mot de passe, ouvrez ce lien :\n%(url)s\n\nCe lien ne sert qu'une fois et expire "
-              "dans %(hours)s heures.", client=client_name, url=url, hours=hours))
+              "%(account)s et choisir votre mot de passe, ouvrez ce lien :\n%(url)s\n\nCe lien ne sert qu'une fois et "
+              "expire dans %(delay)s.", client=client_name, url=url, delay=_delay(hours), account=account))
 
 
 def _invited_existing_email(client_name: str, url: str, account: str):

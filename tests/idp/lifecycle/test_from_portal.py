@@ -310,6 +310,7 @@ def test_emails_of_a_flow_started_at_ecomms_come_from_ecomms_and_name_its_accoun
     name = portal_name(idp)
     assert name in activation["from"] and "no-reply@" in activation["from"]
     assert "Pour activer votre compte ECHR Services, ouvrez ce lien" in activation["text"]
+    assert "expire dans 7 jours." in activation["text"]  # not "168 heures" (outside review)
     assert activation["text"].rstrip().endswith(f"{name} — ce message est envoyé automatiquement, n'y répondez pas.")
 
     link = link_in(activation)
@@ -344,5 +345,6 @@ def test_emails_of_the_idps_own_pages_speak_for_the_idp(idp, devinbox):
     message = devinbox.wait_for(email)[0]
     assert own.name in message["from"] and "ECHR" not in message["from"]
     assert f"To activate your {own.account} account, open this link" in message["text"]
+    assert "expires in 7 days." in message["text"]
     assert "ECHR" not in message["text"]
     assert message["text"].rstrip().endswith(f"{own.name} — this message is sent automatically; do not reply.")
