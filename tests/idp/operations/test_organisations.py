@@ -14,7 +14,9 @@ CODE_URL = "http://localhost:8003/representant-legal"
 
 @pytest.fixture
 def town(idp):
-    """Lièpvre's town hall: Claire administers it, Fred uses état civil, Bruno asked to administer."""
+    """Rombach's town hall: Claire administers it, Fred uses état civil, Bruno asked to administer.
+    (Its letter reaches the session's dev inbox: a town and a representative no other test uses, so
+    no other test reads this letter's codes for its own.)"""
     from idp.services import organisations as orgs
     from idp.storage.sql.organisations import Membership, OrganisationStore
     from shared.appkit import get_db
@@ -23,13 +25,13 @@ def town(idp):
     with idp.app.test_request_context(), get_db().session() as session:
         store = OrganisationStore(session)
         town = orgs.create_organisation(store, {
-            "org_name": "Mairie de Lièpvre", "org_kind": "commune", "org_siren": "111111118",
-            "org_address_line": "1 place de la Mairie", "org_postcode": "68660", "org_city": "Lièpvre",
-            "legal_rep_name": "Anne FAURE", "legal_rep_title": "Madame la Maire"})
+            "org_name": "Mairie de Rombach-le-Franc", "org_kind": "commune", "org_siren": "333333334",
+            "org_address_line": "3 rue de l'Église", "org_postcode": "68660", "org_city": "Rombach-le-Franc",
+            "legal_rep_name": "Paul RISSER", "legal_rep_title": "Monsieur le Maire"})
         people = {}
         for key, given, family in (("claire", "Claire", "Martin"), ("fred", "Frédéric", "Dupont"),
                                    ("bruno", "Bruno", "Klein")):
-            account = orgs.new_person_account(store, given, family, f"{key}.lievre@example.org", password_hash="x")
+            account = orgs.new_person_account(store, given, family, f"{key}.rombach@example.org", password_hash="x")
             account.status = "active"
             people[key] = account
         store.add(Membership(account_id=people["claire"].id, organisation_id=town.id, role="administrator",
@@ -54,14 +56,14 @@ def fred_may_use_etat_civil(idp, town) -> bool:
 def test_see_members_requests_letters_then_suspend_and_lift(console, idp, operator, town):
     assert fred_may_use_etat_civil(idp, town)
     console.get_by_role("link", name="Organisations").click()
-    row = console.locator("tbody tr", has_text="Mairie de Lièpvre")
+    row = console.locator("tbody tr", has_text="Mairie de Rombach-le-Franc")
     assert "Commune" in row.inner_text() and "Active" in row.inner_text()
-    row.get_by_role("link", name="Mairie de Lièpvre").click()
-    console.get_by_role("heading", name="Mairie de Lièpvre").wait_for()
+    row.get_by_role("link", name="Mairie de Rombach-le-Franc").click()
+    console.get_by_role("heading", name="Mairie de Rombach-le-Franc").wait_for()
     content = console.content()
-    assert "claire.lievre@example.org" in content and "fred.lievre@example.org" in content
+    assert "claire.rombach@example.org" in content and "fred.rombach@example.org" in content
     request_row = console.locator("tbody tr", has_text=town["reference"])
-    assert "bruno.lievre@example.org" in request_row.inner_text()
+    assert "bruno.rombach@example.org" in request_row.inner_text()
     assert "En attente des codes" in request_row.inner_text()
     assert any(s in request_row.inner_text() for s in ("En file d'attente", "Envoyé", "Échec d'envoi"))
 
