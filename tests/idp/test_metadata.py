@@ -41,7 +41,7 @@ EXERCISED = {
                               "tests/idp/test_registration.py::test_openid_client_registers_and_the_client_signs_a_person_in"),
     "require_pushed_authorization_requests": (False, PAR),  # per client: policy.require_par
     "scopes_supported": (["birth", "email", "offline_access", "openid", "organisation", "profile", "roles",
-                          "provisioning", "management", "court_feed"],
+                          "provisioning", "management", "court_feed", "support"],
                          "tests/security/test_scope_escalation.py::test_the_named_clients_reach_their_own_api_only"),
     "response_types_supported": (["code"], INTEROP),
     "response_modes_supported": (["query", "form_post"], "tests/idp/test_form_post.py::test_the_code_comes_in_a_form_post"),

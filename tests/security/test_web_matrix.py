@@ -30,7 +30,7 @@ CSRF_EXEMPT_VIEWS = {
     "idp.upstream.sandbox.userinfo": "sandbox upstream provider's userinfo (bearer token)",
     "idp.upstream.sandbox.end_session": "sandbox upstream provider's RP-initiated logout",
 }
-CSRF_EXEMPT_BLUEPRINTS = {"management_api", "provisioning_api", "court_api"}  # bearer-token JSON APIs
+CSRF_EXEMPT_BLUEPRINTS = {"management_api", "provisioning_api", "court_api", "support_api"}  # bearer-token JSON APIs
 
 
 def apps(tmp_path):
