@@ -14,13 +14,14 @@ from html import unescape
 from urllib.parse import parse_qs
 
 import pytest
+import requests
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 
 from idp.storage.sql.models import AuditEvent
 from idp.storage.sql.passkeys import Passkey
 from shared.appkit import get_db
-from tests.idp.helpers import make_user
+from tests.idp.helpers import csrf_token, make_user
 from tests.idp.passkeys.conftest import (
     GOOD,
     Authenticator,
@@ -39,6 +40,24 @@ NOT_THIS_SITE = "Cette clé d&#39;accès n&#39;a pas pu être vérifiée pour ce
 
 def b64url(data: bytes) -> str:
     return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+
+def forged_assertion(credential: dict, challenge: str, origin: str, rp_id: str, flags: int = 0x05,
+                     counter: int = 1000) -> str:
+    """An assertion signed with the credential's private key (read from the virtual authenticator),
+    over our challenge, for the origin and RP id given: what a relaying or modified client sends."""
+    key = serialization.load_der_private_key(base64.b64decode(credential["privateKey"]), password=None)
+    client_data = json.dumps({"type": "webauthn.get", "challenge": challenge, "origin": origin,
+                              "crossOrigin": False}).encode()
+    authenticator_data = hashlib.sha256(rp_id.encode()).digest() + bytes([flags]) + counter.to_bytes(4, "big")
+    signed = authenticator_data + hashlib.sha256(client_data).digest()
+    signature = key.sign(signed, ec.ECDSA(hashes.SHA256())) if isinstance(key, ec.EllipticCurvePrivateKey) \
+        else key.sign(signed)  # Ed25519, the first algorithm we offer
+    credential_id = b64url(base64.b64decode(credential["credentialId"]))
+    return json.dumps({"id": credential_id, "rawId": credential_id, "type": "public-key", "response": {
+        "clientDataJSON": b64url(client_data), "authenticatorData": b64url(authenticator_data),
+        "signature": b64url(signature), "userHandle": b64url(base64.b64decode(credential["userHandle"]))},
+        "clientExtensionResults": {}})
 
 
 def person_with_passkey(idp, page, name: str = "Téléphone") -> tuple[str, Authenticator]:
@@ -160,23 +179,12 @@ def test_a_relayed_ceremony_from_another_site_is_refused(page, idp, origin, rp_i
     as a real-time phishing proxy would obtain it, over the challenge our page issued."""
     email, authenticator = person_with_passkey(idp, page)
     credential = authenticator.credentials()[0]
-    key = serialization.load_der_private_key(base64.b64decode(credential["privateKey"]), password=None)
     http, second_factor_page = password_only_session(idp.url, email)
     challenge_page = http.get(f"{idp.url}{second_factor_page}")
     options = json.loads(unescape(re.search(r'id="passkey-options">(.*?)</script>', challenge_page.text, re.S)
                                   .group(1)))
     port = idp.url.rsplit(":", 1)[1]
-    client_data = json.dumps({"type": "webauthn.get", "challenge": options["challenge"],
-                              "origin": origin.format(port=port), "crossOrigin": False}).encode()
-    authenticator_data = hashlib.sha256(rp_id.encode()).digest() + bytes([0x05]) + (1000).to_bytes(4, "big")
-    signed = authenticator_data + hashlib.sha256(client_data).digest()
-    signature = key.sign(signed, ec.ECDSA(hashes.SHA256())) if isinstance(key, ec.EllipticCurvePrivateKey) \
-        else key.sign(signed)  # Ed25519, the first algorithm we offer
-    credential_id = b64url(base64.b64decode(credential["credentialId"]))
-    response = json.dumps({"id": credential_id, "rawId": credential_id, "type": "public-key", "response": {
-        "clientDataJSON": b64url(client_data), "authenticatorData": b64url(authenticator_data),
-        "signature": b64url(signature), "userHandle": b64url(base64.b64decode(credential["userHandle"]))},
-        "clientExtensionResults": {}})
+    response = forged_assertion(credential, options["challenge"], origin.format(port=port), rp_id)
     answer = http.post(challenge_page.url, data={"csrf_token": http.csrf, "response": response},
                        allow_redirects=False)
     if accepted:
@@ -184,3 +192,37 @@ def test_a_relayed_ceremony_from_another_site_is_refused(page, idp, origin, rp_i
     else:
         assert answer.status_code == 400 and NOT_THIS_SITE in answer.text
         assert http.get(f"{idp.url}/account", allow_redirects=False).status_code == 302  # not signed in
+
+
+def test_a_stolen_password_cannot_remove_the_owners_passkey(page, idp):
+    email, _ = person_with_passkey(idp, page)
+    [passkey] = passkeys_of(idp, email)
+    thief, _second_factor_page = password_only_session(idp.url, email)
+    removed = thief.post(f"{idp.url}/account/passkeys/{passkey.id}/remove", data={"csrf_token": thief.csrf},
+                         allow_redirects=False)
+    # two layers refuse it: the page needs a complete session, the service a proven factor
+    assert "done=removed" not in removed.headers.get("Location", "")
+    assert [p.id for p in passkeys_of(idp, email)] == [passkey.id]
+
+
+@pytest.mark.parametrize("flags,accepted", [(0x01, False), (0x05, True)])  # UP only / UP and UV
+def test_a_passkey_without_user_verification_does_not_sign_in_alone(page, idp, flags, accepted):
+    """A found security key, or a phone taken unlocked for a moment, without its PIN or biometrics:
+    without the password, the assertion must say the user was verified. Made with the owner's key
+    (from the virtual authenticator) as a modified client would send it; the same with UV passes."""
+    email, authenticator = person_with_passkey(idp, page)
+    credential = authenticator.credentials()[0]
+    http = requests.Session()
+    start_page = http.get(f"{idp.url}/signin?next=/account")
+    uid = start_page.url.rstrip("/").rsplit("/", 1)[1]
+    token = csrf_token(start_page.text)
+    options = http.post(f"{idp.url}/interaction/{uid}/passkey/options", data={"csrf_token": token}).json()
+    response = forged_assertion(credential, options["challenge"], f"http://localhost:{idp.url.rsplit(':', 1)[1]}",
+                                "localhost", flags=flags, counter=3000)
+    answer = http.post(f"{idp.url}/interaction/{uid}/passkey/signin", data={"csrf_token": token, "response": response},
+                       allow_redirects=False)
+    if accepted:
+        assert answer.status_code == 302
+    else:
+        assert answer.status_code == 400 and NOT_THIS_SITE in answer.text
+        assert http.get(f"{idp.url}/account", allow_redirects=False).status_code == 302
