@@ -49,6 +49,7 @@ def portal_context():
         "idp_mine_url": idp_url("/organisations/"),
         "idp_switch_url": idp_url("/organisations/choix", client_id="eservices"),
         "idp_console_url": idp_url("/organisations/console"),
+        "idp_account_url": idp_url("/account"),
         "support_topics": support_topics(),
         "locale": locale(),
         "acting_for": acting_for,

@@ -6,8 +6,8 @@ from __future__ import annotations
 
 from idp.oidc import tokens
 from idp.oidc.claims import pairwise_sub
-from idp.services import sessions
 from idp.services import organisations as orgs
+from idp.services import sessions
 from idp.storage.sql.organisations import OrganisationStore
 from shared.authorization import model
 from shared.timeutil import utcnow

@@ -324,3 +324,19 @@ def test_the_console_shows_who_decided_what_with_the_reason_for_this_organisatio
     assert "Claire Martin (claire-martin)" in history and "Frédéric DUPONT DURAND (frederic-dupont-dura)" in history
     assert "Demandes de subvention" not in history, "the association's decisions stay the association's"
     assert "Dernière connexion" in console or "Jamais connecté(e)" in console
+
+
+def test_a_subscription_decision_concerns_the_organisation_and_says_so_in_the_member_column(app, fred_granted):
+    world = fred_granted
+    client = app.test_client()
+    console_as_claire(app, client, world)
+    history = text(client.get("/organisations/console")).split('id="historique"')[1]
+    rows = re.findall(r"<tr>(.*?)</tr>", history, re.S)
+    (subscribed,) = [row for row in rows if "Actes d'état civil" in row and "Permission accordée" not in row]
+    cells = re.findall(r'<td data-label="([^"]+)">(.*?)</td>', subscribed, re.S)
+    member = dict(cells)["Membre"]
+    assert member == ('<span aria-hidden="true">—</span>'
+                      '<span class="visually-hidden">la décision concerne l\'organisation</span>'), subscribed
+    (granted,) = [row for row in rows if "Permission accordée" in row]
+    assert "Frédéric DUPONT DURAND (frederic-dupont-dura)" in dict(re.findall(
+        r'<td data-label="([^"]+)">(.*?)</td>', granted, re.S))["Membre"], "a member's decision still names them"

@@ -51,6 +51,41 @@ def test_registration_as_administrator_sends_the_letter_once_activated_and_signe
         assert letter.attachment.startswith(b"%PDF")
 
 
+def test_new_organisation_fields_sent_with_a_listed_organisation_are_ignored(app, world):
+    """Without the script the fieldset is sent too (or a crafted post fills it): with an organisation
+    of the list chosen, no organisation is made from it, its bad values are no error, and the
+    registration joins the listed one."""
+    client = app.test_client()
+    token = csrf(client, "/organisations/inscription")
+    with app.extensions["db"].session() as session:
+        before = len(OrganisationStore(session).organisations())
+    response = client.post("/organisations/inscription", data={
+        "csrf_token": token, "role": "user", "organisation_id": world["town"],
+        **org_data("Mairie Fantôme", "123"), "org_postcode": "x", "given_name": "Lina", "family_name": "Roth",
+        "email": "lina@example.org", "terms": "on"})
+    assert response.status_code == 200, text(response)
+    assert "L'administrateur de « Mairie A » doit valider votre inscription" in text(response)
+    with app.extensions["db"].session() as session:
+        store = OrganisationStore(session)
+        assert len(store.organisations()) == before and "Mairie Fantôme" not in [o.name for o in store.organisations()]
+        lina = store.account_by_email("lina@example.org")
+        assert [organisation.id for _m, organisation in store.memberships_of_account(lina.id)] == [world["town"]]
+
+
+def test_the_new_organisation_fields_are_checked_when_new_is_chosen(app):
+    client = app.test_client()
+    token = csrf(client, "/organisations/inscription")
+    response = client.post("/organisations/inscription", data={
+        "csrf_token": token, "role": "administrator", "organisation_id": "new", "given_name": "Lina",
+        "family_name": "Roth", "email": "lina@example.org", "terms": "on"})
+    assert response.status_code == 400
+    page = text(response)
+    for message in ("Indiquez le nom de l'organisation", "Choisissez le type d'organisation",
+                    "Indiquez l'adresse postale de l'organisation", "Indiquez la commune",
+                    "Indiquez le nom du représentant légal"):
+        assert f'">{message}</a></li>' in page, message
+
+
 def test_registration_errors_are_summarised_and_nothing_is_created(app):
     client = app.test_client()
     token = csrf(client, "/organisations/inscription")
