@@ -35,6 +35,13 @@ STATUS_LABELS = {
     "seen": _l("Connecté à eComms"),
     "detached": _l("Détaché : l'adresse n'est plus celle du compte"),
 }
+# the same states within a sentence ("Rattachée à : … (Requérant, compte activé)")
+STATUS_SUMMARY_LABELS = {
+    "pending": _l("invitation envoyée"),
+    "active": _l("compte activé, pas encore venu sur eComms"),
+    "seen": _l("connecté à eComms"),
+    "detached": _l("détaché"),
+}
 STATE_LABELS = {"new": _l("Nouveau"), "read": _l("Lu"), "processed": _l("Traité")}
 PARTY_MESSAGES = {
     "email": _l("Saisissez une adresse électronique, comme nom@exemple.fr."),
@@ -55,7 +62,8 @@ IDP_DOWN = _l("Le service d'identification ne répond pas : réessayez dans un i
 
 @bp.app_context_processor
 def registry_context():
-    return {"role_labels": ROLE_LABELS, "party_status_labels": STATUS_LABELS, "party_status": parties.status_of}
+    return {"role_labels": ROLE_LABELS, "party_status_labels": STATUS_LABELS,
+            "party_summary_labels": STATUS_SUMMARY_LABELS, "party_status": parties.status_of}
 
 
 def _party(selected, party_id: str) -> Party:

@@ -4,6 +4,7 @@ the registry's actions, Help and terms. Flows live in ``services``; files in ``s
 from __future__ import annotations
 
 import io
+import re
 from urllib.parse import unquote
 
 from flask import (
@@ -23,6 +24,7 @@ from flask import (
 from flask_babel import format_decimal
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from markupsafe import Markup
 
 from portals.ecomms import attachment, pades, parties, receipts, resumable, services, storage
 from portals.ecomms.models import Application
@@ -54,8 +56,8 @@ REFUSALS = {
     "empty": _l("« %(name)s » est vide."),
     "not_pdf": _l("« %(name)s » n'est pas un document PDF lisible. Vous ne pouvez envoyer que des documents PDF."),
     "too_large": _l("Un document dépasse 50 Mo : vous ne pouvez envoyer que des documents PDF de 50 Mo au maximum."),
-    "doc_type": _l("« %(name)s » : choisissez le type du document."),
-    "confirm": _l("Cochez la case pour confirmer l'envoi à la Cour."),
+    "doc_type": _l("Choisissez le type de chaque document : « %(name)s » n'en a pas encore."),
+    "confirm": _l("Cochez la case de confirmation pour envoyer vos documents à la Cour."),
     "upload_expired": _l("Un document téléchargé n'est plus disponible : ajoutez-le à nouveau."),
     "pdf_too_complex": _l("« %(name)s » est trop complexe pour être vérifié. Enregistrez-le de nouveau au format PDF "
                           "(par exemple avec « Imprimer » puis « Enregistrer au format PDF ») et envoyez-le à nouveau."),
@@ -88,6 +90,13 @@ REFUSALS = {
     "daily_quota": _l("La limite d'envoi est atteinte (%(files)s documents ou %(mb)s Mo en 24 heures, pour vous comme "
                       "pour une requête) : réessayez demain ou contactez le greffe."),
 }
+# A form only missing a type or the box was not refused by the Court: its heading says what is left
+# to do, not the alarming "not received" of a file refused.
+INCOMPLETE_TITLES = {
+    frozenset({"doc_type"}): _l("Choisissez le type de chaque document"),
+    frozenset({"confirm"}): _l("Cochez la case de confirmation"),
+    frozenset({"doc_type", "confirm"}): _l("Choisissez le type de chaque document et cochez la case de confirmation"),
+}
 FORM_MESSAGES = {
     "number": _l("Saisissez un numéro de requête comme 123/16."),
     "number_taken": _l("Une requête porte déjà ce numéro."),
@@ -98,6 +107,12 @@ FORM_MESSAGES = {
 
 def refusal_text(refusal: Refused) -> str:
     return str(REFUSALS[refusal.code]) % {"name": refusal.name, **refusal.values}
+
+
+def errors_title(refusals: list[Refused]) -> str | None:
+    """The send page's error heading when the form is only incomplete (``None``: the usual one)."""
+    title = INCOMPLETE_TITLES.get(frozenset(r.code for r in refusals))
+    return str(title) if title else None
 
 
 def refusal_status(refusal: Refused) -> int:
@@ -117,7 +132,13 @@ def applicant_language():
 @bp.app_context_processor
 def ecomms_context():
     return {"doc_type_labels": DOC_TYPE_LABELS, "is_registry": services.is_registry(current_principal()),
-            "strasbourg_now": strasbourg_now()}
+            "strasbourg_now": strasbourg_now(), "file_size": file_size, "breakable": breakable}
+
+
+def breakable(name: str) -> Markup:
+    """A file name that a narrow column breaks after its separators (``4567-24_observations.pdf`` as
+    ``4567-24_`` / ``observations.pdf``), never inside a word: ``<wbr>`` after each ``_``, ``-``, ``.``."""
+    return Markup("<wbr>").join(re.split(r"(?<=[_.-])", name))  # join escapes each part
 
 
 # -- pages -----------------------------------------------------------------------------------------
@@ -200,14 +221,16 @@ def send(application_id: str):
         # every file that was received stays staged and listed: a refusal never throws it away
         status = max((refusal_status(r) for r in refusals), default=200)
         return render_template("ecomms/send.html", selected=selected, errors=[refusal_text(r) for r in refusals],
+                               errors_title=errors_title(refusals),
                                doc_types=DOC_TYPES, rows=range(1, MAX_FORM_FILES + 1), removed=removed,
                                type_options=[(code, DOC_TYPE_LABELS[code]) for code in DOC_TYPES],
-                               file_size=file_size, staged=[i for i in staged if i.upload_id]), status
+                               staged=[i for i in staged if i.upload_id]), status
 
 
 def file_size(size: int) -> str:
-    """``1,2 Mo`` / ``1.2 MB``: a file's size as the person reads it."""
-    return f"{format_decimal(size / (1024 * 1024), format='#,##0.0')} {_('Mo')}"
+    """``0,3 Ko`` / ``0.3 KB``: a file's size as the person reads it, the same in every list and row
+    (ecomms.js writes an uploading file's size the same way)."""
+    return _("%(size)s Ko", size=format_decimal(size / 1024, format="0.0"))
 
 
 def _remove_kept(principal, selected, upload_id: str) -> tuple[list[Incoming], list[Refused], str | None]:

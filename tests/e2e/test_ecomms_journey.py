@@ -108,20 +108,22 @@ def test_applicant_journey_from_invitation_to_verified_receipt(stack, chromium, 
     assert applicant.locator("#upload-list progress").count() == 2
     assert all(v == "100" for v in applicant.locator("#upload-list progress").evaluate_all(
         "bars => bars.map(b => String(b.value))"))
-    assert applicant.locator("#send-button").is_enabled()
+    assert applicant.locator("#send-button").is_disabled()  # uploaded, but no type chosen yet
     # the type is chosen at upload (seed 000 FAQ), never a silent default: each select starts empty
     assert applicant.locator("#upload-list select").evaluate_all("s => s.map(e => e.value)") == ["", ""]
     ids = applicant.locator("#upload-list select").evaluate_all("s => s.map(e => e.id)")
     assert len(set(ids)) == 2 and all(applicant.locator(f"label[for='{i}']").count() == 1 for i in ids)
     applicant.get_by_label(re.compile("Je confirme l'envoi")).check()
-    applicant.get_by_role("button", name="Envoyer").click()  # no type chosen: refused, files kept
-    assert "Observations.pdf » : choisissez le type du document" in applicant.content()
+    assert applicant.get_by_role("button", name="Envoyer").is_disabled()  # the box alone is not enough
+    applicant.evaluate("document.getElementById('send-form').submit()")  # as without the script: refused
+    assert "« Observations.pdf » n'en a pas encore" in applicant.content()
     staged = applicant.locator("#staged-list select")
     assert staged.count() == 2
     staged.nth(0).select_option("observations")
     staged.nth(1).select_option("annex")
-    applicant.get_by_role("button", name="Envoyer").click()  # without the confirmation: refused
-    assert "Cochez la case pour confirmer" in applicant.content()
+    assert applicant.get_by_role("button", name="Envoyer").is_disabled()  # the box is not ticked again yet
+    applicant.evaluate("document.getElementById('send-form').submit()")  # as without the script: refused
+    assert "Cochez la case de confirmation" in applicant.content()
     # forgetting the box keeps the uploaded files and their types: check it and send
     assert applicant.locator("#staged-list select").evaluate_all("s => s.map(e => e.value)") == [
         "observations", "annex"]
@@ -133,7 +135,8 @@ def test_applicant_journey_from_invitation_to_verified_receipt(stack, chromium, 
 
     # the receipt, downloaded and verified by the portal's published key
     with applicant.expect_download() as download:
-        applicant.get_by_role("link", name="Accusé de dépôt (JWS) 999-26_Observations.pdf").click()
+        applicant.locator("details", has_text="999-26_Observations.pdf").locator("summary").click()
+        applicant.get_by_role("link", name="Accusé de dépôt électronique (JWS) 999-26_Observations.pdf").click()
     receipt = tmp_path / "receipt.jws"
     download.value.save_as(receipt)
     applicant.get_by_role("link", name="Vérifier un accusé de dépôt").click()

@@ -4,13 +4,17 @@
 // instead of starting again. Each file has its row (the file_row macro's markup): its percentage
 // as text and a progress bar, announced to screen readers at every tenth; "Annuler" while it
 // uploads, "Retirer" once there; a document type per file. "Envoyer" is enabled once every upload
-// finished. Without JavaScript the plain multipart form (three file rows) does the same job.
+// finished, every file has its type and the confirmation box is ticked (seed 000 §4, steps 6–8).
+// Without JavaScript the plain multipart form (three file rows) does the same job, and the server
+// checks the same (views.send) either way.
 (function () {
   "use strict";
   var form = document.getElementById("send-form");
   if (!form || !window.XMLHttpRequest || !window.FormData || !window.Blob) { return; }
   var zone = document.getElementById("drop-zone");
   var picker = document.getElementById("picker");
+  var browse = document.getElementById("picker-button");
+  var confirmBox = document.getElementById("confirm");
   var list = document.getElementById("upload-list");
   var sendButton = document.getElementById("send-button");
   var hint = document.getElementById("send-hint");
@@ -30,8 +34,12 @@
   hint.hidden = false;
 
   function refresh() {
-    var done = form.querySelectorAll("li[data-upload-id]").length;
-    sendButton.disabled = pending > 0 || done === 0;
+    var done = form.querySelectorAll("li[data-upload-id]");
+    var untyped = Array.prototype.some.call(done, function (item) {
+      var select = item.querySelector("select");
+      return !select || !select.value;
+    });
+    sendButton.disabled = pending > 0 || done.length === 0 || untyped || !confirmBox.checked;
   }
 
   function announce(message) { announcer.textContent = message; }
@@ -46,10 +54,12 @@
     });
   }
 
+  // the size as the lists and the server's rows write it (views.file_size): "0,3 Ko", never "0,0 Mo"
   function sizeText(bytes) {
     var lang = document.documentElement.lang || "fr";
-    var mb = new Intl.NumberFormat(lang, {minimumFractionDigits: 1, maximumFractionDigits: 1}).format(bytes / 1048576);
-    return mb + " " + text("text-mb");
+    var kb = new Intl.NumberFormat(lang, {minimumFractionDigits: 1, maximumFractionDigits: 1, useGrouping: false})
+      .format(bytes / 1024);
+    return fill(text("text-size"), {size: kb});
   }
 
   // what the person reads when the server gave no sentence: never "HTTP 0" or a status code
@@ -238,6 +248,9 @@
   });
 
   function addFiles(files) { Array.prototype.forEach.call(files, upload); }
+  // a real button: Enter and Space both open the chooser
+  browse.addEventListener("click", function () { picker.click(); });
+  form.addEventListener("change", function (event) { if (event.target !== picker) { refresh(); } });
   picker.addEventListener("change", function () { addFiles(picker.files); picker.value = ""; });
   zone.addEventListener("dragover", function (event) { event.preventDefault(); zone.classList.add("drop-zone--over"); });
   zone.addEventListener("dragleave", function () { zone.classList.remove("drop-zone--over"); });

@@ -62,7 +62,7 @@ def test_each_bad_input_is_refused_with_its_message_and_nothing_is_kept(app):
         ([(b"", "vide.pdf", "letter")], "est vide"),
         ([(make_pdf(), "Requête_n°1.pdf", "letter")], "caractères ASCII uniquement"),
         ([(make_pdf(), "../../etc/passwd.pdf", "letter")], "ne doit pas contenir de chemin"),
-        ([(make_pdf(), "ok.pdf", "")], "choisissez le type du document"),
+        ([(make_pdf(), "ok.pdf", "")], "Choisissez le type de chaque document : « ok.pdf »"),
         ([], "Choisissez au moins un document PDF"),
         # one good file and one bad: nothing of the two is kept
         ([(make_pdf(), "good.pdf", "letter"), (b"MZ\x90\x00", "virus.pdf", "letter")], "virus.pdf"),
@@ -72,7 +72,7 @@ def test_each_bad_input_is_refused_with_its_message_and_nothing_is_kept(app):
         assert answer.status_code == 400, files
         assert message in answer.get_data(as_text=True), (files, message)
     missing_confirmation = post_files(client, [(make_pdf(), "good.pdf", "letter")], confirm=False)
-    assert "Cochez la case pour confirmer" in missing_confirmation.get_data(as_text=True)
+    assert "Cochez la case de confirmation" in missing_confirmation.get_data(as_text=True)
     # nothing is published; the good files of a refused form wait, staged, for the next try (their hour)
     assert documents(app) == [] and all(name.startswith(".upload-") for name in stored_files(app))
 
@@ -269,8 +269,8 @@ def test_forgetting_the_confirmation_box_keeps_the_files_and_their_types_without
     refused = post_files(client, [(make_pdf("one"), "Observations.pdf", "observations"),
                                   (make_pdf("two"), "Annexe.pdf", "")], confirm=False)
     page = refused.get_data(as_text=True)
-    assert refused.status_code == 400 and "Cochez la case pour confirmer" in page
-    assert "« Annexe.pdf » : choisissez le type du document." in page
+    assert refused.status_code == 400 and "Cochez la case de confirmation pour envoyer vos documents" in page
+    assert "Choisissez le type de chaque document : « Annexe.pdf » n&#39;en a pas encore." in page
     import re
 
     kept = re.findall(r'name="upload_ids" value="(\w+)"', page)
