@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import json
 import secrets
+import time
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
@@ -74,6 +75,7 @@ class StoredCode:
     context: dict[str, Any]
     gid: str = ""
     dpop_jkt: str | None = None  # the key the code is bound to (RFC 9449 §10)
+    issued_at: float = field(default_factory=time.time)
 
     def get_redirect_uri(self) -> str:
         return self.redirect_uri
@@ -178,6 +180,9 @@ class AuthorizationCodeGrant(grants.AuthorizationCodeGrant):
         """Already consumed atomically in ``query_authorization_code``."""
 
     def authenticate_user(self, authorization_code: StoredCode) -> AuthenticatedUser | None:
+        if tokens.code_outlived(authorization_code.sid, authorization_code.account_id, authorization_code.client_id,
+                                authorization_code.issued_at):
+            return None  # its session ended, or the person withdrew this service, after it was issued
         account = active_account(authorization_code.account_id)
         if account is None:
             return None

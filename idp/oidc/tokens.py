@@ -84,6 +84,24 @@ def revoke_session(sid: str) -> None:
     get_redis().set(f"idp:revoked-sid:{sid}", "1", ex=lifetime("access_token", 600) + 120)
 
 
+def _withdrawn_key(account_id: str, client_id: str) -> str:
+    return f"idp:withdrawn:{account_id}:{client_id}"
+
+
+def mark_withdrawn(account_id: str, client_id: str) -> None:
+    """The person withdrew this service now: a code issued before is worth nothing (codes live a minute)."""
+    get_redis().set(_withdrawn_key(account_id, client_id), str(time.time()),
+                    ex=lifetime("authorization_code", 60) + 120)
+
+
+def code_outlived(sid: str | None, account_id: str, client_id: str, issued_at: float) -> bool:
+    """An authorization code whose session was ended (sign-out, "close the other sessions", an
+    operator) or whose service was withdrawn since it was issued (outside review: such a code still
+    gave a refresh token). One round trip."""
+    session_ended, withdrawn = get_redis().mget(f"idp:revoked-sid:{sid or '-'}", _withdrawn_key(account_id, client_id))
+    return bool(session_ended) or (withdrawn is not None and float(withdrawn) >= issued_at)
+
+
 def revoke_jti(jti: str) -> None:
     """One access token revoked by its client (RFC 7009), for the rest of its lifetime."""
     get_redis().set(f"idp:revoked-jti:{jti}", "1", ex=lifetime("access_token", 600) + 120)

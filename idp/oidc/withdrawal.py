@@ -22,6 +22,7 @@ from shared.timeutil import utcnow
 
 def withdraw(account_id: str, client_id: str) -> None:
     client = clients.get(client_id)
+    tokens.mark_withdrawn(account_id, client_id)  # first: a code issued before is refused from now on
     with get_db().session() as db:
         families = set(db.scalars(select(RefreshToken.family_id).where(
             RefreshToken.account_id == account_id, RefreshToken.client_id == client_id)))

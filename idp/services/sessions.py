@@ -1,6 +1,10 @@
 """IdP sessions, server-side in Redis: who is signed in, how, since when, and at which clients.
 
-The browser holds only the opaque session id in the ``idp_sid`` cookie. Ending a session
+The browser holds only the session's secret in the ``idp_sid`` cookie; the session's id (``sid``)
+is a one-way digest of it. The id travels where OIDC puts it — the ``sid`` claim of ID, logout and
+access tokens given to clients and resource servers, introspection, logs, the operators' console —
+and none of those can be turned back into the cookie (outside review: the id *was* the cookie's
+value, so every relying party held the means to sign in as the person). Ending a session
 (logout, reset, "sign out this device") queues a back-channel logout to every client it touched
 and revokes its refresh tokens.
 """
@@ -59,11 +63,18 @@ def save(session: IdpSession) -> None:
     pipe.execute()
 
 
+def sid_of(cookie_secret: str) -> str:
+    """The public id of the session a cookie's secret opens (nothing leads back from it)."""
+    return hashlib.sha256(f"idp-session:{cookie_secret}".encode()).hexdigest()[:43]
+
+
 def create(account_id: str, amr: list[str], acr: str | None = None, context: dict | None = None) -> IdpSession:
-    session = IdpSession(sid=secrets.token_urlsafe(32), account_id=account_id, auth_time=int(time.time()),
+    cookie_secret = secrets.token_urlsafe(32)
+    session = IdpSession(sid=sid_of(cookie_secret), account_id=account_id, auth_time=int(time.time()),
                          amr=list(amr), acr=acr, context=dict(context or {}),
                          user_agent=request.headers.get("User-Agent", "")[:200], ip=request.remote_addr or "")
     save(session)
+    session.cookie_secret = cookie_secret  # not a field: never saved, only sent in this response's cookie
     g.idp_session = session  # its cookie goes out with this response: the rest of the request acts for it
     return session
 
@@ -78,7 +89,8 @@ def load(sid: str | None) -> IdpSession | None:
 def current_session() -> IdpSession | None:
     """The session of the browser making this request, or None."""
     if "idp_session" not in g:
-        g.idp_session = load(request.cookies.get(COOKIE))
+        secret = request.cookies.get(COOKIE)
+        g.idp_session = load(sid_of(secret)) if secret else None
         if g.idp_session is not None and time.time() - g.idp_session.last_seen > LAST_SEEN_STEP:
             g.idp_session.last_seen = time.time()
             save(g.idp_session)
@@ -125,7 +137,7 @@ def end_session(sid: str) -> IdpSession | None:
 
 
 def handle_of(session: IdpSession) -> str:
-    """A public name for a session (pages, forms): its id is the cookie's value, never shown."""
+    """A public name for a session on the person's own pages and forms."""
     return hashlib.sha256(f"session-handle:{session.sid}".encode()).hexdigest()[:24]
 
 
@@ -146,7 +158,8 @@ def end_all_sessions(account_id: str, keep_sid: str | None = None) -> int:
 
 
 def set_cookie(response, session: IdpSession) -> None:
-    response.set_cookie(COOKIE, session.sid, httponly=True, samesite="Lax", secure=get_settings().production,
+    """The cookie of a session just created (only then is its secret known)."""
+    response.set_cookie(COOKIE, session.cookie_secret, httponly=True, samesite="Lax", secure=get_settings().production,
                         max_age=_lifetime())
 
 

@@ -9,6 +9,7 @@ import time
 
 import pytest
 
+from idp.services import sessions
 from tests.idp.helpers import make_client
 from tests.idp.operations.conftest import audit_events, idp_command, new_person, sign_in
 
@@ -16,7 +17,7 @@ pytestmark = pytest.mark.browser
 
 
 def session_record(idp, page) -> tuple[str, dict]:
-    sid = next(c["value"] for c in page.context.cookies() if c["name"] == "idp_sid")
+    sid = sessions.sid_of(next(c["value"] for c in page.context.cookies() if c["name"] == "idp_sid"))
     redis = idp.app.extensions["redis"]
     return sid, json.loads(redis.get(f"idp:session:{sid}"))
 
