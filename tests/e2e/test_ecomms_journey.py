@@ -81,7 +81,7 @@ def test_applicant_journey_from_invitation_to_verified_receipt(stack, chromium, 
     # seed 000 §1: password twice, "Reset password" (the manual's button), then straight to eComms, signed in
     applicant.goto(link)
     applicant.locator("#password").fill(PASSWORD)
-    applicant.get_by_label("Confirmation du mot de passe").fill(PASSWORD)
+    applicant.get_by_label("Répétez le mot de passe").fill(PASSWORD)
     applicant.get_by_role("button", name="Reset password").click()
     applicant.wait_for_url(portal.url + "/")
     applicant.get_by_role("link", name=re.compile(r"999.26")).click()

@@ -62,7 +62,7 @@ def test_registration_from_the_form_to_signed_in(page, idp, devinbox):
     password.fill(GOOD)
     for rule in ("min_length", "digit", "lowercase", "uppercase"):
         assert "rule--met" in page.locator(f"li[data-rule={rule}]").get_attribute("class")
-    page.get_by_label("Confirmation du mot de passe").fill(GOOD)
+    page.get_by_label("Répétez le mot de passe").fill(GOOD)
     page.get_by_role("button", name="Activer mon compte").click()
     page.get_by_role("heading", name="Votre compte est activé").wait_for()
     sign_in_at_idp(page, idp.url, email, GOOD)
@@ -83,7 +83,7 @@ def test_forgotten_password_by_the_emailed_link(page, idp, devinbox):
 
     open_mail(page, devinbox, email, "Réinitialisation de votre mot de passe")
     page.get_by_label("Nouveau mot de passe").fill("Nouvelle-Passe-7")
-    page.get_by_label("Confirmation du mot de passe").fill("Nouvelle-Passe-7")
+    page.get_by_label("Répétez le mot de passe").fill("Nouvelle-Passe-7")
     page.get_by_role("button", name="Enregistrer le mot de passe").click()
     page.get_by_role("heading", name="Votre mot de passe a été modifié").wait_for()
     sign_in_at_idp(page, idp.url, email, "Nouvelle-Passe-7")

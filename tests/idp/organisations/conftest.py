@@ -77,7 +77,7 @@ def world(app):
 def sign_in(app, client, account_id: str) -> str:
     with app.test_request_context():
         record = sessions.create(account_id, ["pwd"])
-    client.set_cookie(sessions.COOKIE, record.sid)
+    client.set_cookie(sessions.COOKIE, record.cookie_secret)
     return record.sid
 
 

@@ -22,7 +22,7 @@ def signed_in_with_token(app, client, account_id: str, portal_client) -> str:
         audience = [portal_client.client_id, *model().audiences(SCOPE.split())]
         token, _ = tokens.access_token(pairwise_sub(account_id, portal_client), portal_client, SCOPE, "gid-t",
                                        {"sid": record.sid}, audience)
-    client.set_cookie(sessions.COOKIE, record.sid)
+    client.set_cookie(sessions.COOKIE, record.cookie_secret)
     return token
 
 

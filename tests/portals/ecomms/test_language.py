@@ -18,10 +18,10 @@ def test_an_english_invitation_activates_in_english(idp, devinbox, portal_client
     requests.post(f"{idp.url}/api/provisioning/invitations", json={"email": email, "locale": "en"}, headers=headers)
     link = link_in(devinbox.wait_for(email)[0])
     page = requests.get(link, headers={"Accept-Language": "fr-FR"}).text  # the invitation's language first
-    assert '<html lang="en"' in page and "Confirm password" in page
-    assert "Confirmation du mot de passe" not in page
+    assert '<html lang="en"' in page and "Repeat the password" in page
+    assert "Répétez le mot de passe" not in page
     chosen = requests.get(link, cookies={"lang": "fr"}).text  # the person's own switch wins
-    assert "Confirmation du mot de passe" in chosen
+    assert "Répétez le mot de passe" in chosen
 
 
 def test_a_french_invitation_read_in_an_english_browser_stays_french_until_switched(idp, devinbox,  # noqa: F811
@@ -32,7 +32,7 @@ def test_a_french_invitation_read_in_an_english_browser_stays_french_until_switc
     link = link_in(devinbox.wait_for(email)[0])
     http = requests.Session()
     page = http.get(link, headers={"Accept-Language": "en-GB,en;q=0.9"})
-    assert "Confirmation du mot de passe" in page.text
+    assert "Répétez le mot de passe" in page.text
     assert csrf_token(page.text)
 
 

@@ -103,7 +103,7 @@ def register(page, idp, role: str, given: str, family: str, email: str, new_org:
     link = next(link for message in messages for link in message["links"] if "/activate/" in link)
     page.goto(link)  # the password is chosen here, once the address is proven
     page.locator("#password").fill(PASSWORD)
-    page.get_by_label("Confirmation du mot de passe").fill(PASSWORD)
+    page.get_by_label("Répétez le mot de passe").fill(PASSWORD)
     page.get_by_role("button", name="Activer mon compte").click()
     page.get_by_role("heading", name="Votre compte est activé").wait_for()
     return confirmation
