@@ -196,7 +196,9 @@ def keys_retire(kid) -> None:
 
         ring = current_app.extensions["keyring"]
         try:
-            ring.retire(kid)
+            from idp.services.operations_keys import tokens_live_for
+
+            ring.retire(kid, tokens_live_for())
         except ValueError as error:
             raise click.ClickException(str(error)) from error
         _print(ring.describe())

@@ -39,6 +39,14 @@ def _load(alg: str, kid: str, pem: bytes):
     return cls.import_key(pem, parameters=params)
 
 
+class StillVerifying(ValueError):
+    """Tokens this key signed are still valid: it stays published ``seconds`` more."""
+
+    def __init__(self, seconds: float):
+        super().__init__(f"tokens it signed are still valid: retire it in {int(seconds) + 1} s")
+        self.seconds = int(seconds) + 1
+
+
 class TooEarly(ValueError):
     """The next keys were published too recently: clients may still hold a JWKS without them."""
 
@@ -131,19 +139,33 @@ class KeyRing:
         with self._lock:
             state = self._read_state()
             for alg in algorithms:
+                self._stopped_signing(state, state["active"].get(alg))
                 state["active"][alg] = self._new_key(alg, state)
                 state.get("next", {}).pop(alg, None)
             self._write_state(state)
         self._reload(force=True)
         return dict(state["active"])
 
-    def retire(self, kid: str) -> None:
+    @staticmethod
+    def _stopped_signing(state: dict, kid: str | None) -> None:
+        if kid:
+            state.setdefault("stopped", {})[kid] = time.time()
+
+    def retire(self, kid: str, tokens_live_for: float = 0.0) -> None:
+        """Stop publishing ``kid``. Refused for the key that signs, for a published key waiting to sign
+        (activation would then rotate one algorithm only), and for a key that stopped signing less than
+        ``tokens_live_for`` seconds ago: tokens it signed are still valid and must verify (outside review)."""
         with self._lock:
             state = self._read_state()
             if kid in state["active"].values():
                 raise ValueError("an active signing key cannot be retired; rotate first")
             if kid not in state["keys"]:
                 raise ValueError(f"unknown key {kid}")
+            if kid in state.get("next", {}).values():
+                raise ValueError("this key is published to sign next: activate it, or publish again later")
+            wait = state.get("stopped", {}).get(kid, 0.0) + tokens_live_for - time.time()
+            if wait > 0:
+                raise StillVerifying(wait)
             if kid not in state["retired"]:
                 state["retired"].append(kid)
             state["next"] = {alg: next_kid for alg, next_kid in state.get("next", {}).items() if next_kid != kid}
@@ -177,6 +199,8 @@ class KeyRing:
             if self.seconds_until_usable(publish_before_use) > 0:
                 raise TooEarly(self.seconds_until_usable(publish_before_use))
             state = self._read_state()
+            for alg in state["next"]:
+                self._stopped_signing(state, state["active"].get(alg))
             state["active"].update(state.pop("next"))
             state["next"] = {}
             self._write_state(state)

@@ -6,7 +6,7 @@ from __future__ import annotations
 from flask import current_app
 
 from idp.services import audit
-from idp.services.keys import KeyRing, TooEarly  # noqa: F401  (TooEarly: what activate may raise)
+from idp.services.keys import KeyRing, StillVerifying, TooEarly  # noqa: F401  (what activate, retire may raise)
 from shared.appkit import get_settings
 
 
@@ -38,6 +38,13 @@ def activate(operator_id: str) -> dict[str, str]:
     return active
 
 
+def tokens_live_for() -> float:
+    """The longest a token signed by a key stays valid (ID, access and logout tokens), plus the
+    JWKS cache: how long a key that stopped signing stays published."""
+    lifetimes = get_settings().section("lifetimes")
+    return max(float(lifetimes.get("id_token", 600)), float(lifetimes.get("access_token", 600))) + publish_before_use()
+
+
 def retire(operator_id: str, kid: str) -> None:
-    ring().retire(kid)
+    ring().retire(kid, tokens_live_for())
     audit.record("operations_key_retired", operator_id, operator=operator_id, kid=kid)

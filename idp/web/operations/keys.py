@@ -51,7 +51,10 @@ def keys_activate():
 def key_retire(kid: str):
     try:
         service.retire(g.operator.id, kid)
+    except service.StillVerifying as waiting:
+        return keys_page({"retire": _("Des jetons signés par cette clé sont encore valables : elle pourra être "
+                                      "retirée dans %(minutes)s min.", minutes=waiting.seconds // 60 + 1)}, 409)
     except ValueError:
-        return keys_page({"retire": _("Cette clé ne peut pas être retirée : elle signe les jetons, ou elle "
-                                      "n'existe pas.")}, 409)
+        return keys_page({"retire": _("Cette clé ne peut pas être retirée : elle signe les jetons, elle attend "
+                                      "de les signer, ou elle n'existe pas.")}, 409)
     return redirect(url_for("operations.keys", done="retired"), 303)

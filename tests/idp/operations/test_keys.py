@@ -48,6 +48,15 @@ def backdate_next_keys(idp, seconds: float) -> None:
     ring.state_file.write_text(json.dumps(state))
 
 
+def backdate_stopped_keys(idp, seconds: float) -> None:
+    """As if the keys that stopped signing had stopped ``seconds`` ago."""
+    ring = idp.app.extensions["keyring"]
+    state = json.loads(ring.state_file.read_text())
+    for kid in state.get("stopped", {}):
+        state["stopped"][kid] -= seconds
+    ring.state_file.write_text(json.dumps(state))
+
+
 def test_rotate_in_two_steps_then_retire(console, idp, operator):
     old = signing_kid(idp)
     console.get_by_role("link", name="Clés de signature").click()
@@ -71,6 +80,12 @@ def test_rotate_in_two_steps_then_retire(console, idp, operator):
     console.get_by_text("Les nouvelles clés signent désormais les jetons").wait_for()
     assert signing_kid(idp) == new and old in published_kids(idp)
 
+    # its tokens are still valid (outside review: retiring it at once broke ID tokens in their lifetime)
+    console.get_by_role("button", name=f"Retirer la clé {old}").click()
+    assert "Des jetons signés par cette clé sont encore valables" in console.content()
+    assert old in published_kids(idp)
+    backdate_stopped_keys(idp, 901)  # past the ID/access tokens' 600 s and the JWKS cache's 300 s
+    console.goto(idp.url + "/operations/keys")
     console.get_by_role("button", name=f"Retirer la clé {old}").click()
     console.get_by_text("La clé est retirée de /jwks").wait_for()
     assert old not in published_kids(idp)
