@@ -18,6 +18,7 @@ from datetime import timedelta
 from typing import Any
 
 from authlib.oauth2.rfc6749 import grants
+from authlib.oauth2.rfc6749.errors import InvalidGrantError
 from authlib.oauth2.rfc7636 import CodeChallenge
 from authlib.oidc.core import grants as oidc_grants
 from flask import g
@@ -248,6 +249,9 @@ class RefreshTokenGrant(grants.RefreshTokenGrant):
         row, account = refresh_token.row, refresh_token.account
         if account.status != "active":
             return None
+        if (self.request.client.policy or {}).get("require_mfa") and "mfa" not in (row.amr or []):
+            # the client now requires a second factor this grant's sign-in never proved: sign in again
+            raise InvalidGrantError("this client now requires a second factor: sign the person in again")
         return AuthenticatedUser(account, row.sid, row.auth_time, list(row.amr or []), row.acr,
                                  dict(row.claims or {}), gid=row.family_id)
 

@@ -133,3 +133,24 @@ def test_a_narrower_refresh_still_returns_a_successor_with_the_grants_scope(idp)
     full = requests.post(f"{idp.url}/token", auth=client, data={
         "grant_type": "refresh_token", "refresh_token": narrower["refresh_token"]})
     assert full.status_code == 200 and full.json()["scope"] == "openid profile offline_access"
+
+
+def test_a_grant_below_the_clients_new_policy_is_not_refreshed(idp):
+    """Outside review, session 2 (S5): a client switched to "second factor required" kept refreshing
+    a password-only grant (ID tokens with amr ["pwd"]); the refresh now fails and the client signs the
+    person in again, at the level it now requires."""
+    from idp.services import clients
+
+    client = make_client(idp.app, [REDIRECT], scope="openid profile offline_access", first_party=True)
+    verifier, challenge = pkce()
+    url = f"{idp.url}/authorize?" + urlencode({
+        "response_type": "code", "client_id": client[0], "redirect_uri": REDIRECT,
+        "scope": "openid profile offline_access", "state": "s", "code_challenge": challenge,
+        "code_challenge_method": "S256"})
+    params = sign_in_with_requests(requests.Session(), url, EMAIL, PASSWORD, REDIRECT)
+    refresh = exchange_code_for_tests(idp.url, *client, params["code"][0], verifier, REDIRECT)["refresh_token"]
+    with idp.app.app_context():
+        clients.change(client[0], policy={"require_mfa": True})
+    answer = requests.post(f"{idp.url}/token", auth=client, data={"grant_type": "refresh_token",
+                                                                  "refresh_token": refresh})
+    assert answer.status_code == 400 and answer.json()["error"] == "invalid_grant", answer.text
