@@ -111,11 +111,15 @@ def authorize_in_browser(page, idp, portal, then=None, keep: dict | None = None,
     params = {"response_type": "code", "client_id": portal[0], "redirect_uri": f"{PORTAL}/callback",
               "scope": "openid email", "state": "s", "nonce": "n", "code_challenge": challenge,
               "code_challenge_method": "S256", **extra}
-    # the portal does not exist: its callback is caught as the browser requests it
+    # the portal does not exist: its callback is answered here (no error page whose navigation would
+    # race the test's next one) and caught as the browser requests it
+    page.route(f"{PORTAL}/callback*", lambda route: route.fulfill(status=200, body="callback", content_type="text/plain"))
     with page.expect_request(lambda r: r.url.startswith(f"{PORTAL}/callback"), timeout=20000) as callback:
         page.goto(f"{idp.url}/authorize?{urlencode(params)}")
         if then:
             then(page)
+    page.wait_for_load_state()
+    page.unroute(f"{PORTAL}/callback*")
     query = parse_qs(urlsplit(callback.value.url).query)
     assert "code" in query, query
     tokens = exchange_code_for_tests(idp.url, *portal, query["code"][0], verifier, f"{PORTAL}/callback")
