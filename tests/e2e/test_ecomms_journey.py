@@ -64,7 +64,7 @@ def test_applicant_journey_from_invitation_to_verified_receipt(stack, chromium, 
     registry.locator("#file_1").set_input_files(str(court_letter))
     assert registry.locator("#type_1").input_value() == ""  # the registry chooses the type too
     registry.get_by_role("button", name="Déposer dans la Boîte de réception").click()
-    assert "Lettre_de_la_Cour.pdf » : choisissez le type du document" in registry.content()
+    assert "Choisissez le type de chaque document : « Lettre_de_la_Cour.pdf » n'en a pas encore." in registry.content()
     registry.locator("#file_1").set_input_files(str(court_letter))
     registry.locator("#type_1").select_option("letter")
     registry.get_by_role("button", name="Déposer dans la Boîte de réception").click()
@@ -115,14 +115,16 @@ def test_applicant_journey_from_invitation_to_verified_receipt(stack, chromium, 
     assert len(set(ids)) == 2 and all(applicant.locator(f"label[for='{i}']").count() == 1 for i in ids)
     applicant.get_by_label(re.compile("Je confirme l'envoi")).check()
     assert applicant.get_by_role("button", name="Envoyer").is_disabled()  # the box alone is not enough
-    applicant.evaluate("document.getElementById('send-form').submit()")  # as without the script: refused
+    with applicant.expect_navigation():  # as without the script: refused
+        applicant.evaluate("document.getElementById('send-form').submit()")
     assert "« Observations.pdf » n'en a pas encore" in applicant.content()
     staged = applicant.locator("#staged-list select")
     assert staged.count() == 2
     staged.nth(0).select_option("observations")
     staged.nth(1).select_option("annex")
     assert applicant.get_by_role("button", name="Envoyer").is_disabled()  # the box is not ticked again yet
-    applicant.evaluate("document.getElementById('send-form').submit()")  # as without the script: refused
+    with applicant.expect_navigation():  # as without the script: refused
+        applicant.evaluate("document.getElementById('send-form').submit()")
     assert "Cochez la case de confirmation" in applicant.content()
     # forgetting the box keeps the uploaded files and their types: check it and send
     assert applicant.locator("#staged-list select").evaluate_all("s => s.map(e => e.value)") == [
