@@ -114,9 +114,14 @@ def revoke_family(family_id: str, reason: str) -> None:
 
 
 NOT_SPENT = "not-spent"
+OUTLIVED = "outlived"
 # KEYS[1] the code's key; ARGV: client_id, the request's DPoP key ("" without one), the "used"
-# marker to leave, how long to keep it. Returns nothing (unknown code), the marker already there
-# (a replay), NOT_SPENT (another client's code, or another key's), or the code, now spent.
+# marker to leave, how long to keep it, the prefixes of the revoked-session and withdrawn-service
+# marks (tokens.REVOKED_SID_PREFIX, tokens.WITHDRAWN_PREFIX). Returns nothing (unknown code), the
+# marker already there (a replay), NOT_SPENT (another client's code, or another key's), OUTLIVED (its
+# session ended, or its service was withdrawn, since it was issued: spent all the same, so a later
+# presentation is a replay), or the code, now spent. The marks' keys come from the code itself, so
+# the script names them (one Redis, not a cluster: the code exchange stays one round trip).
 CONSUME_CODE = """
 local raw = redis.call('GET', KEYS[1])
 if not raw then return false end
@@ -126,6 +131,10 @@ if stored.client_id ~= ARGV[1] then return 'not-spent' end
 local jkt = stored.dpop_jkt
 if jkt and jkt ~= cjson.null and jkt ~= '' and jkt ~= ARGV[2] then return 'not-spent' end
 redis.call('SET', KEYS[1], ARGV[3], 'EX', ARGV[4])
+local sid = stored.sid
+if sid and sid ~= cjson.null and sid ~= '' and redis.call('EXISTS', ARGV[5] .. sid) == 1 then return 'outlived' end
+local withdrawn = redis.call('GET', ARGV[6] .. stored.account_id .. ':' .. stored.client_id)
+if withdrawn and tonumber(withdrawn) >= (tonumber(stored.issued_at) or 0) then return 'outlived' end
 return raw
 """ % (len(USED_MARKER), USED_MARKER)
 
@@ -162,11 +171,13 @@ class AuthorizationCodeGrant(grants.AuthorizationCodeGrant):
         """Consume the code and leave the "used" marker in its place in one atomic step (CONSUME_CODE,
         one round trip): every later presentation, however close, finds the marker and revokes the
         grant. Another client's code, or a code bound to a DPoP key this request does not prove, is
-        refused without being spent (its own client still can)."""
+        refused without being spent (its own client still can). A code whose session ended or whose
+        service the person withdrew after it was issued is spent and refused (outside review: such a
+        code still gave a refresh token)."""
         gid = secrets.token_urlsafe(16)
         raw = consume_code(f"idp:code:{digest(code)}", client.client_id, g.get("dpop_jkt") or "",
-                           USED_MARKER + gid, USED_CODE_MEMORY)
-        if not raw or raw == NOT_SPENT:  # never issued, expired, or not this request's to spend
+                           USED_MARKER + gid, USED_CODE_MEMORY, tokens.REVOKED_SID_PREFIX, tokens.WITHDRAWN_PREFIX)
+        if not raw or raw in (NOT_SPENT, OUTLIVED):  # never issued, expired, not this request's to spend, outlived
             return None
         if raw.startswith(USED_MARKER):
             revoke_family(raw[len(USED_MARKER):], "authorization code replayed")
@@ -181,9 +192,6 @@ class AuthorizationCodeGrant(grants.AuthorizationCodeGrant):
         """Already consumed atomically in ``query_authorization_code``."""
 
     def authenticate_user(self, authorization_code: StoredCode) -> AuthenticatedUser | None:
-        if tokens.code_outlived(authorization_code.sid, authorization_code.account_id, authorization_code.client_id,
-                                authorization_code.issued_at):
-            return None  # its session ended, or the person withdrew this service, after it was issued
         account = active_account(authorization_code.account_id)
         if account is None:
             return None

@@ -79,27 +79,23 @@ def revoke_grant(gid: str) -> None:
     get_redis().set(revoked_grant_key(gid), "1", ex=lifetime("access_token", 600) + 120)
 
 
+# Key prefixes of the two marks a code exchange reads too (grants.CONSUME_CODE builds the keys from the
+# code's own sid, account and client, in the same script that spends it)
+REVOKED_SID_PREFIX = "idp:revoked-sid:"  # + sid
+WITHDRAWN_PREFIX = "idp:withdrawn:"  # + account_id + ":" + client_id, holding the withdrawal's time
+
+
 def revoke_session(sid: str) -> None:
-    """Every access token issued under this IdP session stops working (sign-out), refresh token or not."""
-    get_redis().set(f"idp:revoked-sid:{sid}", "1", ex=lifetime("access_token", 600) + 120)
-
-
-def _withdrawn_key(account_id: str, client_id: str) -> str:
-    return f"idp:withdrawn:{account_id}:{client_id}"
+    """Every access token issued under this IdP session stops working (sign-out), refresh token or not;
+    so does every authorization code issued under it (``grants.CONSUME_CODE``)."""
+    get_redis().set(REVOKED_SID_PREFIX + sid, "1", ex=lifetime("access_token", 600) + 120)
 
 
 def mark_withdrawn(account_id: str, client_id: str) -> None:
-    """The person withdrew this service now: a code issued before is worth nothing (codes live a minute)."""
-    get_redis().set(_withdrawn_key(account_id, client_id), str(time.time()),
+    """The person withdrew this service now: a code issued before is worth nothing (codes live a minute;
+    ``grants.CONSUME_CODE`` compares this time with the code's ``issued_at``)."""
+    get_redis().set(f"{WITHDRAWN_PREFIX}{account_id}:{client_id}", str(time.time()),
                     ex=lifetime("authorization_code", 60) + 120)
-
-
-def code_outlived(sid: str | None, account_id: str, client_id: str, issued_at: float) -> bool:
-    """An authorization code whose session was ended (sign-out, "close the other sessions", an
-    operator) or whose service was withdrawn since it was issued (outside review: such a code still
-    gave a refresh token). One round trip."""
-    session_ended, withdrawn = get_redis().mget(f"idp:revoked-sid:{sid or '-'}", _withdrawn_key(account_id, client_id))
-    return bool(session_ended) or (withdrawn is not None and float(withdrawn) >= issued_at)
 
 
 def revoke_jti(jti: str) -> None:
@@ -111,7 +107,7 @@ def revoked(claims: dict[str, Any]) -> bool:
     """The token itself, its grant or its session was revoked (one round trip for the marks)."""
     keys = [revoked_grant_key(claims["gid"])] if claims.get("gid") else []
     if claims.get("sid"):
-        keys.append(f"idp:revoked-sid:{claims['sid']}")
+        keys.append(REVOKED_SID_PREFIX + claims["sid"])
     if claims.get("jti"):
         keys.append(f"idp:revoked-jti:{claims['jti']}")
     return bool(keys) and bool(get_redis().exists(*keys))
