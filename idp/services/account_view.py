@@ -46,7 +46,7 @@ def devices_of(account_id: str) -> list[dict]:
     when and its last activity (most recent first)."""
     from idp.services.device_names import device_name, network_of
 
-    return sorted(({"sid": s.sid, "handle": sessions.handle_of(s), "device": device_name(s.user_agent), "place": network_of(s.ip),
+    return sorted(({"sid": s.sid, "device": device_name(s.user_agent), "place": network_of(s.ip),
                     "since": s.created_at, "last_activity": sessions.last_activity(s)}
                    for s in sessions.list_sessions(account_id)), key=lambda d: d["last_activity"], reverse=True)
 

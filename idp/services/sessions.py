@@ -137,12 +137,16 @@ def end_session(sid: str) -> IdpSession | None:
 
 
 def handle_of(session: IdpSession) -> str:
-    """A public name for a session on the person's own pages and forms."""
-    return hashlib.sha256(f"session-handle:{session.sid}".encode()).hexdigest()[:24]
+    """The session's name on the person's own pages: its id, which is public (``sid_of``). Only
+    idp/web/account.py still asks for it this way; ``session.sid`` says the same."""
+    return session.sid
 
 
-def find_by_handle(account_id: str, handle: str) -> IdpSession | None:
-    return next((s for s in list_sessions(account_id) if secrets.compare_digest(handle_of(s), handle or "")), None)
+def own_session(account_id: str, sid: str) -> IdpSession | None:
+    """One of this account's sessions by its id, or None: another person's id (every relying party
+    they use knows it) names nothing here."""
+    session = load(sid)
+    return session if session is not None and session.account_id == account_id else None
 
 
 def last_activity(session: IdpSession) -> float:

@@ -43,20 +43,20 @@ METHOD_WORDS = {"pwd": _l("mot de passe"), "otp": _l("code"), "hwk": _l("clé d'
                 "fed": _l("fournisseur d'identité")}
 
 
-@bp.get("/account/sessions/<handle>/end")
+@bp.get("/account/sessions/<sid>/end")
 @signed_in
-def confirm_end_session(session, account, handle: str):
-    found = sessions.find_by_handle(account.id, handle)
+def confirm_end_session(session, account, sid: str):
+    found = sessions.own_session(account.id, sid)
     if found is None:
         abort(404)
-    return render_template("idp/account/end_session.html", handle=handle, device=device_name(found.user_agent),
+    return render_template("idp/account/end_session.html", sid=found.sid, device=device_name(found.user_agent),
                            place=network_of(found.ip), current=found.sid == session.sid)
 
 
 @bp.post("/account/sessions/end")
 @signed_in
 def end_session(session, account):
-    found = sessions.find_by_handle(account.id, request.form.get("session", ""))
+    found = sessions.own_session(account.id, request.form.get("session", ""))
     if found is None:
         abort(404)
     sessions.end_session(found.sid)

@@ -410,17 +410,36 @@ def test_account_page_lists_sessions_and_ends_one(idp):
     assert first.cookies["idp_sid"] not in page.text and second.cookies["idp_sid"] not in page.text  # never shown
     import re
 
-    handles = re.findall(r'href="/account/sessions/([0-9a-f]{24})/end"', page.text)
-    current = re.search(r'([0-9a-f]{24})/end">[^<]*</a></td>\s*</tr>', page.text)  # any; pick the other below
-    assert len(handles) == 2 and current
-    for handle in handles:
-        confirm = first.get(f"{idp.url}/account/sessions/{handle}/end")
+    from idp.services.sessions import sid_of
+
+    # each session is named by its public id (what relying parties receive as sid), never its cookie
+    sids = re.findall(r'href="/account/sessions/([0-9a-f]{43})/end"', page.text)
+    assert sorted(sids) == sorted(sid_of(browser.cookies["idp_sid"]) for browser in (first, second))
+    for sid in sids:
+        confirm = first.get(f"{idp.url}/account/sessions/{sid}/end")
         if "Vous serez déconnecté de cet appareil" not in confirm.text:
-            first.post(f"{idp.url}/account/sessions/end", data={"csrf_token": csrf_token(confirm.text), "session": handle})
+            first.post(f"{idp.url}/account/sessions/end", data={"csrf_token": csrf_token(confirm.text), "session": sid})
     assert second.get(f"{idp.url}/account", allow_redirects=False).status_code == 302
     assert first.get(f"{idp.url}/account", allow_redirects=False).status_code == 200
-    foreign = first.post(f"{idp.url}/account/sessions/end", data={"csrf_token": csrf_token(page.text), "session": "x" * 24})
+    foreign = first.post(f"{idp.url}/account/sessions/end", data={"csrf_token": csrf_token(page.text), "session": "x" * 43})
     assert foreign.status_code == 404
+
+
+def test_another_persons_session_id_ends_nothing_from_my_account_page(idp):
+    """A session id is public (every relying party of its owner receives it as ``sid``): named on
+    someone else's account page, it neither shows nor ends the owner's session."""
+    from idp.services.sessions import sid_of
+
+    mine, theirs = unique_email("own"), unique_email("other")
+    make_user(idp.app, mine, GOOD)
+    make_user(idp.app, theirs, GOOD)
+    me, them = signed_in_browser(idp, mine, GOOD), signed_in_browser(idp, theirs, GOOD)
+    their_sid = sid_of(them.cookies["idp_sid"])
+    assert me.get(f"{idp.url}/account/sessions/{their_sid}/end").status_code == 404
+    page = me.get(f"{idp.url}/account")
+    refused = me.post(f"{idp.url}/account/sessions/end", data={"csrf_token": csrf_token(page.text), "session": their_sid})
+    assert refused.status_code == 404
+    assert them.get(f"{idp.url}/account", allow_redirects=False).status_code == 200
 
 
 def test_password_change_from_the_account_page(idp):
