@@ -21,9 +21,11 @@ DEMO_USERS = [
     ("avocat@example.org", [], "Louis", "AVOCAT", "eComms representative (lawyer)"),
     ("greffe@echr.example", ["registry"], "Greta", "GREFFE", "the Court's registry (eComms)"),
     ("operateur@example.org", [], "Olga", "OPÉRATRICE",
-     "operator: /operations at the IdP (turn on two-step verification at /account first)"),
+     "operator: /operations at the IdP (its TOTP secret is printed below)"),
 ]
-DEMO_OPERATORS = ["operateur@example.org"]  # granted as an administrator does: `idp operators grant` (audited)
+# granted as an administrator does: `idp operators grant` (audited), which refuses an account without a
+# second factor, so each gets a TOTP application first and its secret is printed for the demo's user
+DEMO_OPERATORS = ["operateur@example.org"]
 
 
 def idp_cli(*args: str) -> str:
@@ -64,6 +66,31 @@ def seed_accounts() -> list[str]:
     return lines
 
 
+def seed_operator_factors() -> list[str]:
+    """A TOTP application for each demo operator (kept on later runs), its secret printed to type into
+    an authenticator app (or to compute codes: ``python -c "import pyotp; print(pyotp.TOTP('SECRET').now())"``)."""
+    import pyotp
+
+    from idp import create_app
+    from idp.services import accounts, mfa
+    from idp.storage.sql.lifecycle import SecondFactor
+    from shared.appkit import get_db
+
+    app = create_app({"_quiet": True})
+    lines = ["Operators' second factor (TOTP, for /operations):"]
+    with app.test_request_context():
+        for email in DEMO_OPERATORS:
+            account = accounts.find_by_identifier(email)
+            if mfa.is_enabled(account.id):
+                with get_db().session() as session:  # the demo's own secret, read back on a later run
+                    secret = mfa._cipher().decrypt(session.get(SecondFactor, account.id).secret_encrypted.encode()).decode()
+            else:
+                secret = mfa.start_enrolment(account.id, [])
+                assert mfa.confirm_enrolment(account.id, pyotp.TOTP(secret).now(), [])
+            lines.append(f"  {email:<26} secret {secret}  ({mfa.provisioning_uri(secret, email)})")
+    return lines
+
+
 def subs_for(client_key: str) -> dict[str, str]:
     """The pairwise subjects a portal will see for the demo accounts (to pre-attach their data)."""
     from idp import create_app
@@ -97,6 +124,7 @@ def run(apps) -> list[str]:
     migrate(apps)
     idp_cli("clients", "sync")
     notes = seed_accounts()
+    notes += seed_operator_factors()
     for email in DEMO_OPERATORS:
         idp_cli("operators", "grant", email)
     names = {app.name for app in apps}

@@ -165,6 +165,7 @@ def disable(account_id: str, session_amr: list[str]) -> None:
         factor = session.get(SecondFactor, account_id)
         if factor is not None:
             factor.secret_encrypted = ""  # the TOTP application only: its recovery codes stay while passkeys remain
+        withdraw_operator_without_factor(session, account_id)
     get_redis().delete(f"idp:totp-enrolment:{account_id}")
     forget_recovery_codes_without_factor(account_id)
     _notify(account_id, enabled=False)
@@ -180,8 +181,15 @@ def remove(account_id: str) -> bool:
         passkeys = session.query(Passkey).filter(Passkey.account_id == account_id).all()
         for row in [factor] * (factor is not None) + passkeys:
             session.delete(row)
+        withdraw_operator_without_factor(session, account_id)
     get_redis().delete(f"idp:totp-enrolment:{account_id}")
     return factor is not None or bool(passkeys)
+
+
+def withdraw_operator_without_factor(session, account_id: str) -> None:
+    from idp.services.operators import withdraw_without_factor  # operators reads this module
+
+    withdraw_without_factor(session, account_id)
 
 
 def _notify(account_id: str, enabled: bool) -> None:

@@ -30,13 +30,17 @@ def _change(email: str, present: bool) -> None:
             account = (operators.grant if present else operators.revoke)(email, by="cli")
         except operators.UnknownAccount:
             raise click.ClickException(f"no account for {email!r}") from None
+        except operators.NoSecondFactor:
+            raise click.ClickException(
+                f"{email!r} has no second factor: the person turns on two-step verification or adds a passkey "
+                "at /account first, then grant again") from None
         _echo({"email": account.email, "operator": present, "second_factor": mfa.is_enabled(account.id)})
 
 
 @operators_cli.command("grant")
 @click.argument("email")
 def grant(email: str) -> None:
-    """Give EMAIL's account the operator role (it still needs a second factor to open the console)."""
+    """Give EMAIL's account the operator role; refused unless it already has a second factor (TOTP or passkey)."""
     _change(email, True)
 
 

@@ -295,6 +295,7 @@ def remove(account_id: str, passkey_id: str, session_amr: list[str]) -> str:
             raise PasskeyRefused("unknown")
         name = passkey.name
         session.delete(passkey)
+        mfa.withdraw_operator_without_factor(session, account_id)
     mfa.forget_recovery_codes_without_factor(account_id)
     audit.record("passkey_removed", account_id, name=name)
     factor_notices.send(account_id, "passkey_removed", name=name)

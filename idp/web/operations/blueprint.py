@@ -9,8 +9,9 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from idp.flows.mfa import SECOND_FACTOR_AMR
-from idp.services import accounts, audit, mfa, operators, sessions
+from idp.services import accounts, audit, mfa, operators, passkeys, sessions
 from idp.services.operators import Access
+from idp.web.passkeys import REFUSALS as PASSKEY_REFUSALS
 from shared.timeutil import format_strasbourg, to_strasbourg
 from shared.web import safe_local_path
 
@@ -35,6 +36,10 @@ def console_context():
                 if f"operations.{name}" in current_app.view_functions]
 
     return {"console_areas": console_areas}
+
+
+def passkey_refusal(code: str) -> str:
+    return str(PASSKEY_REFUSALS.get(code, PASSKEY_REFUSALS["invalid"]))
 
 
 def here() -> str:
@@ -67,23 +72,37 @@ def never_cached(response):
 
 @bp.route("/verify", methods=["GET", "POST"])
 def verify():
-    """The second factor again, when the one proven is missing or too old."""
+    """The second factor again, when the one proven is missing or too old: a passkey of the account
+    (when it has one) or a TOTP code; either records its own method and the time of the proof."""
     errors, status = {}, 200
     target = safe_local_path(request.args.get("next"), url_for("operations.home"))
-    if request.method == "POST":
+    account_id = g.operator.id
+    if request.method == "POST" and "response" in request.form:
         try:
-            used = mfa.verify(g.operator.id, request.form.get("code", ""))
+            used = passkeys.verify_second_factor(account_id, request.form.get("response", ""))
+        except passkeys.PasskeyRefused as refusal:
+            errors["passkey"], status = passkey_refusal(refusal.code), 400
+        else:
+            sessions.add_methods(g.operator_session, passkeys.amr_of(used), "mfa")
+            audit.record("operations_second_factor", account_id, method=passkeys.amr_of(used))
+            return redirect(target, 303)
+    elif request.method == "POST":
+        try:
+            used = mfa.verify(account_id, request.form.get("code", ""))
         except mfa.Throttled as throttled:
             errors["code"], status = _("Trop de tentatives. Réessayez dans %(seconds)s secondes.",
                                        seconds=throttled.seconds), 429
         else:
             if used:
                 sessions.add_methods(g.operator_session, *SECOND_FACTOR_AMR)
-                audit.record("operations_second_factor", g.operator.id, method=used)
+                audit.record("operations_second_factor", account_id, method=used)
                 return redirect(target, 303)
             errors["code"], status = _("Ce code n'est pas valable. Saisissez le code à 6 chiffres affiché par "
                                        "votre application."), 400
+    has_passkey = passkeys.count_for(account_id) > 0
     return render_template("idp/operations/verify.html", errors=errors,
+                           options=passkeys.second_factor_options(account_id) if has_passkey else None,
+                           totp=mfa.is_enabled(account_id), recovery=mfa.remaining_recovery_codes(account_id),
                            minutes=operators.proof_window_seconds() // 60), status
 
 
