@@ -6,6 +6,9 @@ without being listed. The IdP's other pages: tests/a11y/test_idp_pages.py."""
 
 from __future__ import annotations
 
+import io
+import re
+from html import unescape
 from urllib.parse import urlencode
 
 import pytest
@@ -13,6 +16,7 @@ import pytest
 from tests.a11y.axe import violations
 from tests.a11y.checks import page_problems
 from tests.idp.helpers import make_client, pkce, start_idp
+from tests.portals.ecomms.conftest import make_pdf
 from tests.security.test_idor_matrix import SCENES, path_for
 from tests.servers import LiveServer, free_port
 
@@ -76,6 +80,36 @@ def test_every_portal_page_fits_360_px_draws_every_character_and_passes_axe(port
         page.goto(server.url + path)
         sweep(page, f"{portal} {path}", found, language)
     context.close()
+    assert not found, report(found)
+
+
+LONG_NAMES = ("Observations_complementaires_du_requerant_sur_la_recevabilite_et_le_fond_de_la_requete_annexes_1_a_12.pdf",
+              "ObservationscomplementairesdurequerantsurlarecevabiliteetlefonddelarequeteAnnexesUnADouze.pdf")
+
+
+@pytest.mark.parametrize("language", ["fr", "en"])
+def test_ecomms_sent_list_with_long_file_names_fits_900_px(portals, chromium, language):
+    """The walker's 900 px: beside the list of applications, the Sent table's long file names
+    (with and without separators) widened the page; 1280 and 360 px are checked with them too."""
+    scene, server, _paths = portals["ecomms"]
+    token = unescape(re.search(r'name="csrf_token" value="([^"]+)"', scene.owner.get("/").get_data(as_text=True)).group(1))
+    for name in LONG_NAMES:
+        if name not in scene.owner.get("/applications/owner-app?tab=sent").get_data(as_text=True).replace("<wbr>", ""):
+            sent = scene.owner.post("/applications/owner-app/send", content_type="multipart/form-data", data={
+                "csrf_token": token, "confirm": "yes", "file_1": (io.BytesIO(make_pdf(name)), name),
+                "type_1": "observations"})
+            assert sent.status_code == 302, sent.get_data(as_text=True)
+    cookie = scene.owner.get_cookie(scene.app.config["SESSION_COOKIE_NAME"])
+    found: dict[str, list[str]] = {}
+    for width in (900, 1280, WIDTH):
+        context = chromium.new_context(bypass_csp=True, viewport={"width": width, "height": 800}, locale="fr-FR")
+        page = context.new_page()
+        page.goto(f"{server.url}/lang/{language}?next=/")
+        context.add_cookies([{"name": cookie.key, "value": cookie.value, "url": server.url}])
+        page.goto(server.url + "/applications/owner-app?tab=sent")
+        assert page.locator(".document-name").count() >= 3
+        sweep(page, f"ecomms sent list at {width} px", found, language)
+        context.close()
     assert not found, report(found)
 
 
