@@ -94,6 +94,7 @@ def clients_add(name, client_id, redirect_uris, post_logout_uris, backchannel_lo
 
     with _app().app_context():
         try:
+            service.check_operator_uris(list(redirect_uris), list(post_logout_uris))  # the console's rules too
             client, secret = service.create(name, list(redirect_uris), list(post_logout_uris), backchannel_logout_uri,
                                             require_pkce=not no_pkce, id_token_alg=id_token_alg,
                                             scope="" if resource_server else scope, first_party=first_party,

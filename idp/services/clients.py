@@ -341,12 +341,53 @@ def check_origins(origins: list[str]) -> list[str]:
 
 _HTTPS_URI = re.compile(r"^https://[^\s#]+$")
 _LOOPBACK_HTTP_URI = re.compile(r"^http://(127\.0\.0\.1|\[::1\]|localhost)(:[0-9]+)?/[^\s#]*$")
+MAX_URI_LENGTH = 2000
+
+
+def uri_refusal(uri: object, loopback_allowed: bool = True) -> str | None:
+    """Why an address the IdP would send people or calls to is refused (a ``RegistrationRefused``
+    code), or None: https, or plain http on this machine's loopback interface only (RFC 8252 §7.3,
+    native apps) when ``loopback_allowed``; never a fragment (RFC 6749 §3.1.2), a user name or
+    password before the host (``https://portal.example@evil.example/`` reads as the portal and goes
+    to evil), a '*' that looks like a wildcard (redirect URIs match exactly, RFC 9700 §2.1), nor a
+    URI longer than 2000 characters."""
+    if not isinstance(uri, str) or not uri:
+        return "bad_uri"
+    if len(uri) > MAX_URI_LENGTH:
+        return "uri_too_long"
+    if "#" in uri:
+        return "uri_fragment"
+    try:
+        parts = urlsplit(uri)
+        parts.port  # noqa: B018 - raises on a port that is not a number
+    except ValueError:
+        return "bad_uri"
+    if "@" in parts.netloc:
+        return "uri_userinfo"
+    if "*" in parts.netloc:
+        return "uri_wildcard"
+    if _HTTPS_URI.match(uri) and parts.hostname:
+        return None
+    if parts.scheme == "http" and parts.hostname:
+        return None if loopback_allowed and _LOOPBACK_HTTP_URI.match(uri) else "uri_plain_http"
+    return "bad_uri"
 
 
 def https_or_loopback(uri: object, loopback_allowed: bool = True) -> bool:
-    """An address the IdP may send people or calls to: https, or plain http on this machine's
-    loopback interface only (RFC 8252 §7.3) when ``loopback_allowed``."""
-    return isinstance(uri, str) and bool(_HTTPS_URI.match(uri) or (loopback_allowed and _LOOPBACK_HTTP_URI.match(uri)))
+    """An address the IdP may send people or calls to (``uri_refusal`` has no objection)."""
+    return uri_refusal(uri, loopback_allowed) is None
+
+
+def check_operator_uris(redirect_uris: list[str], post_logout_redirect_uris: list[str]) -> None:
+    """The rules an operator's registration meets, from the console or ``idp clients add`` (an
+    anonymous registrant meets these and more: idp.services.registration). Checked before anything
+    is stored."""
+    for uri in [*redirect_uris, *post_logout_redirect_uris]:
+        code = uri_refusal(uri)
+        if code:
+            raise RegistrationRefused(f"{uri[:200]}: {code.replace('_', ' ')} (https, or http on loopback only; "
+                                      "no fragment, user name, '*', nor more than 2000 characters)", code,
+                                      uri=uri[:200] + ("…" if len(uri) > 200 else ""))
 
 
 def check_key_material(method: str, jwks: dict | None, jwks_uri: str | None) -> None:
@@ -440,12 +481,14 @@ def forget(client_id: str) -> None:
 
 
 def registered_origins() -> frozenset[str]:
-    """Every browser origin some client registered (a CORS preflight names no client), cached
-    as briefly as the clients themselves."""
+    """Every browser origin some enabled client registered (a CORS preflight names no client), cached
+    as briefly as the clients themselves; a disabled client's origins are none (disabling drops this
+    process's cache at once: ``forget``; other processes within CACHE_SECONDS)."""
     global _origins
     if _origins[0] > time.monotonic():
         return _origins[1]
     with get_db().session() as session:
-        found = frozenset(origin for origins in session.scalars(select(Client.allowed_origins)) for origin in origins or ())
+        enabled = select(Client.allowed_origins).where(Client.disabled_at.is_(None))
+        found = frozenset(origin for origins in session.scalars(enabled) for origin in origins or ())
     _origins = (time.monotonic() + CACHE_SECONDS, found)
     return found

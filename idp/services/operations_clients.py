@@ -46,6 +46,7 @@ class Registration:
 def register(operator_id: str, form: Registration) -> tuple[RegisteredClient, str | None]:
     if not form.name.strip():
         raise clients.RegistrationRefused("a client needs a name", "name_required")
+    clients.check_operator_uris(form.redirect_uris, form.post_logout_redirect_uris)
     client, secret = clients.create(
         form.name.strip(), form.redirect_uris, form.post_logout_redirect_uris, form.backchannel_logout_uri or None,
         scope=form.scope, client_id=form.client_id or None, first_party=form.first_party,
@@ -59,6 +60,7 @@ def register(operator_id: str, form: Registration) -> tuple[RegisteredClient, st
 def change_redirect_uris(operator_id: str, client_id: str, redirect_uris: list[str],
                          post_logout_redirect_uris: list[str]) -> RegisteredClient:
     before = find(client_id)
+    clients.check_operator_uris(redirect_uris, post_logout_redirect_uris)
     client = clients.change(client_id, redirect_uris=redirect_uris, post_logout_redirect_uris=post_logout_redirect_uris)
     audit.record("operations_client_redirect_uris", operator_id, client_id, operator=operator_id,
                  before=list(before.redirect_uris), after=list(client.redirect_uris),
@@ -70,6 +72,10 @@ def change_policies(operator_id: str, client_id: str, switched_on: set[str]) -> 
     current = find(client_id)
     if current is None:
         raise ValueError(f"no client {client_id}")
+    unknown = sorted(switched_on - set(SWITCHABLE_POLICIES))
+    if unknown:  # a forged or stale form: say so rather than save the others and drop these silently
+        raise clients.RegistrationRefused(f"unknown policy: {', '.join(unknown)}", "unknown_policy",
+                                          names=", ".join(name[:40] for name in unknown[:5]))
     policy = {key: value for key, value in current.policy.items() if key not in SWITCHABLE_POLICIES}
     policy.update({key: True for key in SWITCHABLE_POLICIES if key in switched_on})
     client = clients.change(client_id, policy=policy)

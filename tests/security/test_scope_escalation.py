@@ -83,14 +83,16 @@ def test_the_cli_registers_no_client_credentials_by_default(stack, monkeypatch):
     from idp import cli
 
     monkeypatch.setattr(cli, "_app", lambda: idp.app)
-    result = CliRunner().invoke(cli.main, ["clients", "add", "--name", "Mallory RP", "--redirect-uri", REDIRECT])
+    result = CliRunner().invoke(cli.main, ["clients", "add", "--name", "Mallory RP", "--redirect-uri",
+                                          REDIRECT.replace("http:", "https:")])  # the CLI takes https only
     assert result.exit_code == 0, result.output
     registered = json.loads(result.output)
     assert registered["grant_types"] == ["authorization_code", "refresh_token"]
     answer = requests.post(f"{idp.url}/token", auth=(registered["client_id"], registered["client_secret"]),
                            data={"grant_type": "client_credentials"})
     assert answer.status_code == 400 and answer.json()["error"] == "unauthorized_client"
-    refused = CliRunner().invoke(cli.main, ["clients", "add", "--name", "Mallory feed", "--redirect-uri", REDIRECT,
+    refused = CliRunner().invoke(cli.main, ["clients", "add", "--name", "Mallory feed", "--redirect-uri",
+                                            REDIRECT.replace("http:", "https:"),
                                             "--grant-type", "client_credentials", "--scope", "court_feed"])
     assert refused.exit_code != 0 and "config/authorization.toml" in refused.output
 

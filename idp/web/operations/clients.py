@@ -19,6 +19,14 @@ REFUSALS = {  # one sentence per rule of idp.services.clients, in the operator's
     "scope_refused": _l("Le modèle d'autorisation (config/authorization.toml) ne permet pas de délivrer "
                         "%(scopes)s à ce client par %(grants)s."),
     "client_exists": _l("Un client porte déjà l'identifiant %(client_id)s."),
+    "uri_too_long": _l("« %(uri)s » dépasse 2000 caractères : une URI de redirection doit être plus courte."),
+    "uri_fragment": _l("« %(uri)s » contient un fragment (#) : une URI de redirection n'en a pas."),
+    "uri_userinfo": _l("« %(uri)s » contient un nom ou un mot de passe avant l'hôte (@) : retirez-le."),
+    "uri_wildcard": _l("« %(uri)s » contient « * » : les URI de redirection sont comparées exactement, "
+                       "sans joker. Saisissez chaque adresse complète."),
+    "uri_plain_http": _l("« %(uri)s » est en http : seul https est accepté, sauf pour une application "
+                         "installée sur l'adresse de bouclage (127.0.0.1, [::1] ou localhost)."),
+    "unknown_policy": _l("Politique inconnue : %(names)s. Rien n'a été modifié."),
 }
 POLICY_LABELS = {
     "require_mfa": _l("Second facteur exigé"),

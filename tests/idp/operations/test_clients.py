@@ -4,6 +4,8 @@ policies, disable and enable; each change audited under the operator's name."""
 
 from __future__ import annotations
 
+import html
+
 import pytest
 import requests
 
@@ -54,7 +56,20 @@ def test_a_redirect_uri_breaking_the_cli_rules_is_refused(console, idp):
     open_client(console, idp, client_id)
     console.get_by_label("URI de redirection", exact=True).fill("https://rp.example/cb\nhttps://rp.example/x#frag")
     console.get_by_role("button", name="Enregistrer les URI").click()
-    assert "n'est pas une adresse http(s) absolue sans fragment" in console.content()
+    assert "contient un fragment (#)" in console.content()
+    console.get_by_label("URI de redirection", exact=True).fill("https://rp.example/cb\nhttps://*.rp.example/cb")
+    console.get_by_role("button", name="Enregistrer les URI").click()
+    assert console.get_by_role("alert").is_visible() and "sans joker" in console.content()
+    # the same refusal in English, on the form the operator sees
+    console.goto(f"{idp.url}/lang/en?next=/operations/clients/{client_id}")
+    console.get_by_label("Redirect URIs", exact=True).fill("https://rp.example/cb\nhttps://rp.example@evil.example/cb")
+    console.get_by_role("button", name="Save the URIs").click()
+    assert "has a user name or password before the host (@)" in console.content()
+    console.goto(f"{idp.url}/lang/fr?next=/operations/clients/{client_id}")
+    with idp.app.app_context():
+        from idp.services import clients
+
+        assert clients.get(client_id, fresh=True).redirect_uris == ("https://rp.example/cb",)  # nothing half-saved
     console.get_by_label("URI de redirection", exact=True).fill("https://rp.example/cb\nhttps://rp.example/new")
     console.get_by_role("button", name="Enregistrer les URI").click()
     console.get_by_text("Les URI de redirection sont enregistrées.").wait_for()
@@ -98,6 +113,14 @@ def test_policies_are_switched(console, idp):
         policy = clients.get(client_id, fresh=True).policy
     assert policy == {"initiate_login_uri": "https://rp.example/login", "require_mfa": True}  # the rest is kept
     assert audit_events(idp, "operations_client_policies")[-1].detail["on"] == ["require_mfa"]
+
+    # a forged or stale form naming a policy the console does not know: refused, nothing switched
+    token = console.locator("input[name=csrf_token]").first.get_attribute("value")
+    refused = console.request.post(f"{idp.url}/operations/clients/{client_id}/policies", max_redirects=0,
+                                   form={"csrf_token": token, "policies": "require_pkce_off"})
+    assert refused.status == 400 and "Politique inconnue : require_pkce_off. Rien n'a été modifié." in html.unescape(refused.text())
+    with idp.app.app_context():
+        assert clients.get(client_id, fresh=True).policy["require_mfa"] is True
 
 
 def test_a_disabled_client_gets_nothing_until_enabled(console, idp):
