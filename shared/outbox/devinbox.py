@@ -1,5 +1,7 @@
 """The dev inbox (port 8025): a local SMTP sink and SMS/letter gateways that keep every message
-the system "sent", and pages listing them with their links clickable. Development only.
+the system "sent", and pages listing them with their links clickable. Development only. Its pages
+are French by default with the English switch, like every page a person of the demo opens (its
+catalogue: shared/translations/devinbox).
 
 Messages are deduplicated on their Message-ID / idempotency key, so a delivery the outbox
 retried after a timeout shows once, as the real recipient would see it once.
@@ -17,6 +19,8 @@ from datetime import datetime
 from typing import Any
 
 from flask import Flask, abort, jsonify, render_template, request, send_file
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from markupsafe import Markup, escape
 from sqlalchemy import DateTime, Integer, LargeBinary, String, Text, inspect, select
 from sqlalchemy.exc import IntegrityError
@@ -108,12 +112,18 @@ def create_app(test_config: dict[str, Any] | None = None, smtp_port: int | None 
     if settings.production:
         raise ConfigError("the dev inbox does not exist in production mode")
     app = Flask(__name__, instance_path=str(settings.instance_path), static_folder=None)
-    init_web(app, settings, service_name="Dev inbox", template_roots=[os.path.join(os.path.dirname(__file__), "templates")])
+    init_web(app, settings, service_name=_l("Boîte de réception de développement"),
+             template_roots=[os.path.join(os.path.dirname(__file__), "templates")])
     db_url = (test_config or {}).get("database_url") or f"sqlite:///{settings.instance_path / 'devinbox.db'}"
     db = Database(db_url)
     _create_or_renew(db)
     app.extensions["devinbox_db"] = db
     app.jinja_env.filters["linkify"] = linkify
+
+    @app.context_processor
+    def channels():
+        return {"channel_labels": {"email": _("courriel"), "sms": _("SMS"), "letter": _("courrier postal")}}
+
     port = smtp_port if smtp_port is not None else int(os.environ.get("DEVINBOX_SMTP_PORT", 1025))
     if port:
         app.extensions["smtp_sink"] = start_smtp_sink(db, port)

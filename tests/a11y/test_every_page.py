@@ -1,8 +1,9 @@
-"""Every HTML page of the three portals, and the IdP's sign-in pages as each portal sends a person
-there, in French and in English at 360 px (issue 20): no horizontal overflow, no character a font may
-lack (emoji, symbols), and nothing axe-core finds. The portals' pages are found from their URL rules
-(every GET rule answering HTML to the owner of the IDOR matrix's scene), so a new page is checked
-without being listed. The IdP's other pages: tests/a11y/test_idp_pages.py."""
+"""Every HTML page of the three portals, the IdP's sign-in pages as each portal sends a person there,
+and the dev inbox's pages, in French and in English at 360 px (issue 20): no horizontal overflow, no
+character a font may lack (emoji, symbols), and nothing axe-core finds. The portals' pages are found
+from their URL rules (every GET rule answering HTML to the owner of the IDOR matrix's scene), so a
+new page is checked without being listed; eComms' Sent list is also checked at 900 px with long file
+names. The IdP's other pages: tests/a11y/test_idp_pages.py."""
 
 from __future__ import annotations
 
@@ -110,6 +111,47 @@ def test_ecomms_sent_list_with_long_file_names_fits_900_px(portals, chromium, la
         assert page.locator(".document-name").count() >= 3
         sweep(page, f"ecomms sent list at {width} px", found, language)
         context.close()
+    assert not found, report(found)
+
+
+@pytest.fixture(scope="module")
+def devinbox_pages(tmp_path_factory):
+    """The dev inbox with an email, an SMS and a letter whose recipient, sender and link are long."""
+    from shared.outbox import devinbox
+
+    folder = tmp_path_factory.mktemp("devinbox")
+    app = devinbox.create_app({"instance_path": folder, "database_url": f"sqlite:///{folder}/devinbox.db",
+                               "_quiet": True}, smtp_port=0)
+    db = app.extensions["devinbox_db"]
+    devinbox.store(db, key="email", channel="email", recipient="marie.requerante-adresse-tres-longue@example.org",
+                   sender="ECHR eComms <no-reply@civic-idp.invalid>",
+                   subject="Invitation à activer votre compte eComms pour la requête 12345/26",
+                   body_text="Bonjour,\nactivez votre compte : http://localhost:8000/activation/"
+                             + "aLongTokenWithoutAnyPlaceToBreak0123456789abcdefghijklmnopqrstuvwxyz" * 2 + "\n")
+    devinbox.store(db, key="sms", channel="sms", recipient="+33612345601", body_text="Votre code est 123456.")
+    devinbox.store(db, key="letter", channel="letter", recipient="mairie-de-liepvre-secretariat-general@example.org",
+                   subject="Codes de confirmation", body_text="Lettre", attachment=b"%PDF-1.4",
+                   attachment_name="codes-de-confirmation-administrateur.pdf")
+    server = LiveServer(app, free_port()).start()
+    yield server, ["/", "/?channel=email", "/?to=nobody%40example.org", "/messages/1", "/messages/2", "/messages/3"]
+    server.stop()
+
+
+@pytest.mark.parametrize("language", ["fr", "en"])
+def test_the_dev_inbox_is_french_by_default_fits_360_px_and_passes_axe(devinbox_pages, chromium, language):
+    server, paths = devinbox_pages
+    context = chromium.new_context(bypass_csp=True, viewport={"width": WIDTH, "height": 800}, locale="en-GB")
+    page = context.new_page()
+    page.goto(server.url + "/")
+    assert page.locator("html").get_attribute("lang") == "fr"  # whatever the browser asks: French first
+    assert page.locator("h1").inner_text() == "Messages envoyés"
+    page.goto(f"{server.url}/lang/{language}?next=/")
+    found: dict[str, list[str]] = {}
+    for path in paths:
+        page.goto(server.url + path)
+        sweep(page, f"devinbox {path}", found, language)
+    assert page.locator("main").inner_text().count("Channel" if language == "en" else "Canal") == 1
+    context.close()
     assert not found, report(found)
 
 
