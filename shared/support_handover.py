@@ -5,6 +5,12 @@ Each portal keeps its own record of a request (its domain data) and marks when t
 client-credentials token; the IdP treats the same reference from the same portal as the same
 request, so a request sent twice (an answer lost on the way back) is stored once. A request made
 while the IdP is down waits in the portal and goes at the next round: none is lost.
+
+A portal whose record has a status (e-services) also reads back, each round, where its open
+requests stand at the desk and closes those the operators closed: the desk is where they are
+answered, so the portal's list (``support list``) does not keep showing what is done. The IdP
+never calls a portal (it knows no portal URL for this, and a portal down would lose the change);
+the portal asks, with the same token, and a round that cannot ask changes nothing.
 """
 
 from __future__ import annotations
@@ -53,8 +59,48 @@ def hand_over_pending(model, payload_of: Callable[[object], dict]) -> int:
     return sent
 
 
-def start_handover(app: Flask, model, payload_of: Callable[[object], dict]) -> None:
-    start_periodic(app, "support-handover", INTERVAL_SECONDS, lambda: hand_over_pending(model, payload_of))
+def closed_at_the_desk(references: list[str]) -> set[str] | None:
+    """Those of ``references`` the desk closed; None when the IdP cannot be asked now."""
+    rp = current_app.extensions["rp"]
+    try:
+        token = rp.client_credentials_token("support")
+        answer = rp.provider.http.get(f"{get_settings().issuer}/api/support/requests", params={"reference": references},
+                                      headers={"Authorization": f"Bearer {token}"}, timeout=10)
+    except Exception as error:  # the IdP unreachable, or no token now: the next round asks again
+        current_app.logger.warning("support status: %s", error.__class__.__name__)
+        return None
+    if answer.status_code != 200:
+        current_app.logger.warning("support status refused: http %s", answer.status_code)
+        return None
+    return {item["reference"] for item in answer.json().get("requests", []) if item.get("status") == "closed"}
+
+
+def follow_closures(model) -> int:
+    """Close the records whose request the desk closed; how many."""
+    closed = 0
+    with get_db().session() as session:
+        open_records = list(session.scalars(select(model).where(model.handed_over_at.is_not(None),
+                                                                model.status != "closed")
+                                            .order_by(model.created_at)))
+        for start in range(0, len(open_records), BATCH):
+            chunk = open_records[start:start + BATCH]
+            done = closed_at_the_desk([record.reference for record in chunk])
+            if done is None:
+                break
+            for record in chunk:
+                if record.reference in done:
+                    record.status = "closed"
+                    closed += 1
+    return closed
+
+
+def start_handover(app: Flask, model, payload_of: Callable[[object], dict], follow_status: bool = False) -> None:
+    def round_() -> None:
+        hand_over_pending(model, payload_of)
+        if follow_status:
+            follow_closures(model)
+
+    start_periodic(app, "support-handover", INTERVAL_SECONDS, round_)
 
 
 

@@ -29,6 +29,20 @@ def hand_over():
     return jsonify(id=ticket.id, reference=ticket.reference, status=ticket.status), 201 if created else 200
 
 
+@bp.get("/requests")
+@require_api("support")
+def request_statuses():
+    """Where this portal's requests stand at the desk (``?reference=…``, repeated, at most 50)."""
+    if g.token.get("sub") != g.token.get("client_id"):
+        return jsonify(error="invalid_token", error_description="a client-credentials token is required"), 403
+    try:
+        found = support_desk.statuses(g.token["client_id"], request.args.getlist("reference"))
+    except support_desk.BadRequest:
+        return jsonify(error="invalid_request",
+                       error_description="'reference': 1 to 50 references of at most 32 characters"), 400
+    return jsonify(requests=[{"reference": reference, "status": status} for reference, status in found.items()])
+
+
 @bp.get("/openapi.yaml")
 def openapi():
     return Response(SPEC.read_text(), mimetype="application/yaml")

@@ -84,6 +84,21 @@ def receive(client_id: str, body: object) -> tuple[SupportTicket, bool]:
     return ticket, True
 
 
+STATUS_BATCH = 50
+
+
+def statuses(client_id: str, references: list[str]) -> dict[str, str]:
+    """The desk's status of this portal's own requests (a portal that keeps a status, e-services,
+    closes its record when the desk closed the request). Another portal's references, and unknown
+    ones, are simply absent: the answer says nothing about what this portal did not send."""
+    if not references or len(references) > STATUS_BATCH or any(not r or len(r) > 32 for r in references):
+        raise BadRequest("reference")
+    with get_db().session() as session:
+        found = session.execute(select(SupportTicket.reference, SupportTicket.status).where(
+            SupportTicket.client_id == client_id, SupportTicket.reference.in_(references))).all()
+    return dict(found)
+
+
 @dataclass
 class Queue:
     tickets: list[SupportTicket]

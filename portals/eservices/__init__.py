@@ -50,7 +50,8 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     from portals.eservices.services import support_payload
     from shared.support_handover import start_handover
 
-    start_handover(app, SupportRequest, support_payload)  # the IdP's support desk reads and answers them
+    # the IdP's support desk reads, answers and closes them; a request closed there is closed here too
+    start_handover(app, SupportRequest, support_payload, follow_status=True)
     return app
 
 

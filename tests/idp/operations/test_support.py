@@ -8,6 +8,7 @@ import re
 
 import pytest
 import requests
+from sqlalchemy import select
 
 from tests.idp.helpers import make_client, start_idp
 from tests.idp.operations.conftest import audit_events
@@ -107,6 +108,19 @@ def test_requests_of_two_portals_are_read_answered_and_closed_at_the_idp(console
         ("eservices", e_reference, operator.id)
     assert (closed.client_id, closed.detail["reference"]) == ("eservices", e_reference)
 
+    # e-services keeps a status: its next round reads the desk's and closes its own record
+    from portals.eservices.models import SupportRequest
+    from shared.appkit import get_db
+    from shared.support_handover import follow_closures
+
+    with eservices.app_context():
+        assert follow_closures(SupportRequest) == 1
+        assert follow_closures(SupportRequest) == 0
+        with get_db().session() as session:
+            assert session.scalar(select(SupportRequest.status).where(SupportRequest.reference == e_reference)) == "closed"
+    listed = eservices.test_cli_runner().invoke(args=["support", "list"]).output
+    assert e_reference not in listed
+
 
 def test_only_the_named_portals_hand_over_and_only_as_themselves(idp, portal_secrets):
     other, secret = make_client(idp.app, redirect_uris=["https://other.example/cb"],
@@ -121,3 +135,25 @@ def test_only_the_named_portals_hand_over_and_only_as_themselves(idp, portal_sec
                                                                  "topic": "x", "message": "m"},
                         headers={"Authorization": f"Bearer {token}"}, timeout=10)
     assert bad.status_code == 400 and "email" in bad.json()["error_description"]
+
+
+def test_a_portal_reads_the_status_of_its_own_requests_only(idp, portal_secrets):
+    def token(portal: str) -> str:
+        return requests.post(f"{idp.url}/token", data={"grant_type": "client_credentials", "scope": "support"},
+                             auth=(portal, portal_secrets[portal]), timeout=10).json()["access_token"]
+
+    def statuses(portal: str, *references: str) -> requests.Response:
+        return requests.get(f"{idp.url}/api/support/requests", params={"reference": list(references)},
+                            headers={"Authorization": f"Bearer {token(portal)}"}, timeout=10)
+
+    sent = requests.post(f"{idp.url}/api/support/requests", headers={"Authorization": f"Bearer {token('justice')}"},
+                         json={"reference": "JUS-STATUS1", "email": "a@example.org", "topic": "number",
+                               "message": "?"}, timeout=10)
+    assert sent.status_code in (200, 201)
+    assert statuses("justice", "JUS-STATUS1", "JUS-UNKNOWN").json() == \
+        {"requests": [{"reference": "JUS-STATUS1", "status": "open"}]}
+    assert statuses("eservices", "JUS-STATUS1").json() == {"requests": []}  # not e-services' request
+    assert statuses("eservices").status_code == 400
+    assert statuses("eservices", *[f"R{i}" for i in range(51)]).status_code == 400
+    assert requests.get(f"{idp.url}/api/support/requests", params={"reference": "JUS-STATUS1"},
+                        timeout=10).status_code == 401
