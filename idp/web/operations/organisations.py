@@ -15,8 +15,12 @@ REASON_ERRORS = {
     "control": _l("Le motif tient sur une seule ligne, sans caractères invisibles ou de contrôle."),
     "too_long": _l("Le motif est trop long (300 caractères au plus)."),
 }
+# e-services caches the IdP's answer for reads a few seconds (PERMISSION_CACHE_SECONDS, 3) and the IdP
+# sends it no event to drop it (outside review S6): the operator is told, rather than promised "at once"
 NOTICES = {"suspended": _l("L'organisation est suspendue : plus personne n'agit pour elle ni n'utilise ses "
-                           "e-services."),
+                           "e-services. Une page d'e-services déjà ouverte peut encore s'afficher quelques "
+                           "secondes (3 par défaut, le cache de lecture du portail) ; toute modification est "
+                           "refusée dès maintenant."),
            "unsuspended": _l("La suspension est levée.")}
 MEMBERSHIP_STATUSES = {"pending": _l("En attente"), "active": _l("Active"), "invalidated": _l("Invalidée")}
 REQUEST_STATUSES = {"pending": _l("En attente des codes"), "validated": _l("Validée"), "superseded": _l("Remplacée")}

@@ -4,6 +4,8 @@ acts for it nor uses its e-services until it is lifted); each change audited."""
 
 from __future__ import annotations
 
+import html
+
 import pytest
 
 from tests.idp.operations.conftest import audit_events
@@ -67,12 +69,15 @@ def test_see_members_requests_letters_then_suspend_and_lift(console, idp, operat
     assert "En attente des codes" in request_row.inner_text()
     assert any(s in request_row.inner_text() for s in ("En file d'attente", "Envoyé", "Échec d'envoi"))
 
+    # the page says what is not at once (outside review S6): e-services' read cache
+    assert "une page déjà ouverte peut encore s'afficher quelques secondes" in html.unescape(console.content())
     console.get_by_role("button", name="Suspendre l'organisation").click()
     assert console.get_by_role("alert").is_visible() and "Saisissez le motif" in console.content()
     assert fred_may_use_etat_civil(idp, town)
     console.get_by_label("Motif de la suspension (obligatoire)").fill("Usurpation signalée par la préfecture")
     console.get_by_role("button", name="Suspendre l'organisation").click()
     console.get_by_text("L'organisation est suspendue").wait_for()
+    assert "toute modification est refusée dès maintenant" in console.get_by_text("L'organisation est suspendue").inner_text()
     assert "Usurpation signalée par la préfecture" in console.content()
     assert not fred_may_use_etat_civil(idp, town)  # at once: the portals ask the IdP live
 
