@@ -173,6 +173,19 @@ def create_demarche(session: Session, principal: Principal, organisation_id: str
     return record
 
 
+def support_prefill(principal: Principal | None) -> dict[str, str]:
+    """What the support form starts with: for a signed-in person, the name and the address the IdP
+    asserted, so nobody types them again; both stay editable (an answer may be wanted at the
+    office's shared address). Nothing for a signed-out visitor, and never anything from the request:
+    a link cannot choose the address the desk's answer goes to."""
+    if principal is None:
+        return {}
+    claims = principal.claims
+    name = " ".join(str(part) for part in (claims.get("given_name"), claims.get("family_name")) if part)
+    return {key: value for key, value in (("support_name", name or str(claims.get("name") or "")),
+                                          ("support_email", str(principal.email or ""))) if value}
+
+
 def check_support(form: dict[str, str]) -> dict[str, str]:
     errors = {}
     for name in ("support_name", "support_email", "support_topic", "support_message"):

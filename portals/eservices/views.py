@@ -51,6 +51,7 @@ def portal_context():
         "idp_console_url": idp_url("/organisations/console"),
         "idp_account_url": idp_url("/account"),
         "support_topics": support_topics(),
+        "support_prefill": lambda: services.support_prefill(current_principal()),
         "locale": locale(),
         "acting_for": acting_for,
     }
