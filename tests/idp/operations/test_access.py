@@ -126,3 +126,12 @@ def test_a_form_posted_without_the_csrf_token_changes_nothing(console, idp):
 
         assert clients.get(client_id, fresh=True) is not None
     assert not [e for e in audit_events(idp, "operations_client_disabled") if e.client_id == client_id]
+
+
+def test_the_home_page_points_to_the_operations_guide(console):
+    from pathlib import Path
+
+    guide = console.locator("code", has_text="docs/operations/README.md")
+    assert guide.is_visible()
+    text = (Path(__file__).resolve().parents[3] / "docs/operations/README.md").read_text()
+    assert "## The operators' console" in text  # the section the page names is there
