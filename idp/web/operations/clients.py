@@ -91,8 +91,9 @@ def register_client():
                            grant_types=[(g_, g_) for g_ in GRANT_TYPES]), (400 if errors else 200)
 
 
-def detail(client, errors=None, status=200):
-    return render_template("idp/operations/client.html", client=client, errors=errors or {},
+def detail(client, errors=None, status=200, typed=None):
+    """``typed``: a refused form's own text, shown again so the operator corrects it (nothing was saved)."""
+    return render_template("idp/operations/client.html", client=client, errors=errors or {}, typed=typed,
                            policies=[(key, POLICY_LABELS[key]) for key in service.SWITCHABLE_POLICIES],
                            policies_on=[key for key in service.SWITCHABLE_POLICIES if client.policy.get(key)],
                            notice=STATUS_NOTICES.get(request.args.get("done", "")),
@@ -112,7 +113,8 @@ def client_redirect_uris(client_id: str):
         service.change_redirect_uris(g.operator.id, client_id, service.lines(request.form.get("redirect_uris")),
                                      service.lines(request.form.get("post_logout_redirect_uris")))
     except ValueError as error:
-        return detail(current, {"redirect_uris": refusal(error)}, 400)
+        return detail(current, {"redirect_uris": refusal(error)}, 400, typed={
+            name: request.form.get(name, "") for name in ("redirect_uris", "post_logout_redirect_uris")})
     return redirect(url_for("operations.client", client_id=client_id, done="redirect_uris"), 303)
 
 

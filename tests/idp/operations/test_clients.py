@@ -60,6 +60,9 @@ def test_a_redirect_uri_breaking_the_cli_rules_is_refused(console, idp):
     console.get_by_label("URI de redirection", exact=True).fill("https://rp.example/cb\nhttps://*.rp.example/cb")
     console.get_by_role("button", name="Enregistrer les URI").click()
     assert console.get_by_role("alert").is_visible() and "sans joker" in console.content()
+    # the refused text stays in the field to be corrected; the stored URIs are unchanged (below)
+    assert console.get_by_label("URI de redirection", exact=True).input_value() == \
+        "https://rp.example/cb\nhttps://*.rp.example/cb"
     # the same refusal in English, on the form the operator sees
     console.goto(f"{idp.url}/lang/en?next=/operations/clients/{client_id}")
     console.get_by_label("Redirect URIs", exact=True).fill("https://rp.example/cb\nhttps://rp.example@evil.example/cb")
