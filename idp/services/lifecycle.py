@@ -240,12 +240,25 @@ def _second_factor_email(enabled: bool, account: str):
               "l'origine de ce changement, réinitialisez votre mot de passe."))
 
 
+def _mailbox_code_email(code: str, purpose: str, minutes: int, account: str):
+    what = {"totp": _("activer la validation en deux étapes avec une application d'authentification"),
+            "passkey": _("ajouter une première clé d'accès"),
+            "email": _("changer l'adresse électronique du compte")}[purpose]
+    return (_("Votre code de confirmation : %(code)s", code=code),
+            _("Bonjour,\n\nPour %(what)s sur votre compte %(account)s, saisissez ce code dans la page ouverte :\n\n"
+              "%(code)s\n\nIl ne sert qu'une fois et expire dans %(minutes)s minutes. Ne le communiquez à personne : "
+              "aucun agent ne vous le demandera. Si vous n'êtes pas à l'origine de cette demande, quelqu'un connaît "
+              "votre mot de passe : changez-le dès maintenant.", what=what, account=account, code=code,
+              minutes=minutes))
+
+
 EMAILS = {"activation": _activation_email, "invitation": _invitation_email,
           "invited_existing": _invited_existing_email, "already_registered": _already_registered_email,
           "reset": _reset_email, "deactivated": _deactivated_email, "password_changed": _password_changed_email,
           "email_change": _email_change_email, "email_change_requested": _email_change_requested_email,
           "email_changed": _email_changed_email, "address_in_use": _address_in_use_email,
-          "second_factor": _second_factor_email, "dormancy_warning": _dormancy_warning_email}
+          "second_factor": _second_factor_email, "dormancy_warning": _dormancy_warning_email,
+          "mailbox_code": _mailbox_code_email}
 
 
 def format_date(moment: datetime) -> str:
@@ -574,7 +587,14 @@ def change_password(account_id: str, current: str, password: str, password_confi
     audit.record("password_changed", account_id)
 
 
-def request_email_change(account_id: str, new_email: str, current_password: str) -> None:
+def request_email_change(account_id: str, new_email: str, current_password: str, *, sid: str | None,
+                         session_amr: list[str]) -> None:
+    """An account guarded by its password alone moves only once its mailbox is proven in session
+    ``sid`` (mailbox_proof): otherwise a stolen password would take the account to the thief's
+    address, and with it the proof that binds a first factor."""
+    from idp.services import mailbox_proof
+
+    mailbox_proof.demand(sid, account_id, session_amr)
     new_email = normalise_email(new_email)
     with get_db().session() as session:
         account = session.get(Account, account_id)
@@ -594,6 +614,7 @@ def request_email_change(account_id: str, new_email: str, current_password: str)
             token = issue_link(session, account.id, "email_change", {"new_email": new_email})
             _send(session, new_email, "email_change", locale=account.locale, url=link_url("email_change", token))
             _send(session, account, "email_change_requested", new_email=new_email)
+    mailbox_proof.spend(sid)
     audit.record("email_change_requested", account_id)
 
 

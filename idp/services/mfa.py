@@ -107,9 +107,14 @@ def qr_svg(uri: str) -> bytes:
 
 def confirm_enrolment(account_id: str, code: str, session_amr: list[str], keep_sid: str | None = None) -> list[str] | None:
     """Enable the factor when the code matches; return the recovery codes (shown once). Every
-    other session and its tokens end: they were obtained without the factor now required."""
+    other session and its tokens end: they were obtained without the factor now required. The
+    account's first factor also needs the mailbox proven in session ``keep_sid`` (mailbox_proof):
+    a password alone never binds one."""
     if not may_change_factor(account_id, session_amr):
         raise CurrentFactorRequired()
+    from idp.services import mailbox_proof
+
+    mailbox_proof.demand(keep_sid, account_id, session_amr)  # before the code is spent on a refusal
     secret = pending_secret(account_id)
     if not secret or not _fresh_code(account_id, secret, code):
         return None
@@ -120,6 +125,7 @@ def confirm_enrolment(account_id: str, code: str, session_amr: list[str], keep_s
         factor.recovery_code_hashes = [_digest(c) for c in codes]
         session.merge(factor)
     get_redis().delete(f"idp:totp-enrolment:{account_id}")
+    mailbox_proof.spend(keep_sid)
     from idp.services.lifecycle import revoke_everything
 
     revoke_everything(account_id, keep_sid=keep_sid)

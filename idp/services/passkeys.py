@@ -16,8 +16,9 @@ The ceremony checks, in the order they happen:
 - user verification (PIN, biometrics): required to sign in without a password (the passkey is
   then the only thing presented), ``[passkeys] user_verification`` for the second factor.
 
-Registering or removing a passkey needs a complete session (``mfa.may_change_factor``): a stolen
-password alone never adds the thief's authenticator to the account.
+Registering or removing a passkey needs a complete session (``mfa.may_change_factor``), and the
+account's first one also the code sent to its address (``mailbox_proof``): a stolen password alone
+never adds the thief's authenticator to the account.
 """
 
 from __future__ import annotations
@@ -46,7 +47,7 @@ from webauthn.helpers.structs import (
     UserVerificationRequirement,
 )
 
-from idp.services import audit, factor_notices, lifecycle, mfa
+from idp.services import audit, factor_notices, lifecycle, mailbox_proof, mfa
 from idp.storage.sql.models import Account
 from idp.storage.sql.passkeys import Passkey
 from shared.appkit import get_db, get_redis, get_settings
@@ -148,11 +149,12 @@ def _descriptors(passkeys: list[Passkey]) -> list[PublicKeyCredentialDescriptor]
 
 # -- registration -------------------------------------------------------------------------------------
 
-def registration_options(account: Account, session_amr: list[str]) -> str:
+def registration_options(account: Account, session_amr: list[str], sid: str | None = None) -> str:
     """The options for navigator.credentials.create(), as JSON. A discoverable credential (a
     passkey proper), so that it can also sign in without the identifier."""
     if not mfa.may_change_factor(account.id, session_amr):
         raise mfa.CurrentFactorRequired()
+    mailbox_proof.demand(sid, account.id, session_amr)
     rp = relying_party()
     options = generate_registration_options(
         rp_id=rp.id, rp_name=rp.name, user_id=account.id.encode(), user_name=account.email,
@@ -179,6 +181,7 @@ def register(account_id: str, response: str, name: str, session_amr: list[str],
     (returned, shown once), unless the account already has some."""
     if not mfa.may_change_factor(account_id, session_amr):
         raise mfa.CurrentFactorRequired()
+    mailbox_proof.demand(keep_sid, account_id, session_amr)
     first_factor = not mfa.has_second_factor(account_id)
     name = clean_name(name)
     if count_for(account_id) >= MAX_PASSKEYS:
@@ -205,6 +208,7 @@ def register(account_id: str, response: str, name: str, session_amr: list[str],
         session.expunge(passkey)
     codes = None
     if first_factor:
+        mailbox_proof.spend(keep_sid)
         lifecycle.revoke_everything(account_id, keep_sid=keep_sid)
         if not mfa.remaining_recovery_codes(account_id):
             codes = mfa.regenerate_recovery_codes(account_id)

@@ -19,6 +19,7 @@ BLUEPRINTS: list[str] = [
     "idp.api.provisioning:bp",
     "idp.web.branding:bp",
     "idp.web.passkeys:bp",
+    "idp.web.mailbox_check:bp",
     "idp.web.factors:bp",
     "idp.web.account_activity:bp",
     "idp.web.operations:bp",

@@ -20,6 +20,7 @@ from idp.services import (
     clients,
     devices,
     lifecycle,
+    mailbox_proof,
     mfa,
     passkeys,
     returning,
@@ -28,6 +29,7 @@ from idp.services import (
 )
 from idp.services.lifecycle import LinkProblem, Problems
 from idp.services.passwords import RULES
+from idp.web import mailbox_check
 from idp.web.limits import wait_text
 from shared.i18n import LANGUAGES, select_locale
 
@@ -298,13 +300,18 @@ def change_password(session, account):
 @bp.route("/account/email", methods=["GET", "POST"])
 @signed_in
 def change_email(session, account):
+    if not _mailbox_ready(session, account):  # a password alone never moves the account elsewhere
+        return mailbox_check.ask("email")
     errors, new_email = {}, ""
     if request.method == "POST":
         new_email = request.form.get("new_email", "").strip()
         try:
-            lifecycle.request_email_change(account.id, new_email, request.form.get("current_password", ""))
+            lifecycle.request_email_change(account.id, new_email, request.form.get("current_password", ""),
+                                           sid=session.sid, session_amr=session.amr)
         except Problems as problems:
             errors = words(problems)
+        except mailbox_proof.ProofRequired:
+            return mailbox_check.ask("email")
         else:
             return render_template("idp/account/check_mail.html", email=new_email, purpose="email_change")
     return render_template("idp/account/email.html", account=account, errors=errors, new_email=new_email,
@@ -342,6 +349,10 @@ def _setup_account(uid: str | None):
     return session, accounts.get(session.account_id)
 
 
+def _mailbox_ready(session, account) -> bool:
+    return not mailbox_proof.required(account.id, session.amr) or mailbox_proof.proven(session.sid, account.id)
+
+
 @bp.route("/account/totp", methods=["GET", "POST"], defaults={"uid": None})
 @bp.route("/interaction/<uid>/totp/setup", methods=["GET", "POST"])
 def totp_setup(uid: str | None):
@@ -353,10 +364,15 @@ def totp_setup(uid: str | None):
         if uid:
             return redirect(url_for("account.totp_challenge", uid=uid))
         return redirect(url_for("login.signin", next="/account/totp"))
+    if not _mailbox_ready(session, account):
+        return mailbox_check.ask("totp", uid)
     secret = mfa.start_enrolment(account.id, session.amr)
     errors = {}
     if request.method == "POST":
-        codes = mfa.confirm_enrolment(account.id, request.form.get("code", ""), session.amr, keep_sid=session.sid)
+        try:
+            codes = mfa.confirm_enrolment(account.id, request.form.get("code", ""), session.amr, keep_sid=session.sid)
+        except mailbox_proof.ProofRequired:  # the proof expired while the person set up their app
+            return mailbox_check.ask("totp", uid)
         if codes is None:
             errors["code"] = str(MESSAGES[("code", "wrong")])
         else:

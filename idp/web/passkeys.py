@@ -9,7 +9,8 @@ from flask_babel import lazy_gettext as _l
 
 from idp.flows import login as login_flow
 from idp.oidc import interaction as interactions
-from idp.services import accounts, devices, mfa, passkeys, sessions
+from idp.services import accounts, devices, mailbox_proof, mfa, passkeys, sessions
+from idp.web import mailbox_check
 from idp.web.account import signed_in
 from idp.web.login import identifier_page
 
@@ -41,6 +42,8 @@ def _account_page(session, account, errors: dict | None = None, name: str = "", 
     return render_template("idp/passkeys/list.html", passkeys=passkeys.list_for(account.id),
                            errors=errors or {}, name=name, notice=NOTICES.get(request.args.get("done", "")),
                            may_change=mfa.may_change_factor(account.id, session.amr),
+                           needs_mailbox=(mailbox_proof.required(account.id, session.amr)
+                                          and not mailbox_proof.proven(session.sid, account.id)),
                            amr_of=passkeys.amr_of), status
 
 
@@ -57,9 +60,11 @@ def registration_options():
     if session is None:
         return Response('{"error": "session_required"}', 401, mimetype="application/json")
     try:
-        options = passkeys.registration_options(accounts.get(session.account_id), session.amr)
+        options = passkeys.registration_options(accounts.get(session.account_id), session.amr, sid=session.sid)
     except mfa.CurrentFactorRequired:
         return Response('{"error": "second_factor_required"}', 403, mimetype="application/json")
+    except mailbox_proof.ProofRequired:
+        return Response('{"error": "mailbox_proof_required"}', 403, mimetype="application/json")
     return Response(options, mimetype="application/json", headers={"Cache-Control": "no-store"})
 
 
@@ -72,6 +77,8 @@ def add(session, account):
                                   keep_sid=session.sid)
     except mfa.CurrentFactorRequired:
         return _account_page(session, account, {"name": _words("factor")}, name, 403)
+    except mailbox_proof.ProofRequired:
+        return mailbox_check.ask("passkey")
     except passkeys.PasskeyRefused as refusal:
         field = "name" if refusal.code in ("name", "too_many") else "passkey"
         return _account_page(session, account, {field: _words(refusal.code)}, name, 400)
@@ -142,6 +149,8 @@ def setup_in_sign_in(uid: str):
     account = accounts.get(session.account_id)
     if not mfa.may_change_factor(account.id, session.amr):  # prove the factor it has first
         return redirect(url_for("login.resume_login", uid=uid))
+    if mailbox_proof.required(account.id, session.amr) and not mailbox_proof.proven(session.sid, account.id):
+        return mailbox_check.ask("passkey", uid)
     errors, name = {}, request.form.get("name", "")
     if request.method == "POST":
         try:
@@ -149,6 +158,8 @@ def setup_in_sign_in(uid: str):
                                              keep_sid=session.sid)
         except passkeys.PasskeyRefused as refusal:
             errors["name" if refusal.code in ("name", "too_many") else "passkey"] = _words(refusal.code)
+        except mailbox_proof.ProofRequired:  # the proof expired meanwhile
+            return mailbox_check.ask("passkey", uid)
         else:
             sessions.add_methods(session, passkeys.amr_of(added), "mfa")
             _passkey_steps_done(uid)

@@ -176,3 +176,51 @@ def past_the_reuse_grace(app, refresh_token: str) -> None:
     with app.app_context(), get_db().session() as session:
         session.execute(update(RefreshToken).where(RefreshToken.token_hash == grants.digest(refresh_token))
                         .values(used_at=utcnow() - timedelta(minutes=1)))
+
+
+MAILBOX_CODE_RE = re.compile(r"\b(\d{4} \d{4})\b")
+
+
+def mailbox_code(app, email: str, count: int = 1, timeout: float = 15.0) -> str:
+    """The newest confirmation code the IdP emailed to ``email``, read in the dev inbox the IdP
+    delivers to (the person's mailbox; the outbox redacts a message once delivered). ``count``:
+    wait until that many codes have arrived (after a "new code")."""
+    import time
+
+    inbox = app.config["SETTINGS"].devinbox_url
+    deadline = time.monotonic() + timeout
+    while True:
+        found = [m for m in requests.get(f"{inbox}/api/messages", params={"to": email}, timeout=5).json()
+                 if MAILBOX_CODE_RE.search(m.get("subject", ""))]
+        if len(found) >= count:
+            return MAILBOX_CODE_RE.search(found[0]["subject"]).group(1)  # newest first
+        assert time.monotonic() < deadline, f"no confirmation code reached {email}"
+        time.sleep(0.05)
+
+
+def prove_mailbox(idp, http: requests.Session, page: requests.Response, email: str) -> requests.Response:
+    """Answer the "confirm it is you" page (``page``) with the code emailed to ``email``; returns
+    the page the person was going to."""
+    assert "/confirm-address/" in page.url, page.url
+    return http.post(page.url, data={"csrf_token": csrf_token(page.text), "code": mailbox_code(idp.app, email)})
+
+
+def prove_mailbox_in_service(app, sid: str, account_id: str, email: str, purpose: str = "totp") -> None:
+    """The same proof through the service, for tests that bind a factor without a browser."""
+    from idp.services import mailbox_proof
+
+    with app.test_request_context():
+        mailbox_proof.send(sid, account_id, purpose)
+        assert mailbox_proof.confirm(sid, account_id, mailbox_code(app, email))
+
+
+MAILBOX_ADDRESS_RE = re.compile(r"(?:envoyé à|sent to) (\S+@[^\s]+?)\.(?:\s|$)")
+
+
+def prove_mailbox_in_browser(page, app) -> None:
+    """On the "confirm it is you" page, as its reader would: the address the page names, the code
+    that arrived there, typed in."""
+    page.get_by_label(re.compile("Code reçu par courriel|Code received by email")).wait_for()
+    email = MAILBOX_ADDRESS_RE.search(page.locator("main").inner_text()).group(1)
+    page.get_by_label(re.compile("Code reçu par courriel|Code received by email")).fill(mailbox_code(app, email))
+    page.get_by_role("button", name=re.compile("^(Confirmer|Confirm)$")).click()

@@ -10,7 +10,7 @@ import time
 import pyotp
 import pytest
 
-from tests.idp.helpers import make_user
+from tests.idp.helpers import make_user, prove_mailbox_in_browser
 
 pytestmark = pytest.mark.browser
 GOOD = "Bonne-Passe-2026"
@@ -95,6 +95,8 @@ def test_totp_enrolment_and_sign_in_with_a_pyotp_code(page, idp):
     make_user(idp.app, email, GOOD)
     sign_in_at_idp(page, idp.url, email, GOOD)
     page.get_by_role("link", name="Activer la validation en deux étapes").click()
+    page.get_by_role("heading", name="Confirmez que c'est bien vous").wait_for()
+    prove_mailbox_in_browser(page, idp.app)
     assert page.get_by_role("img", name=re.compile("Code QR")).is_visible()
     secret = page.locator("code.secret").inner_text()
     page.get_by_label("Code à 6 chiffres").fill(pyotp.TOTP(secret).now())

@@ -13,7 +13,7 @@ from urllib.parse import parse_qs, urlencode, urljoin, urlsplit
 import pyotp
 import requests
 
-from tests.idp.helpers import code_after_sign_in, csrf_token, make_client, make_user, pkce
+from tests.idp.helpers import code_after_sign_in, csrf_token, make_client, make_user, pkce, prove_mailbox
 from tests.idp.lifecycle.conftest import PORTAL
 
 GOOD = "Bonne-Passe-2026"
@@ -24,9 +24,12 @@ def claims_of(jwt: str) -> dict:
     return json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
 
 
-def enrol(http: requests.Session, idp_url: str, path: str = "/account/totp") -> tuple[str, list[str], requests.Response]:
+def enrol(http: requests.Session, idp, email: str, path: str = "/account/totp") -> tuple[str, list[str], requests.Response]:
     """Enrol; the code used is kept in ``enrol.last_code`` (a replay test reuses exactly it)."""
+    idp_url = idp.url
     page = http.get(f"{idp_url}{path}")
+    if "/confirm-address/" in page.url:  # the account's first factor: the code emailed to it first
+        page = prove_mailbox(idp, http, page, email)
     secret = re.search(r'<code class="secret">([A-Z2-7]+)</code>', page.text).group(1)
     qr = http.get(f"{idp_url}/account/totp/qr.svg")
     assert qr.headers["Content-Type"].startswith("image/svg+xml") and b"<svg" in qr.content
@@ -83,8 +86,9 @@ def signed_in(idp, email: str) -> requests.Session:
 def test_enrolment_then_sign_in_with_a_code_and_amr(idp, devinbox, portal_client):
     email = f"totp-{secrets.token_hex(4)}@example.org"
     make_user(idp.app, email, GOOD)
-    secret, codes, _done = enrol(signed_in(idp, email), idp.url)
-    assert devinbox.wait_for(email)[0]["subject"] == "Validation en deux étapes activée"
+    secret, codes, _done = enrol(signed_in(idp, email), idp, email)
+    subjects = sorted(m["subject"] for m in devinbox.wait_for(email, count=2))
+    assert subjects[0] == "Validation en deux étapes activée" and subjects[1].startswith("Votre code de confirmation : ")
 
     http, answer, verifier = start_portal_sign_in(idp, portal_client, email, GOOD)
     assert "/totp" in answer.url and answer.status_code == 200
@@ -113,7 +117,7 @@ def test_enrolment_then_sign_in_with_a_code_and_amr(idp, devinbox, portal_client
 def test_second_factor_brute_force_is_slowed_down(idp, portal_client):
     email = f"brute-{secrets.token_hex(4)}@example.org"
     make_user(idp.app, email, GOOD)
-    enrol(signed_in(idp, email), idp.url)
+    enrol(signed_in(idp, email), idp, email)
     http, answer, _ = start_portal_sign_in(idp, portal_client, email, GOOD)
     token = csrf_token(answer.text)
     statuses = [http.post(answer.url, data={"csrf_token": token, "code": f"{n:06d}"}).status_code for n in range(7)]
@@ -126,8 +130,10 @@ def test_a_client_that_requires_a_second_factor_makes_the_user_enrol(idp):
     email = f"required-{secrets.token_hex(4)}@example.org"
     make_user(idp.app, email, GOOD)
     http, answer, verifier = start_portal_sign_in(idp, client, email, GOOD)
-    assert "/totp/setup" in answer.url
-    _secret, _codes, done = enrol(http, idp.url, path=urlsplit(answer.url).path)
+    assert "/confirm-address/totp" in answer.url, "the first factor is bound only once the mailbox is proven"
+    setup = prove_mailbox(idp, http, answer, email)
+    assert "/totp/setup" in setup.url
+    _secret, _codes, done = enrol(http, idp, email, path=urlsplit(setup.url).path)
     next_url = re.search(r'class="button" href="([^"]+)"', done.text).group(1)
     params = finish(http, http.get(urljoin(idp.url, next_url), allow_redirects=False))
     assert "otp" in exchange(idp, client, params["code"][0], verifier)["amr"]
@@ -137,7 +143,7 @@ def test_turning_the_second_factor_off_needs_the_password(idp):
     email = f"off-{secrets.token_hex(4)}@example.org"
     make_user(idp.app, email, GOOD)
     http = signed_in(idp, email)
-    enrol(http, idp.url)
+    enrol(http, idp, email)
     page = http.get(f"{idp.url}/account")
     refused = http.post(f"{idp.url}/account/totp/disable", data={"csrf_token": csrf_token(page.text),
                                                                   "current_password": "Wrong-1a"})
@@ -153,7 +159,7 @@ def test_the_password_alone_cannot_replace_the_second_factor(idp, portal_client)
     accept one; the victim's own authenticator keeps working."""
     email = f"stolen-{secrets.token_hex(4)}@example.org"
     make_user(idp.app, email, GOOD)
-    victim_secret, _codes, _done = enrol(signed_in(idp, email), idp.url)
+    victim_secret, _codes, _done = enrol(signed_in(idp, email), idp, email)
 
     attacker, answer, _verifier = start_portal_sign_in(idp, portal_client, email, GOOD)
     assert "/totp" in answer.url
@@ -186,6 +192,6 @@ def test_turning_the_second_factor_on_ends_the_sessions_opened_without_it(idp, p
     bearer = {"Authorization": f"Bearer {tokens['access_token']}"}
     assert requests.get(f"{idp.url}/userinfo", headers=bearer).status_code == 200
     owner = signed_in(idp, email)
-    enrol(owner, idp.url)
+    enrol(owner, idp, email)
     assert requests.get(f"{idp.url}/userinfo", headers=bearer).status_code == 401
     assert owner.get(f"{idp.url}/account", allow_redirects=False).status_code == 200, "the owner's own session stays"

@@ -13,7 +13,7 @@ import pyotp
 import pytest
 from click.testing import CliRunner
 
-from tests.idp.helpers import make_user, start_idp
+from tests.idp.helpers import make_user, prove_mailbox_in_service, start_idp
 
 PASSWORD = "Bonne-Passe-2026"
 
@@ -76,12 +76,16 @@ class Person:
 
 
 def enrol_totp(idp, account_id: str) -> Codes:
-    from idp.services import mfa
+    from idp.services import accounts, mfa
 
+    sid = f"enrolment-{secrets.token_hex(4)}"
+    with idp.app.test_request_context():
+        email = accounts.get(account_id).email
+    prove_mailbox_in_service(idp.app, sid, account_id, email)
     with idp.app.test_request_context():
         secret = mfa.start_enrolment(account_id, [])
         codes = Codes(secret)
-        assert mfa.confirm_enrolment(account_id, codes.next(), [])
+        assert mfa.confirm_enrolment(account_id, codes.next(), [], keep_sid=sid)
     return codes
 
 

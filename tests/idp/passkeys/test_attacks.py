@@ -66,7 +66,7 @@ def person_with_passkey(idp, page, name: str = "Téléphone") -> tuple[str, Auth
     without_autofill(page)
     authenticator = Authenticator(page)
     sign_in_with_password(page, idp.url, email, next_path="/account/passkeys")
-    add_passkey(page, idp.url, name)
+    add_passkey(page, idp, name)
     sign_out(page)
     return email, authenticator
 

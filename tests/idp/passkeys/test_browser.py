@@ -33,12 +33,12 @@ def test_register_two_named_passkeys_then_use_one_after_the_password(page, idp, 
     without_autofill(page)  # the person types their address, then their password
     authenticator = Authenticator(page)
     sign_in_with_password(page, idp.url, email, next_path="/account/passkeys")
-    add_passkey(page, idp.url, "Ordinateur du bureau")
+    add_passkey(page, idp, "Ordinateur du bureau")
     assert len(authenticator.credentials()) == 1
     rows = page.locator("table tbody tr")
     assert rows.count() == 1 and "Ordinateur du bureau" in rows.first.inner_text()
     second = Authenticator(page, transport="usb")  # a security key, plugged in beside the laptop's
-    add_passkey(page, idp.url, "Clé de sécurité")
+    add_passkey(page, idp, "Clé de sécurité")
     assert len(second.credentials()) == 1 and page.locator("table tbody tr").count() == 2
     added = devinbox.wait_for(email, count=2)
     assert all("Une clé d'accès a été ajoutée à votre compte" == m["subject"] for m in added)
@@ -65,7 +65,7 @@ def test_a_password_alone_no_longer_opens_the_account(page, idp):
     without_autofill(page)
     Authenticator(page)
     sign_in_with_password(page, idp.url, email, next_path="/account/passkeys")
-    add_passkey(page, idp.url, "Téléphone")
+    add_passkey(page, idp, "Téléphone")
     sign_out(page)
     sign_in_with_password(page, idp.url, email)
     page.get_by_role("heading", name="Validation en deux étapes").wait_for()
@@ -78,7 +78,7 @@ def test_passwordless_by_the_button_of_the_identifier_page(page, idp, portal):
     without_autofill(page)  # the button is the way for browsers without passkey autofill
     Authenticator(page, backup_eligible=True)  # a synced passkey (software-held key: swk)
     sign_in_with_password(page, idp.url, email, next_path="/account/passkeys")
-    add_passkey(page, idp.url, "Trousseau synchronisé")
+    add_passkey(page, idp, "Trousseau synchronisé")
     assert "synchronisée" in page.locator("table").inner_text()
     sign_out(page)
 
@@ -95,7 +95,7 @@ def test_passwordless_by_the_autofill_of_the_identifier_field(page, idp, portal)
     email = new_person(idp)
     Authenticator(page)
     sign_in_with_password(page, idp.url, email, next_path="/account/passkeys")
-    add_passkey(page, idp.url, "Téléphone")
+    add_passkey(page, idp, "Téléphone")
     sign_out(page)
     claims = authorize_in_browser(page, idp, portal)  # nothing typed, nothing clicked
     assert set(claims["amr"]) == {"hwk", "mfa"} and claims["email"] == email
@@ -106,7 +106,7 @@ def test_remove_a_passkey_behind_the_danger_zone(page, idp, devinbox):
     without_autofill(page)
     Authenticator(page)
     sign_in_with_password(page, idp.url, email, next_path="/account/passkeys")
-    add_passkey(page, idp.url, "Ancien téléphone")
+    add_passkey(page, idp, "Ancien téléphone")
     page.get_by_role("link", name="Retirer la clé « Ancien téléphone »").click()
     zone = page.locator(".danger-zone")
     assert zone.is_visible() and "votre mot de passe suffira de nouveau" in zone.inner_text()

@@ -10,11 +10,12 @@ import pytest
 
 from tests.a11y.axe import describe, violations
 from tests.a11y.checks import page_problems
-from tests.idp.helpers import make_client, make_user
+from tests.idp.helpers import mailbox_code, make_client, make_user
 from tests.idp.passkeys.conftest import GOOD, PORTAL, Authenticator, authorize_in_browser, without_autofill
 
 pytestmark = pytest.mark.browser
-FRENCH_ONLY = ("clé d'accès", "Clé d'accès", "codes de secours", "Journal de sécurité", "Fermer toutes")
+FRENCH_ONLY = ("clé d'accès", "Clé d'accès", "codes de secours", "Journal de sécurité", "Fermer toutes",
+               "c'est bien vous", "Code reçu", "nouveau code")
 
 
 @pytest.mark.parametrize("language", ["fr", "en"])
@@ -50,6 +51,14 @@ def test_passkey_and_account_pages_are_clean_in_both_languages(chromium, idp, la
     page.locator("main form button.button").first.click()
     page.wait_for_url("**/account/passkeys")
     sweep("passkeys, none yet")
+    page.locator("main a.button[href='/account/confirm-address/passkey']").click()
+    sweep("confirm it is you")
+    page.locator("main form button.button").first.click()  # no code: the error
+    sweep("confirm it is you, code missing")
+    email_code = mailbox_code(idp.app, email)
+    page.locator("#code").fill(email_code)
+    page.locator("main form button.button").first.click()
+    page.wait_for_url("**/account/passkeys")
     page.locator("main form[data-passkey] button").click()  # no name: the error
     sweep("passkeys, name missing")
     page.locator("#name").fill("Ordinateur portable du cabinet d'avocats")

@@ -9,7 +9,7 @@ import secrets
 
 import pytest
 
-from tests.idp.helpers import make_client, make_user
+from tests.idp.helpers import make_client, make_user, prove_mailbox_in_browser
 from tests.idp.passkeys.conftest import GOOD, PORTAL, Authenticator, authorize_in_browser, without_autofill
 
 pytestmark = pytest.mark.browser
@@ -38,6 +38,7 @@ def test_registry_staff_register_a_passkey_in_the_sign_in_then_use_it(page, idp,
 
     def password_then_new_passkey(page):
         password(email)(page)
+        prove_mailbox_in_browser(page, idp.app)  # the account's first factor
         page.get_by_role("heading", name="Ajouter une clé d'accès").wait_for()
         assert "résistante à l'hameçonnage" in page.content()
         page.get_by_label("Nom de la clé d'accès").fill("Poste du greffe")
@@ -72,6 +73,7 @@ def test_acr_values_phr_is_stated_in_the_id_token(page, idp, portal):
 
     def password_then_new_passkey(page):
         password(email)(page)
+        prove_mailbox_in_browser(page, idp.app)
         page.get_by_label("Nom de la clé d'accès").fill("Téléphone")
         page.get_by_role("button", name="Ajouter une clé d'accès").click()
         page.get_by_role("link", name="J'ai conservé mes codes, continuer").click()

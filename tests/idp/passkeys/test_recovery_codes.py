@@ -9,7 +9,7 @@ import secrets
 
 import pytest
 
-from tests.idp.helpers import make_user
+from tests.idp.helpers import make_user, prove_mailbox_in_browser
 from tests.idp.passkeys.conftest import GOOD, Authenticator, sign_in_with_password, sign_out, without_autofill
 
 pytestmark = pytest.mark.browser
@@ -21,6 +21,8 @@ def test_recovery_codes_downloaded_printed_and_each_use_emailed(page, idp, devin
     without_autofill(page)
     authenticator = Authenticator(page)
     sign_in_with_password(page, idp.url, email, next_path="/account/passkeys")
+    page.get_by_role("link", name="Recevoir le code").click()
+    prove_mailbox_in_browser(page, idp.app)
     page.get_by_label("Nom de la clé d'accès").fill("Téléphone")
     page.get_by_role("button", name="Ajouter une clé d'accès").click()
     page.get_by_role("heading", name="Vos codes de secours").wait_for()

@@ -23,7 +23,7 @@ from shared.rp.testing import sign_in
 from shared.timeutil import utcnow
 from tests.idp.helpers import make_user
 from tests.idp.lifecycle.conftest import link_in, post_form
-from tests.idp.lifecycle.test_flows import signed_in_browser
+from tests.idp.lifecycle.test_flows import address_page, signed_in_browser
 from tests.portals.ecomms.conftest import csrf_of, make_pdf
 from tests.portals.ecomms.live import live_stack
 
@@ -65,6 +65,7 @@ def applicant_with_an_application(idp, portal, email: str) -> str:
 
 def change_address(idp, devinbox, old: str, new: str) -> None:
     http = signed_in_browser(idp, old, PASSWORD)
+    address_page(idp, http, old)
     assert post_form(http, f"{idp.url}/account/email", new_email=new, current_password=PASSWORD).status_code == 200
     link = link_in(devinbox.wait_for(new)[0])
     confirm_page = requests.get(link)
@@ -89,7 +90,7 @@ def test_an_address_change_warns_detaches_and_sends_nothing_more_to_the_old_addr
     sub = applicant_with_an_application(idp, portal, old)
 
     # before: the IdP says what will happen, for the service the account used
-    page = signed_in_browser(idp, old, PASSWORD).get(f"{idp.url}/account/email").text
+    page = address_page(idp, signed_in_browser(idp, old, PASSWORD), old).text
     assert "ECHR eComms : le contenu de vos dossiers ne sera pas transféré vers la nouvelle adresse" in page
     assert "Téléchargez et sauvegardez vos documents avant de continuer" in page
 
