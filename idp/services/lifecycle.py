@@ -244,7 +244,7 @@ def _mailbox_code_email(code: str, purpose: str, minutes: int, account: str):
     what = {"totp": _("activer la validation en deux étapes avec une application d'authentification"),
             "passkey": _("ajouter une première clé d'accès"),
             "email": _("changer l'adresse électronique du compte")}[purpose]
-    return (_("Votre code de confirmation : %(code)s", code=code),
+    return (_("Votre code de confirmation"),  # never the code itself: the outbox keeps subjects after delivery
             _("Bonjour,\n\nPour %(what)s sur votre compte %(account)s, saisissez ce code dans la page ouverte :\n\n"
               "%(code)s\n\nIl ne sert qu'une fois et expire dans %(minutes)s minutes. Ne le communiquez à personne : "
               "aucun agent ne vous le demandera. Si vous n'êtes pas à l'origine de cette demande, quelqu'un connaît "

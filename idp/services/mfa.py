@@ -118,14 +118,24 @@ def confirm_enrolment(account_id: str, code: str, session_amr: list[str], keep_s
     secret = pending_secret(account_id)
     if not secret or not _fresh_code(account_id, secret, code):
         return None
+    get_redis().delete(f"idp:totp-enrolment:{account_id}")
+    mailbox_proof.spend(keep_sid)
+    return _enable(account_id, secret, keep_sid)
+
+
+def enable_on_the_server(account_id: str, secret: str) -> list[str]:
+    """Bind a TOTP secret from the server itself (the demo's seeded operator): whoever runs this
+    holds the database and the keys already, so no browser proof applies. Never behind a route."""
+    return _enable(account_id, secret, keep_sid=None)
+
+
+def _enable(account_id: str, secret: str, keep_sid: str | None) -> list[str]:
     codes = [f"{secrets.token_hex(3)}-{secrets.token_hex(3)}" for _ in range(RECOVERY_CODES)]
     with get_db().session() as session:
         factor = session.get(SecondFactor, account_id) or SecondFactor(account_id=account_id)
         factor.secret_encrypted = _cipher().encrypt(secret.encode()).decode()
         factor.recovery_code_hashes = [_digest(c) for c in codes]
         session.merge(factor)
-    get_redis().delete(f"idp:totp-enrolment:{account_id}")
-    mailbox_proof.spend(keep_sid)
     from idp.services.lifecycle import revoke_everything
 
     revoke_everything(account_id, keep_sid=keep_sid)

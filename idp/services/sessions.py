@@ -136,12 +136,6 @@ def end_session(sid: str) -> IdpSession | None:
     return session
 
 
-def handle_of(session: IdpSession) -> str:
-    """The session's name on the person's own pages: its id, which is public (``sid_of``). Only
-    idp/web/account.py still asks for it this way; ``session.sid`` says the same."""
-    return session.sid
-
-
 def own_session(account_id: str, sid: str) -> IdpSession | None:
     """One of this account's sessions by its id, or None: another person's id (every relying party
     they use knows it) names nothing here."""

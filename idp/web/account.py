@@ -272,7 +272,7 @@ def overview(session, account):
 
     # an account made by a FranceConnect-style sign-in holds a placeholder address and no password
     own_address = not account.email.endswith("@" + FEDERATED_EMAIL_DOMAIN)
-    return render_template("idp/account/overview.html", account=account, current=sessions.handle_of(session),
+    return render_template("idp/account/overview.html", account=account, current=session.sid,
                            own_address=own_address, has_password=account.password_hash is not None,
                            devices=account_view.devices_of(account.id), second_factor=mfa.is_enabled(account.id),
                            any_factor=mfa.has_second_factor(account.id),

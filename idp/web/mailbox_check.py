@@ -55,6 +55,8 @@ def confirm(purpose: str, uid: str | None):
         if request.method == "POST" and request.form.get("action") == "resend":
             if mailbox_proof.send(session.sid, account.id, purpose, again=True):
                 notice = _("Un nouveau code vient de vous être envoyé. Le précédent ne sert plus.")
+        elif request.method == "POST" and not request.form.get("code", "").strip():
+            errors["code"], status = _("Saisissez le code à 8 chiffres reçu par courriel."), 400
         elif request.method == "POST":
             if mailbox_proof.confirm(session.sid, account.id, request.form.get("code", "")):
                 return redirect(destination(purpose, uid))

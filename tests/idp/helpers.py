@@ -181,20 +181,29 @@ def past_the_reuse_grace(app, refresh_token: str) -> None:
 MAILBOX_CODE_RE = re.compile(r"\b(\d{4} \d{4})\b")
 
 
-def mailbox_code(app, email: str, count: int = 1, timeout: float = 15.0) -> str:
-    """The newest confirmation code the IdP emailed to ``email``, read in the dev inbox the IdP
-    delivers to (the person's mailbox; the outbox redacts a message once delivered). ``count``:
-    wait until that many codes have arrived (after a "new code")."""
+CODE_SUBJECTS = ("Votre code de confirmation", "Your confirmation code")
+
+
+def mailbox_code(app, email: str, timeout: float = 15.0) -> str:
+    """The newest confirmation code the IdP emailed to ``email``, read in the dev inbox it delivers
+    to (the person's mailbox: the outbox redacts a message once delivered). It waits until every
+    code the outbox queued for the address has arrived, so a code just asked for is the one read."""
     import time
 
+    from idp.storage.sql.outbox import OutboxMessage
+
+    with app.extensions["db"].session() as session:
+        queued = session.query(OutboxMessage).filter(OutboxMessage.recipient == email,
+                                                     OutboxMessage.subject.in_(CODE_SUBJECTS)).count()
+    assert queued, f"no confirmation code was emailed to {email}"
     inbox = app.config["SETTINGS"].devinbox_url
     deadline = time.monotonic() + timeout
     while True:
         found = [m for m in requests.get(f"{inbox}/api/messages", params={"to": email}, timeout=5).json()
-                 if MAILBOX_CODE_RE.search(m.get("subject", ""))]
-        if len(found) >= count:
-            return MAILBOX_CODE_RE.search(found[0]["subject"]).group(1)  # newest first
-        assert time.monotonic() < deadline, f"no confirmation code reached {email}"
+                 if m.get("subject") in CODE_SUBJECTS]
+        if len(found) >= queued:
+            return MAILBOX_CODE_RE.search(found[0]["text"]).group(1)  # newest first
+        assert time.monotonic() < deadline, f"the confirmation code did not reach {email}"
         time.sleep(0.05)
 
 

@@ -45,7 +45,7 @@ def test_an_operator_proves_the_console_with_a_passkey(page, idp, monkeypatch):
     without_autofill(page)
     Authenticator(page)
     sign_in_with_password(page, idp.url, person.email, next_path="/account/passkeys")
-    add_passkey(page, idp.url, "Clé de bureau")  # its first factor, added after the password
+    add_passkey(page, idp, "Clé de bureau")  # its first factor, added after the password
     assert idp_command(idp, monkeypatch, "operators", "grant", person.email)["second_factor"] is False  # no TOTP
 
     # the passkey just proven opens the console
@@ -69,7 +69,7 @@ def test_a_passkey_of_an_old_session_does_not_stand_for_a_fresh_proof(page, idp,
     without_autofill(page)
     Authenticator(page)
     sign_in_with_password(page, idp.url, person.email, next_path="/account/passkeys")
-    add_passkey(page, idp.url, "Clé")
+    add_passkey(page, idp, "Clé")
     idp_command(idp, monkeypatch, "operators", "grant", person.email)
     age_the_proof(idp, page)
     # a forged assertion or none: the answer is refused and the console stays shut

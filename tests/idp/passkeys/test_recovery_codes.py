@@ -53,7 +53,7 @@ def test_recovery_codes_downloaded_printed_and_each_use_emailed(page, idp, devin
     page.get_by_label("Code de secours").fill(codes[0])
     page.get_by_role("button", name="Valider").click()
     page.get_by_role("heading", name="Mon compte").wait_for()
-    notice = [m for m in devinbox.wait_for(email, count=2) if m["subject"] == "A recovery code was used"]
+    notice = [m for m in devinbox.wait_for(email, count=3) if m["subject"] == "A recovery code was used"]
     assert notice and "You have 9 left" in notice[0]["text"]  # in the person's language
 
     sign_out(page)
