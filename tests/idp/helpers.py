@@ -193,9 +193,13 @@ def mailbox_code(app, email: str, timeout: float = 15.0) -> str:
     from idp.storage.sql.outbox import OutboxMessage
 
     with app.extensions["db"].session() as session:
-        queued = session.query(OutboxMessage).filter(OutboxMessage.recipient == email,
-                                                     OutboxMessage.subject.in_(CODE_SUBJECTS)).count()
-    assert queued, f"no confirmation code was emailed to {email}"
+        rows = session.query(OutboxMessage).filter(OutboxMessage.recipient == email,
+                                                   OutboxMessage.subject.in_(CODE_SUBJECTS)).all()
+        newest = max(rows, key=lambda row: row.created_at).body_text if rows else ""
+    assert rows, f"no confirmation code was emailed to {email}"
+    if MAILBOX_CODE_RE.search(newest):  # not delivered yet (or an IdP without a dev inbox): still readable
+        return MAILBOX_CODE_RE.search(newest).group(1)
+    queued = len(rows)
     inbox = app.config["SETTINGS"].devinbox_url
     deadline = time.monotonic() + timeout
     while True:
