@@ -39,21 +39,17 @@ def signing_kid(idp) -> str:
     return json.loads(base64.urlsafe_b64decode(header + "=="))["kid"]
 
 
-def backdate_next_keys(idp, seconds: float) -> None:
-    """As if the next keys had been published ``seconds`` ago (the clock, not the rule, moves)."""
+def backdate(idp, seconds: float, moment: str) -> None:
+    """As if ``moment`` had happened ``seconds`` earlier (the clock, not the rule, moves): "next",
+    the next keys' publication; "stopped", the time the retiring keys stopped signing."""
     ring = idp.app.extensions["keyring"]
     state = json.loads(ring.state_file.read_text())
-    for kid in state["next"].values():
-        state["created"][kid] -= seconds
-    ring.state_file.write_text(json.dumps(state))
-
-
-def backdate_stopped_keys(idp, seconds: float) -> None:
-    """As if the keys that stopped signing had stopped ``seconds`` ago."""
-    ring = idp.app.extensions["keyring"]
-    state = json.loads(ring.state_file.read_text())
-    for kid in state.get("stopped", {}):
-        state["stopped"][kid] -= seconds
+    if moment == "next":
+        for kid in state["next"].values():
+            state["created"][kid] -= seconds
+    else:
+        for kid in state.get("stopped", {}):
+            state["stopped"][kid] -= seconds
     ring.state_file.write_text(json.dumps(state))
 
 
@@ -74,7 +70,7 @@ def test_rotate_in_two_steps_then_retire(console, idp, operator):
     assert console.get_by_role("alert").is_visible() and "Réessayez dans" in console.content()
     assert signing_kid(idp) == old
 
-    backdate_next_keys(idp, 301)
+    backdate(idp, 301, "next")
     console.goto(idp.url + "/operations/keys")
     console.get_by_role("button", name="Signer avec les nouvelles clés").click()
     console.get_by_text("Les nouvelles clés signent désormais les jetons").wait_for()
@@ -84,7 +80,7 @@ def test_rotate_in_two_steps_then_retire(console, idp, operator):
     console.get_by_role("button", name=f"Retirer la clé {old}").click()
     assert "Des jetons signés par cette clé sont encore valables" in console.content()
     assert old in published_kids(idp)
-    backdate_stopped_keys(idp, 901)  # past the ID/access tokens' 600 s and the JWKS cache's 300 s
+    backdate(idp, 901, "stopped")  # past the ID/access tokens' 600 s and the JWKS cache's 300 s
     console.goto(idp.url + "/operations/keys")
     console.get_by_role("button", name=f"Retirer la clé {old}").click()
     console.get_by_text("La clé est retirée de /jwks").wait_for()
