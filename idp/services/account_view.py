@@ -75,7 +75,7 @@ def services_of(account_id: str) -> list[dict]:
 PERSON_EVENTS = ("sign_in", "sign_in_failed", "logout", "password_changed", "password_reset", "reset_requested",
                  "email_change_requested", "email_changed", "second_factor_enabled", "second_factor_disabled",
                  "second_factor_failed", "recovery_code_used", "recovery_codes_regenerated", "passkey_added",
-                 "passkey_removed", "passkey_cloned", "passkey_refused", "service_withdrawn", "sessions_ended",
+                 "passkey_renamed", "passkey_removed", "passkey_cloned", "passkey_refused", "service_withdrawn", "sessions_ended",
                  "operations_second_factor_reset", "operations_sessions_ended", "account_deactivated",
                  "account_reactivated")
 EVENTS_SHOWN = 50

@@ -174,9 +174,16 @@ def forget_recovery_codes_without_factor(account_id: str) -> None:
                 session.delete(factor)
 
 
-def disable(account_id: str, session_amr: list[str]) -> None:
+def disable(account_id: str, session_amr: list[str], keep_sid: str | None = None) -> None:
+    """Turn the TOTP application off. Every other session of the account ends and its tokens are
+    revoked (``keep_sid`` excepted), as when a passkey is removed: whoever holds a copy of the
+    secret may be what opened one of them."""
+    from idp.services.lifecycle import revoke_everything
+
     if not may_change_factor(account_id, session_amr):
         raise CurrentFactorRequired()
+    if not is_enabled(account_id):
+        return  # nothing to turn off: no email, no session ended
     with get_db().session() as session:
         factor = session.get(SecondFactor, account_id)
         if factor is not None:
@@ -184,6 +191,7 @@ def disable(account_id: str, session_amr: list[str]) -> None:
         withdraw_operator_without_factor(session, account_id)
     get_redis().delete(f"idp:totp-enrolment:{account_id}")
     forget_recovery_codes_without_factor(account_id)
+    revoke_everything(account_id, keep_sid=keep_sid)
     _notify(account_id, enabled=False)
     audit.record("second_factor_disabled", account_id)
 

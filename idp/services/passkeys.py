@@ -18,7 +18,8 @@ The ceremony checks, in the order they happen:
 
 Registering or removing a passkey needs a complete session (``mfa.may_change_factor``), and the
 account's first one also the code sent to its address (``mailbox_proof``): a stolen password alone
-never adds the thief's authenticator to the account.
+never adds the thief's authenticator to the account. Removing one ends every other session of the
+account and their tokens: the passkey of a lost phone goes, and so does the finder's session.
 """
 
 from __future__ import annotations
@@ -287,10 +288,36 @@ def _user_handle_of(handle: str) -> bytes:
         raise PasskeyRefused("invalid") from error
 
 
-# -- removal ---------------------------------------------------------------------------------------------
+# -- renaming and removal --------------------------------------------------------------------------------
 
-def remove(account_id: str, passkey_id: str, session_amr: list[str]) -> str:
-    """Remove one of the account's passkeys; returns its name."""
+def own_passkey(account_id: str, passkey_id: str) -> Passkey | None:
+    """One of *this account's* passkeys by its id, else None: an id is no secret (it is in the
+    page's links), so another account's passkey is as absent as one that does not exist."""
+    with get_db().session() as session:
+        passkey = session.get(Passkey, passkey_id)
+        if passkey is None or passkey.account_id != account_id:
+            return None
+        session.expunge(passkey)
+        return passkey
+
+
+def rename(account_id: str, passkey_id: str, name: str) -> str:
+    """Give one of the account's passkeys a new name, under the rules of registration; returns it."""
+    name = clean_name(name)
+    with get_db().session() as session:
+        passkey = session.get(Passkey, passkey_id)
+        if passkey is None or passkey.account_id != account_id:
+            raise PasskeyRefused("unknown")
+        previous, passkey.name = passkey.name, name
+    if previous != name:
+        audit.record("passkey_renamed", account_id, name=name, previous=previous)
+    return name
+
+
+def remove(account_id: str, passkey_id: str, session_amr: list[str], keep_sid: str | None = None) -> str:
+    """Remove one of the account's passkeys; returns its name. Every other session of the account
+    ends and its tokens are revoked (``keep_sid``, the session removing it, excepted): the passkey
+    of a lost or stolen phone may be what opened one of them."""
     if not mfa.may_change_factor(account_id, session_amr):
         raise mfa.CurrentFactorRequired()
     with get_db().session() as session:
@@ -301,6 +328,7 @@ def remove(account_id: str, passkey_id: str, session_amr: list[str]) -> str:
         session.delete(passkey)
         mfa.withdraw_operator_without_factor(session, account_id)
     mfa.forget_recovery_codes_without_factor(account_id)
+    lifecycle.revoke_everything(account_id, keep_sid=keep_sid)
     audit.record("passkey_removed", account_id, name=name)
     factor_notices.send(account_id, "passkey_removed", name=name)
     return name

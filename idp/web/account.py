@@ -402,7 +402,7 @@ def totp_disable(session, account):
 
     if not verify_password(account.password_hash, request.form.get("current_password", "")).ok:
         return render_template("idp/account/totp_disable_error.html"), 400
-    mfa.disable(account.id, session.amr)
+    mfa.disable(account.id, session.amr, keep_sid=session.sid)
     return redirect(url_for("account.overview", done="totp_off"))
 
 

@@ -29,6 +29,7 @@ EVENT_WORDS = {
     "recovery_code_used": _l("Code de secours utilisé"),
     "recovery_codes_regenerated": _l("Nouveaux codes de secours"),
     "passkey_added": _l("Clé d'accès ajoutée"),
+    "passkey_renamed": _l("Clé d'accès renommée"),
     "passkey_removed": _l("Clé d'accès retirée"),
     "passkey_cloned": _l("Clé d'accès refusée (copie détectée)"),
     "passkey_refused": _l("Clé d'accès refusée"),

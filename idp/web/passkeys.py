@@ -28,7 +28,8 @@ REFUSALS = {
 }
 NOTICES = {
     "added": _l("La clé d'accès a été ajoutée. Vous pouvez l'utiliser à votre prochaine connexion."),
-    "removed": _l("La clé d'accès a été retirée."),
+    "removed": _l("La clé d'accès a été retirée. Vos autres sessions ont été fermées."),
+    "renamed": _l("La clé d'accès a été renommée."),
 }
 
 
@@ -89,6 +90,28 @@ def add(session, account):
     return redirect(url_for("passkeys.overview", done="added"))
 
 
+@bp.route("/account/passkeys/<passkey_id>/rename", methods=["GET", "POST"])
+@signed_in
+def rename(session, account, passkey_id: str):
+    """A page per passkey (no script needed, room for the field and its error at 360 px)."""
+    passkey = passkeys.own_passkey(account.id, passkey_id)
+    if passkey is None:
+        abort(404)
+    errors, name = {}, passkey.name
+    if request.method == "POST":
+        name = request.form.get("name", "")
+        try:
+            passkeys.rename(account.id, passkey.id, name)
+        except passkeys.PasskeyRefused as refusal:
+            if refusal.code == "unknown":  # removed meanwhile, from another session
+                abort(404)
+            errors["name"] = _words(refusal.code)
+        else:
+            return redirect(url_for("passkeys.overview", done="renamed"))
+    return render_template("idp/passkeys/rename.html", passkey=passkey, name=name,
+                           errors=errors), (400 if errors else 200)
+
+
 @bp.get("/account/passkeys/<passkey_id>/remove")
 @signed_in
 def confirm_removal(session, account, passkey_id: str):
@@ -104,7 +127,7 @@ def confirm_removal(session, account, passkey_id: str):
 @signed_in
 def remove(session, account, passkey_id: str):
     try:
-        passkeys.remove(account.id, passkey_id, session.amr)
+        passkeys.remove(account.id, passkey_id, session.amr, keep_sid=session.sid)
     except mfa.CurrentFactorRequired:
         return _account_page(session, account, {"passkey": _words("factor")}, status=403)
     except passkeys.PasskeyRefused:

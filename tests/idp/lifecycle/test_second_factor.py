@@ -195,3 +195,27 @@ def test_turning_the_second_factor_on_ends_the_sessions_opened_without_it(idp, p
     enrol(owner, idp, email)
     assert requests.get(f"{idp.url}/userinfo", headers=bearer).status_code == 401
     assert owner.get(f"{idp.url}/account", allow_redirects=False).status_code == 200, "the owner's own session stays"
+
+
+def test_turning_the_second_factor_off_ends_the_other_sessions(idp):
+    """Whoever copied the TOTP secret (a photographed QR code, a synced app on a lost phone) may
+    hold one of the account's sessions: turning the app off ends every session but this one."""
+    email = f"off-others-{secrets.token_hex(4)}@example.org"
+    make_user(idp.app, email, GOOD)
+    http = signed_in(idp, email)
+    secret, _codes, _done = enrol(http, idp, email)
+    other = requests.Session()
+    page = other.get(f"{idp.url}/signin?next=/account")
+    page = other.post(page.url, data={"csrf_token": csrf_token(page.text), "identifier": email})
+    page = other.post(page.url, data={"csrf_token": csrf_token(page.text), "password": GOOD})
+    page = other.post(page.url, data={"csrf_token": csrf_token(page.text),
+                                      "code": pyotp.TOTP(secret).at(time.time() + 30)})
+    assert page.url.endswith("/account")  # the second device is signed in with a code
+
+    overview = http.get(f"{idp.url}/account")
+    assert "Vos sessions ouvertes sur d'autres appareils seront fermées" in overview.text  # said before
+    done = http.post(f"{idp.url}/account/totp/disable", data={"csrf_token": csrf_token(overview.text),
+                                                               "current_password": GOOD})
+    assert "L'application d'authentification est désactivée. Vos autres sessions ont été fermées." in done.text
+    assert other.get(f"{idp.url}/account", allow_redirects=False).status_code == 302  # ended
+    assert http.get(f"{idp.url}/account", allow_redirects=False).status_code == 200  # this one goes on

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import secrets
 
+import pyotp
 import pytest
 
 from tests.a11y.axe import describe, violations
@@ -74,8 +75,27 @@ def test_passkey_and_account_pages_are_clean_in_both_languages(chromium, idp, la
     page = main_page
     page.locator("main a.button").click()
     sweep("passkeys, one")
-    page.locator("table a").first.click()
+    page.locator("table a[href$='/rename']").first.click()
+    sweep("passkey rename")
+    page.locator("#name").fill("")
+    page.locator("main form button.button").click()  # no name: the error
+    sweep("passkey rename, name missing")
+    page.locator("#name").fill("Ordinateur du cabinet")
+    page.locator("main form button.button").click()
+    page.wait_for_url("**/account/passkeys?done=renamed")
+    sweep("passkeys, renamed")
+    page.locator("table a[href$='/remove']").first.click()
     sweep("passkey removal")
+    page.goto(idp.url + "/account/totp")  # an authenticator app beside the passkey: its danger zone
+    secret = page.locator("code.secret").inner_text()
+    page.locator("#code").fill(pyotp.TOTP(secret).now())
+    page.locator("main form button.button").first.click()
+    page.locator(".recovery-codes").wait_for()
+    page.goto(idp.url + "/account")
+    sweep("/account with the authenticator app and its danger zone")
+    page.locator("#disable_password").fill("Pas-le-bon-1")
+    page.locator(".danger-zone button").click()
+    sweep("authenticator app not turned off, wrong password")
     for path in ("/help/lost-factors", "/account", "/account/activity", "/account/sessions/others"):
         page.goto(idp.url + path)
         sweep(path)
