@@ -83,6 +83,15 @@ def sign_in_with_password(page, idp_url: str, email: str, password: str = GOOD, 
     page.get_by_role("button", name="Continuer").click()
 
 
+def use_passkey(page) -> None:
+    """Click "Utiliser ma clé d'accès" once the page's script is there: it runs the ceremony on
+    submit; a click while the deferred script is still loading posts an empty answer (refused)."""
+    button = page.get_by_role("button", name="Utiliser ma clé d'accès")
+    button.wait_for()
+    page.wait_for_load_state()
+    button.click()
+
+
 def add_passkey(page, idp, name: str) -> None:
     page.goto(f"{idp.url}/account/passkeys")
     first = page.get_by_role("link", name="Recevoir le code")

@@ -29,6 +29,7 @@ from tests.idp.passkeys.conftest import (
     password_only_session,
     sign_in_with_password,
     sign_out,
+    use_passkey,
     without_autofill,
 )
 
@@ -141,7 +142,7 @@ def test_a_replayed_assertion_meets_no_challenge(page, idp):
 
     page.route("**/interaction/*/passkey", capture)
     sign_in_with_password(page, idp.url, email)
-    page.get_by_role("button", name="Utiliser ma clé d'accès").click()
+    use_passkey(page)
     page.get_by_role("heading", name="Mon compte").wait_for()
     response = parse_qs(captured[-1])["response"][0]
 
@@ -155,7 +156,7 @@ def test_a_cloned_authenticator_is_refused_by_its_counter(page, idp):
     email, original = person_with_passkey(idp, page)
     copy = original.credentials()[0]  # the key and its counter, copied before the owner uses it again
     sign_in_with_password(page, idp.url, email)
-    page.get_by_role("button", name="Utiliser ma clé d'accès").click()
+    use_passkey(page)
     page.get_by_role("heading", name="Mon compte").wait_for()
     sign_out(page)
 
@@ -163,7 +164,7 @@ def test_a_cloned_authenticator_is_refused_by_its_counter(page, idp):
     clone = Authenticator(page)
     clone.add_credential(copy)
     sign_in_with_password(page, idp.url, email)
-    page.get_by_role("button", name="Utiliser ma clé d'accès").click()
+    use_passkey(page)
     page.get_by_role("alert").wait_for()
     assert "elle semble avoir été copiée" in page.locator(".error-summary").inner_text()
     assert events_of(idp, email, "passkey_cloned")

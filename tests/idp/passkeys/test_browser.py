@@ -16,6 +16,7 @@ from tests.idp.passkeys.conftest import (
     authorize_in_browser,
     sign_in_with_password,
     sign_out,
+    use_passkey,
     without_autofill,
 )
 
@@ -54,7 +55,7 @@ def test_register_two_named_passkeys_then_use_one_after_the_password(page, idp, 
         page.get_by_label("Mot de passe").fill(GOOD)
         page.get_by_role("button", name="Continuer").click()
         page.get_by_role("heading", name="Validation en deux étapes").wait_for()
-        page.get_by_role("button", name="Utiliser ma clé d'accès").click()
+        use_passkey(page)
 
     claims = authorize_in_browser(page, idp, portal, password_then_passkey)
     assert set(claims["amr"]) == {"pwd", "hwk", "mfa"}

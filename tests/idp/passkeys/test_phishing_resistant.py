@@ -10,7 +10,14 @@ import secrets
 import pytest
 
 from tests.idp.helpers import make_client, make_user, prove_mailbox_in_browser
-from tests.idp.passkeys.conftest import GOOD, PORTAL, Authenticator, authorize_in_browser, without_autofill
+from tests.idp.passkeys.conftest import (
+    GOOD,
+    PORTAL,
+    Authenticator,
+    authorize_in_browser,
+    use_passkey,
+    without_autofill,
+)
 
 pytestmark = pytest.mark.browser
 
@@ -51,7 +58,7 @@ def test_registry_staff_register_a_passkey_in_the_sign_in_then_use_it(page, idp,
 
     def password_then_passkey(page):
         password(email)(page)
-        page.get_by_role("button", name="Utiliser ma clé d'accès").click()
+        use_passkey(page)
 
     claims = authorize_in_browser(page, idp, registry_portal, password_then_passkey)
     assert set(claims["amr"]) == {"pwd", "hwk", "mfa"}

@@ -12,6 +12,7 @@ from tests.idp.passkeys.conftest import (
     add_passkey,
     password_only_session,
     sign_in_with_password,
+    use_passkey,
 )
 from tests.idp.passkeys.test_attacks import events_of, passkeys_of, person_with_passkey
 
@@ -27,10 +28,7 @@ WORDS = {
 
 def signed_in_with_passkey(page, idp, email: str) -> None:
     sign_in_with_password(page, idp.url, email, next_path="/account/passkeys")
-    button = page.get_by_role("button", name="Utiliser ma clé d'accès")
-    button.wait_for()
-    page.wait_for_load_state()  # the page's script runs the ceremony: a click before it posts nothing
-    button.click()
+    use_passkey(page)
     page.get_by_role("heading", name="Clés d'accès").wait_for()
 
 
