@@ -30,7 +30,7 @@ def open_client(console, idp, client_id: str) -> None:
 def test_register_a_client_within_the_authorization_model(console, idp):
     console.get_by_role("link", name="Clients").click()
     console.get_by_role("link", name="Enregistrer un client").click()
-    console.get_by_label("Nom").fill("Portail des archives")
+    console.get_by_label("Nom du service").fill("Portail des archives")
     console.get_by_label("URI de redirection", exact=True).fill("https://archives.example/callback")
     # the model gives the provisioning API to eComms only: refused here, said in French
     console.get_by_label("Portées").fill("openid profile provisioning")

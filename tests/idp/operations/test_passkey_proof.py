@@ -12,7 +12,7 @@ import pytest
 from idp import create_app, upgrade_database
 from idp.services import sessions
 from tests.idp.operations.conftest import audit_events, idp_command, new_person
-from tests.idp.passkeys.conftest import Authenticator, add_passkey, sign_in_with_password, without_autofill
+from tests.idp.passkeys.conftest import Authenticator, add_passkey, sign_in_with_password, use_passkey, without_autofill
 from tests.servers import LiveServer, free_port
 
 pytestmark = pytest.mark.browser
@@ -57,7 +57,7 @@ def test_an_operator_proves_the_console_with_a_passkey(page, idp, monkeypatch):
     page.goto(idp.url + "/operations/clients")
     page.get_by_role("heading", name="Confirmez votre identité").wait_for()
     assert page.get_by_label("Code à 6 chiffres de votre application d'authentification").count() == 0
-    page.get_by_role("button", name="Utiliser ma clé d'accès").click()
+    use_passkey(page)
     page.get_by_role("heading", name="Clients enregistrés").wait_for()
     assert page.url.endswith("/operations/clients")
     proofs = [e for e in audit_events(idp, "operations_second_factor") if e.account_id == person.id]
