@@ -41,3 +41,24 @@ def second_factor_step(interaction, account):
 
 if second_factor_step not in POST_LOGIN_STEPS:
     POST_LOGIN_STEPS.insert(0, second_factor_step)  # before any choice the user makes once signed in
+
+
+# -- the second-factor pages of a sign-in (a TOTP or recovery code, a passkey) --------------------
+
+def session_at_second_factor(uid: str):
+    """The session of the sign-in ``uid`` standing at its second factor, or None: the page then
+    sends the browser back to the identifier (no session, or the sign-in expired)."""
+    from idp.oidc import interaction as interactions
+
+    session = sessions.current_session()
+    return session if session is not None and interactions.load(uid) is not None else None
+
+
+def second_factor_proven(session, uid: str, methods: list[str], steps: tuple[str, ...]):
+    """Record what was proven on the session, mark the sign-in's steps done, and go on."""
+    from idp.flows import login as login_flow
+
+    sessions.add_methods(session, *methods)
+    for step in steps:
+        login_flow.mark_done(uid, step)
+    return login_flow.resume_interaction(uid)

@@ -11,7 +11,7 @@ from flask_babel import lazy_gettext as _l
 from flask_babel import refresh
 
 from idp.flows import login as login_flow
-from idp.flows.mfa import SECOND_FACTOR_AMR, is_complete
+from idp.flows.mfa import SECOND_FACTOR_AMR, is_complete, second_factor_proven, session_at_second_factor
 from idp.oidc import interaction as interactions
 from idp.services import (
     account_view,
@@ -417,8 +417,8 @@ def totp_new_codes(session, account):
 
 @bp.route("/interaction/<uid>/totp", methods=["GET", "POST"])
 def totp_challenge(uid: str):
-    session = sessions.current_session()
-    if session is None or interactions.load(uid) is None:
+    session = session_at_second_factor(uid)
+    if session is None:
         return redirect(url_for("login.identifier", uid=uid))
     errors, status = {}, 200
     if request.method == "POST":
@@ -429,16 +429,12 @@ def totp_challenge(uid: str):
                                        seconds=throttled.seconds), 429
         else:
             if used:
-                sessions.add_methods(session, *SECOND_FACTOR_AMR)
                 audit.record("second_factor", session.account_id, method=used)
-                login_flow.mark_done(uid, "second_factor_step")
-                return login_flow.resume_interaction(uid)
+                return second_factor_proven(session, uid, SECOND_FACTOR_AMR, ("second_factor_step",))
             errors["code"], status = str(MESSAGES[("code", "wrong" if mfa.is_enabled(session.account_id)
                                                   else "wrong_recovery")]), 400
     return render_template("idp/account/totp_challenge.html", uid=uid, errors=errors,
                            totp=mfa.is_enabled(session.account_id)), status
-
-
 
 
 @bp.get("/terms")

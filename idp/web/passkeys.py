@@ -8,6 +8,7 @@ from flask import Blueprint, Response, abort, redirect, render_template, request
 from flask_babel import lazy_gettext as _l
 
 from idp.flows import login as login_flow
+from idp.flows import mfa as mfa_flow
 from idp.oidc import interaction as interactions
 from idp.services import accounts, devices, mailbox_proof, mfa, passkeys, sessions
 from idp.web import mailbox_check
@@ -139,8 +140,8 @@ def remove(session, account, passkey_id: str):
 
 @bp.route("/interaction/<uid>/passkey", methods=["GET", "POST"])
 def challenge(uid: str):
-    session = sessions.current_session()
-    if session is None or interactions.load(uid) is None:
+    session = mfa_flow.session_at_second_factor(uid)
+    if session is None:
         return redirect(url_for("login.identifier", uid=uid))
     errors, status = {}, 200
     if request.method == "POST":
@@ -149,17 +150,18 @@ def challenge(uid: str):
         except passkeys.PasskeyRefused as refusal:
             errors["passkey"], status = _words(refusal.code), 400
         else:
-            sessions.add_methods(session, passkeys.amr_of(used), "mfa")
-            _passkey_steps_done(uid)
-            return login_flow.resume_interaction(uid)
+            return mfa_flow.second_factor_proven(session, uid, [passkeys.amr_of(used), "mfa"], PASSKEY_STEPS)
     return render_template("idp/passkeys/challenge.html", uid=uid, errors=errors,
                            options=passkeys.second_factor_options(session.account_id),
                            totp=mfa.is_enabled(session.account_id),
                            recovery=mfa.remaining_recovery_codes(session.account_id)), status
 
 
+PASSKEY_STEPS = ("second_factor_step", "phishing_resistant_step")  # a passkey proves both
+
+
 def _passkey_steps_done(uid: str) -> None:
-    for step in ("second_factor_step", "phishing_resistant_step"):  # a passkey proves both
+    for step in PASSKEY_STEPS:
         login_flow.mark_done(uid, step)
 
 
