@@ -165,6 +165,14 @@ def continue_url(uid: str, interaction: interactions.Interaction | None = None,
     return interactions.resume_url(uid)
 
 
+def steps_pending(interaction: interactions.Interaction) -> bool:
+    """Whether this sign-in still has a post-login step it has not passed. What comes after the
+    steps (the consent page, the code) must not answer meanwhile, or a typed URL would skip them:
+    the second factor a client requires, the organisation the session acts for."""
+    return interaction.authenticated_at is not None and any(
+        step.__name__ not in interaction.steps_done for step in POST_LOGIN_STEPS)
+
+
 def mark_done(uid: str, step_name: str) -> None:
     interaction = interactions.load(uid)
     if interaction and step_name not in interaction.steps_done:

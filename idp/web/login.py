@@ -94,6 +94,10 @@ def consent(uid: str):
     client = clients.get(interaction.client_id)
     if session is None or client is None:
         return redirect(url_for("login.identifier", uid=uid))
+    if interaction.data.get("consent_asked_in") != session.sid:
+        # not sent here by the authorization (a step, the second factor, is not passed, or another
+        # session): it decides where this browser stands, and nothing is recorded
+        return redirect(interactions.resume_url(uid))
     from authlib.oauth2 import OAuth2Error
 
     from idp.oidc import server as oidc

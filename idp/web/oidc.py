@@ -8,6 +8,7 @@ from authlib.oauth2 import OAuth2Error
 from flask import Blueprint, current_app, g, jsonify, redirect, render_template, request
 from flask_babel import gettext as _
 
+from idp.flows import login as login_flow
 from idp.flows import phishing_resistant
 from idp.flows.federation import pivot_session
 from idp.flows.mfa import needs_second_factor
@@ -132,6 +133,10 @@ def _finish(request_: oidc.AuthorizationRequest, session, interaction=None):
             interaction = interactions.create(request_.client.client_id, request_.params)
         # the decision taken in this browser, by this account, on this page: nothing else counts
         if interaction.data.get("consented_by") != session.account_id:
+            # the consent page answers only to the session that got here, past every check above
+            # and every post-login step: typed in before the second factor, it sends the browser back
+            interaction.data["consent_asked_in"] = session.sid
+            interactions.save(interaction)
             return redirect(f"/interaction/{interaction.uid}/consent")
     account = accounts.get(session.account_id)
     sessions.touch_client(session, request_.client.client_id)
@@ -181,6 +186,8 @@ def resume(uid: str):
     except OAuth2Error as error:
         return _error_page(error)
     session = sessions.current_session()
+    if session is not None and login_flow.steps_pending(interaction):
+        return redirect(f"/interaction/{uid}/resume")  # the step not passed yet, never past it
     if (session is not None and interaction.authenticated_at is not None and request_.requested_acr
             and not _acr_satisfied(session, request_.requested_acr)):
         # the person signed in here and still cannot give what was asked (a second factor the
