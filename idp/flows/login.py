@@ -29,6 +29,7 @@ from enum import Enum
 
 from flask import redirect, request, url_for
 from flask_babel import gettext as _
+from flask_babel import ngettext
 
 from idp.flows.steps import POST_LOGIN_STEPS
 from idp.oidc import interaction as interactions
@@ -96,6 +97,12 @@ def inactive_account_action(account) -> tuple[str, str] | None:
     return None
 
 
+def too_many_attempts(seconds: int) -> str:
+    """The throttle's refusal of a password or a second-factor code, with the wait in words."""
+    return ngettext("Trop de tentatives. Réessayez dans %(num)s seconde.",
+                    "Trop de tentatives. Réessayez dans %(num)s secondes.", seconds)
+
+
 def submit_password(uid: str, identifier: str, password: str):
     """Check the password; return the account, or raise LoginRefused with a non-enumerating message."""
     account = accounts.find_by_identifier(identifier)
@@ -103,7 +110,7 @@ def submit_password(uid: str, identifier: str, password: str):
     client = (account.id if account else f"unknown:{identifier.strip().lower()}",
               devices.known_device(account.id if account else None), request.remote_addr or "unknown")
     if wait := throttle.sign_in_wait(*client):
-        raise LoginRefused(_("Trop de tentatives. Réessayez dans %(seconds)s secondes.", seconds=wait), 429)
+        raise LoginRefused(too_many_attempts(wait), 429)
     if not accounts.check_password(account, password):
         throttle.sign_in_failed(*client)
         audit.record("sign_in_failed", account.id if account else None, identifier=identifier[:100])

@@ -9,7 +9,7 @@ from __future__ import annotations
 from flask import url_for
 
 from idp.flows.steps import POST_LOGIN_STEPS
-from idp.services import clients, mfa, passkeys, sessions
+from idp.services import clients, devices, mfa, passkeys, sessions
 
 SECOND_FACTOR_AMR = ["otp", "mfa"]
 
@@ -54,11 +54,20 @@ def session_at_second_factor(uid: str):
     return session if session is not None and interactions.load(uid) is not None else None
 
 
+def check_code(account_id: str, code: str) -> str | None:
+    """``mfa.verify`` for this browser: its own throttle counter when the account's second factor
+    was proven on it before, else the one of every unknown browser (raises ``mfa.Throttled``)."""
+    return mfa.verify(account_id, code, devices.second_factor_device(account_id))
+
+
 def second_factor_proven(session, uid: str, methods: list[str], steps: tuple[str, ...]):
-    """Record what was proven on the session, mark the sign-in's steps done, and go on."""
+    """Record what was proven on the session, mark the sign-in's steps done, and go on; this
+    browser is now one where the account's second factor was proven (its own throttle counter)."""
     from idp.flows import login as login_flow
 
     sessions.add_methods(session, *methods)
     for step in steps:
         login_flow.mark_done(uid, step)
-    return login_flow.resume_interaction(uid)
+    response = login_flow.resume_interaction(uid)
+    devices.remember(response, session.account_id, second_factor=True)
+    return response

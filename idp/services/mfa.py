@@ -251,9 +251,19 @@ class Throttled(Exception):
         self.seconds = seconds
 
 
-def verify(account_id: str, code: str) -> str | None:
-    """Check a TOTP or a recovery code; returns "otp", "recovery" or None. Throttled per account."""
-    wait = throttle.wait_seconds(THROTTLE_SCOPE, account_id)
+def throttle_subject(account_id: str, device_id: str | None) -> str:
+    """The counter a second-factor attempt counts against: the account on a device where its second
+    factor was proven before (``devices.second_factor_device``), else the account's one counter for
+    every unknown browser. A thief who holds the password guesses at the unknown counter's pace, as
+    slowly as ever, and never makes the owner wait on her own browser (OWASP "device cookies")."""
+    return f"{account_id}:{device_id or 'unknown'}"
+
+
+def verify(account_id: str, code: str, device_id: str | None = None) -> str | None:
+    """Check a TOTP or a recovery code; returns "otp", "recovery" or None. Throttled per account
+    and device (``throttle_subject``)."""
+    subject = throttle_subject(account_id, device_id)
+    wait = throttle.wait_seconds(THROTTLE_SCOPE, subject)
     if wait:
         raise Throttled(wait)
     with get_db().session() as session:
@@ -262,7 +272,7 @@ def verify(account_id: str, code: str) -> str | None:
             return None
         secret = _cipher().decrypt(factor.secret_encrypted.encode()).decode() if factor.secret_encrypted else None
         if secret and _fresh_code(account_id, secret, code):
-            throttle.success(THROTTLE_SCOPE, account_id)
+            throttle.success(THROTTLE_SCOPE, subject)
             return "otp"
         digest = _digest(code)
         if len(code.strip()) >= 12 and digest in (factor.recovery_code_hashes or []):
@@ -271,11 +281,11 @@ def verify(account_id: str, code: str) -> str | None:
         else:
             used = None
     if used:
-        throttle.success(THROTTLE_SCOPE, account_id)
+        throttle.success(THROTTLE_SCOPE, subject)
         audit.record("recovery_code_used", account_id)
         factor_notices.send(account_id, "recovery_code_used", left=left)  # someone else's use is seen at once
         return used
-    throttle.failure(THROTTLE_SCOPE, account_id)
+    throttle.failure(THROTTLE_SCOPE, subject)
     audit.record("second_factor_failed", account_id)
     return None
 

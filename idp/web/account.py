@@ -11,7 +11,13 @@ from flask_babel import lazy_gettext as _l
 from flask_babel import refresh
 
 from idp.flows import login as login_flow
-from idp.flows.mfa import SECOND_FACTOR_AMR, is_complete, second_factor_proven, session_at_second_factor
+from idp.flows.mfa import (
+    SECOND_FACTOR_AMR,
+    check_code,
+    is_complete,
+    second_factor_proven,
+    session_at_second_factor,
+)
 from idp.oidc import interaction as interactions
 from idp.services import (
     account_view,
@@ -380,7 +386,9 @@ def totp_setup(uid: str | None):
             next_url = url_for("login.resume_login", uid=uid) if uid else url_for("account.overview", done="totp")
             if uid:
                 login_flow.mark_done(uid, "second_factor_step")
-            return render_template("idp/account/totp_codes.html", codes=codes, next_url=next_url)
+            response = Response(render_template("idp/account/totp_codes.html", codes=codes, next_url=next_url))
+            devices.remember(response, account.id, second_factor=True)  # the code was just proven here
+            return response
     return render_template("idp/account/totp_setup.html", secret=secret, uid=uid, errors=errors,
                            required_by_client=bool(uid)), (400 if errors else 200)
 
@@ -423,10 +431,9 @@ def totp_challenge(uid: str):
     errors, status = {}, 200
     if request.method == "POST":
         try:
-            used = mfa.verify(session.account_id, request.form.get("code", ""))
+            used = check_code(session.account_id, request.form.get("code", ""))
         except mfa.Throttled as throttled:
-            errors["code"], status = _("Trop de tentatives. Réessayez dans %(seconds)s secondes.",
-                                       seconds=throttled.seconds), 429
+            errors["code"], status = login_flow.too_many_attempts(throttled.seconds), 429
         else:
             if used:
                 audit.record("second_factor", session.account_id, method=used)

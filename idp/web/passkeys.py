@@ -219,7 +219,7 @@ def passwordless(uid: str):
         return _identifier_again(interaction, _words("inactive"))
     # the passkey verified its user (PIN, biometrics): something held and something known or been
     response = login_flow.complete_authentication(uid, account.id, [passkeys.amr_of(used), "mfa"])
-    devices.remember(response, account.id)
+    devices.remember(response, account.id, second_factor=True)
     return response
 
 

@@ -8,8 +8,9 @@ from flask import Blueprint, abort, current_app, g, redirect, render_template, r
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
-from idp.flows.mfa import SECOND_FACTOR_AMR
-from idp.services import accounts, audit, mfa, operators, passkeys, sessions
+from idp.flows.login import too_many_attempts
+from idp.flows.mfa import SECOND_FACTOR_AMR, check_code
+from idp.services import accounts, audit, devices, mfa, operators, passkeys, sessions
 from idp.services.operators import Access
 from idp.web.passkeys import REFUSALS as PASSKEY_REFUSALS
 from shared.timeutil import format_strasbourg, to_strasbourg
@@ -70,6 +71,12 @@ def never_cached(response):
     return response
 
 
+def _factor_proven(target: str, account_id: str):
+    response = redirect(target, 303)
+    devices.remember(response, account_id, second_factor=True)  # this browser's own second-factor counter
+    return response
+
+
 @bp.route("/verify", methods=["GET", "POST"])
 def verify():
     """The second factor again, when the one proven is missing or too old: a passkey of the account
@@ -85,18 +92,17 @@ def verify():
         else:
             sessions.add_methods(g.operator_session, passkeys.amr_of(used), "mfa")
             audit.record("operations_second_factor", account_id, method=passkeys.amr_of(used))
-            return redirect(target, 303)
+            return _factor_proven(target, account_id)
     elif request.method == "POST":
         try:
-            used = mfa.verify(account_id, request.form.get("code", ""))
+            used = check_code(account_id, request.form.get("code", ""))
         except mfa.Throttled as throttled:
-            errors["code"], status = _("Trop de tentatives. Réessayez dans %(seconds)s secondes.",
-                                       seconds=throttled.seconds), 429
+            errors["code"], status = too_many_attempts(throttled.seconds), 429
         else:
             if used:
                 sessions.add_methods(g.operator_session, *SECOND_FACTOR_AMR)
                 audit.record("operations_second_factor", account_id, method=used)
-                return redirect(target, 303)
+                return _factor_proven(target, account_id)
             errors["code"], status = _("Ce code n'est pas valable. Saisissez le code à 6 chiffres affiché par "
                                        "votre application."), 400
     has_passkey = passkeys.count_for(account_id) > 0

@@ -8,6 +8,7 @@ import json
 import re
 import secrets
 import time
+from datetime import datetime
 from urllib.parse import parse_qs, urlencode, urljoin, urlsplit
 
 import pyotp
@@ -43,9 +44,9 @@ def enrol(http: requests.Session, idp, email: str, path: str = "/account/totp") 
     return secret, codes, done
 
 
-def start_portal_sign_in(idp, client, email: str, password: str):
+def start_portal_sign_in(idp, client, email: str, password: str, http: requests.Session | None = None):
     """Up to the answer to the password step; returns (browser, response, verifier)."""
-    http = requests.Session()
+    http = http or requests.Session()
     verifier, challenge = pkce()
     params = {"response_type": "code", "client_id": client[0], "redirect_uri": f"{PORTAL}/callback",
               "scope": "openid email", "state": "s", "nonce": "n", "code_challenge": challenge,
@@ -122,6 +123,103 @@ def test_second_factor_brute_force_is_slowed_down(idp, portal_client):
     token = csrf_token(answer.text)
     statuses = [http.post(answer.url, data={"csrf_token": token, "code": f"{n:06d}"}).status_code for n in range(7)]
     assert statuses[:5] == [400] * 5 and statuses[-1] == 429
+
+
+def unused_code(secret: str, used: set[str]) -> str:
+    """A code the IdP accepts now (this time step or a neighbour) that no earlier step of the test used."""
+    totp = pyotp.TOTP(secret)
+    now = totp.timecode(datetime.now())
+    code = next(c for c in (totp.generate_otp(now + d) for d in (0, 1, -1)) if c not in used)
+    used.add(code)
+    return code
+
+
+def signed_out_keeping_the_device(http: requests.Session) -> None:
+    for cookie in [c for c in http.cookies if c.name == "idp_sid"]:
+        http.cookies.clear(cookie.domain, cookie.path, cookie.name)
+
+
+def guess_codes_for_a_while(idp, client, email: str, secret: str):
+    """A thief with the password guesses codes, one each time the wait is over, until the throttle
+    refuses even the right code; returns that refusal."""
+    thief, page, _ = start_portal_sign_in(idp, client, email, GOOD)
+    assert "/totp" in page.url
+    token = csrf_token(page.text)
+    redis = idp.app.extensions["redis"]
+    for n in range(9):
+        if n >= 5:  # the wait after the free attempts has passed (as it does for a patient thief)
+            for key in redis.scan_iter("idp:throttle:totp:*"):
+                redis.hset(key, "last", 0)
+        assert thief.post(page.url, data={"csrf_token": token, "code": f"{n:06d}"}).status_code == 400
+    slowed = thief.post(page.url, data={"csrf_token": token, "code": pyotp.TOTP(secret).now()})
+    assert slowed.status_code == 429
+    return slowed
+
+
+def test_a_thief_guessing_codes_never_holds_the_owner_back_on_her_own_browser(idp, portal_client):
+    email = f"owner-{secrets.token_hex(4)}@example.org"
+    make_user(idp.app, email, GOOD)
+    secret, _codes, _done = enrol(signed_in(idp, email), idp, email)
+    used = {enrol.last_code}
+    # the owner signs in with her code on her browser, which is remembered for it
+    owner, answer, _ = start_portal_sign_in(idp, portal_client, email, GOOD)
+    accepted = owner.post(answer.url, data={"csrf_token": csrf_token(answer.text), "code": unused_code(secret, used)},
+                          allow_redirects=False)
+    assert "code" in finish(owner, accepted)
+    signed_out_keeping_the_device(owner)
+
+    # the thief has the password and guesses codes, until even the right one is refused
+    slowed = guess_codes_for_a_while(idp, portal_client, email, secret)
+    assert re.search(r"Trop de tentatives\. Réessayez dans \d+ secondes\.", slowed.text)
+
+    # her own browser: the right code goes through at once
+    owner, answer, verifier = start_portal_sign_in(idp, portal_client, email, GOOD, http=owner)
+    assert "/totp" in answer.url
+    accepted = owner.post(answer.url, data={"csrf_token": csrf_token(answer.text), "code": unused_code(secret, used)},
+                          allow_redirects=False)
+    assert accepted.status_code != 429, accepted.text
+    claims = exchange(idp, portal_client, finish(owner, accepted)["code"][0], verifier)
+    assert {"pwd", "otp", "mfa"} <= set(claims["amr"])
+
+    # any other browser, even one the password made known (a thief clearing her cookies), waits as before
+    stranger = requests.Session()
+    stranger.cookies.set("lang", "en")
+    stranger, page, _ = start_portal_sign_in(idp, portal_client, email, GOOD, http=stranger)
+    assert "/totp" in page.url and stranger.cookies.get("idp_device")
+    refused = stranger.post(page.url, data={"csrf_token": csrf_token(page.text), "code": pyotp.TOTP(secret).now()})
+    assert refused.status_code == 429 and re.search(r"Too many attempts\. Try again in \d+ seconds\.", refused.text)
+
+
+def test_a_browser_where_another_accounts_factor_was_proven_is_unknown_for_this_one(idp, portal_client):
+    victim, mallory = (f"{who}-{secrets.token_hex(4)}@example.org" for who in ("victim", "mallory"))
+    make_user(idp.app, victim, GOOD)
+    make_user(idp.app, mallory, GOOD)
+    secret, _codes, _done = enrol(signed_in(idp, victim), idp, victim)
+    # mallory's own browser, remembered for her own second factor (her enrolment proved it there)
+    own = signed_in(idp, mallory)
+    enrol(own, idp, mallory)
+    signed_out_keeping_the_device(own)
+    guess_codes_for_a_while(idp, portal_client, victim, secret)
+    # from her browser, and with its cookie altered, the victim's account is as slow as from any other
+    assert guess_attempt(idp, portal_client, victim, secret, own).status_code == 429
+    genuine = next(c for c in own.cookies if c.name == "idp_device")
+    own.cookies.clear(genuine.domain, genuine.path, genuine.name)
+    own.cookies.set(genuine.name, genuine.value[:-4] + "AAAA", domain=genuine.domain, path=genuine.path)
+    assert guess_attempt(idp, portal_client, victim, secret, own).status_code == 429
+
+
+def guess_attempt(idp, client, email: str, secret: str, http: requests.Session) -> requests.Response:
+    http, page, _ = start_portal_sign_in(idp, client, email, GOOD, http=http)
+    return http.post(page.url, data={"csrf_token": csrf_token(page.text), "code": pyotp.TOTP(secret).now()})
+
+
+def test_the_wait_is_said_in_the_singular_for_one_second(idp):
+    from idp.flows.login import too_many_attempts
+
+    for lang, one, two in (("fr", "Réessayez dans 1 seconde.", "Réessayez dans 2 secondes."),
+                           ("en", "Try again in 1 second.", "Try again in 2 seconds.")):
+        with idp.app.test_request_context(f"/?lang={lang}"):
+            assert too_many_attempts(1).endswith(one) and too_many_attempts(2).endswith(two)
 
 
 def test_a_client_that_requires_a_second_factor_makes_the_user_enrol(idp):
