@@ -10,6 +10,7 @@ from flask import Blueprint, Flask, request
 
 from shared.appkit import init_storage
 from shared.config import load_settings
+from shared.cookies import host_only
 from shared.web import init_web
 
 PACKAGE_DIR = Path(__file__).parent
@@ -44,9 +45,14 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     register_blueprints(app)
     app.register_blueprint(Blueprint("idp_static", __name__, static_folder="static", static_url_path="/static"))
 
+    from idp.services import devices, sessions
+
+    app.config["SINGLE_COOKIES"] += [host_only(name, settings.production)
+                                     for name in (sessions.COOKIE, browser.COOKIE, devices.COOKIE)]
+
     @app.context_processor
     def idp_context():
-        return {"idp_signed_in": bool(request.cookies.get("idp_sid"))}
+        return {"idp_signed_in": bool(request.cookies.get(sessions.cookie_name()))}
 
     from idp.storage.sql.outbox import OutboxMessage
     from shared.outbox import init_outbox

@@ -16,6 +16,7 @@ from flask_wtf.csrf import CSRFError, CSRFProtect
 from jinja2 import ChoiceLoader, FileSystemLoader
 
 from shared.config import Settings
+from shared.cookies import host_only, refuse_duplicates
 from shared.i18n import LANG_COOKIE, LANGUAGES, init_i18n
 from shared.timeutil import format_strasbourg, strasbourg_now, to_strasbourg
 
@@ -150,7 +151,7 @@ def init_web(app: Flask, settings: Settings, service_name: str, template_roots: 
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
         SESSION_COOKIE_SECURE=settings.production,
-        SESSION_COOKIE_NAME=f"{settings.app_name}_session",
+        SESSION_COOKIE_NAME=host_only(f"{settings.app_name}_session", settings.production),
         WTF_CSRF_TIME_LIMIT=3600 * 4,
         WTF_CSRF_SSL_STRICT=settings.production,
         SETTINGS=settings,
@@ -160,6 +161,8 @@ def init_web(app: Flask, settings: Settings, service_name: str, template_roots: 
     loaders.append(FileSystemLoader(str(SHARED_DIR / "templates")))
     app.jinja_loader = ChoiceLoader([app.jinja_loader, *loaders]) if app.jinja_loader else ChoiceLoader(loaders)
     csrf.init_app(app)
+    app.config.setdefault("SINGLE_COOKIES", [])  # an app adds its own (the IdP its session cookie)
+    refuse_duplicates(app, lambda: [app.config["SESSION_COOKIE_NAME"], *app.config["SINGLE_COOKIES"]])
     init_i18n(app, *(translation_roots or []))
     app.register_blueprint(frame)
     app.after_request(security_headers(settings.production))

@@ -16,12 +16,17 @@ import secrets
 from flask import Flask, g, request
 
 from shared.appkit import get_settings
+from shared.cookies import host_only
 
 COOKIE = "idp_browser"
 
 
+def cookie_name() -> str:
+    return host_only(COOKIE, get_settings().production)  # shared.cookies: __Host- in production
+
+
 def _secret() -> str:
-    presented = request.cookies.get(COOKIE, "")
+    presented = request.cookies.get(cookie_name(), "")
     if 32 <= len(presented) <= 64:
         return presented
     if "new_browser_secret" not in g:
@@ -42,6 +47,6 @@ def init_app(app: Flask) -> None:
     @app.after_request
     def send_binding_cookie(response):
         if "new_browser_secret" in g:
-            response.set_cookie(COOKIE, g.new_browser_secret, httponly=True, samesite="Lax",
+            response.set_cookie(cookie_name(), g.new_browser_secret, httponly=True, samesite="Lax",
                                 secure=get_settings().production)
         return response

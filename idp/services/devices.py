@@ -23,8 +23,13 @@ from flask import current_app, request
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 
 from shared.appkit import get_settings
+from shared.cookies import host_only
 
 COOKIE = "idp_device"
+
+
+def cookie_name() -> str:
+    return host_only(COOKIE, get_settings().production)  # shared.cookies: __Host- in production
 MAX_AGE = 365 * 24 * 3600
 MAX_ACCOUNTS = 5
 SALT = "idp.device-cookie"
@@ -40,7 +45,7 @@ def _digest(account_id: str) -> str:
 
 
 def _read() -> dict | None:
-    raw = request.cookies.get(COOKIE)
+    raw = request.cookies.get(cookie_name())
     if not raw or len(raw) > 4096:
         return None
     try:
@@ -81,5 +86,5 @@ def remember(response, account_id: str, *, second_factor: bool = False) -> None:
     digest = _digest(account_id)
     factors = _with(data["f"], digest) if second_factor else data["f"]
     value = _serializer().dumps({"id": data["id"], "k": _with(data["k"], digest), "f": factors})
-    response.set_cookie(COOKIE, value, max_age=MAX_AGE, httponly=True, samesite="Lax",
+    response.set_cookie(cookie_name(), value, max_age=MAX_AGE, httponly=True, samesite="Lax",
                         secure=get_settings().production, path="/")

@@ -9,8 +9,9 @@ account to another address, first asks for a code sent there.
 
 The code is bound to the IdP session that asked for it (a code read in the mailbox works only in
 the browser that asked, and only for that account), kept as a digest, used once, and tried at most
-``MAX_TRIES`` times; a fresh code needs ``RESEND_AFTER`` seconds and an account gets at most
-``SENDS_PER_HOUR``, each one telling the owner what it is for. Once given, the proof lasts
+``MAX_TRIES`` times; a fresh code needs ``RESEND_AFTER`` seconds, a session gets at most
+``SENDS_PER_HOUR`` and the account ``ACCOUNT_SENDS_PER_HOUR`` (a thief holding the password cannot
+use up the owner's share from their own sessions), each one telling the owner what it is for. Once given, the proof lasts
 ``PROOF_TTL`` seconds and is spent by the change it allowed.
 """
 
@@ -29,7 +30,8 @@ CODE_TTL = 600
 PROOF_TTL = 900
 MAX_TRIES = 5
 RESEND_AFTER = 60
-SENDS_PER_HOUR = 5
+SENDS_PER_HOUR = 5  # per session: the owner's browser has its own share…
+ACCOUNT_SENDS_PER_HOUR = 20  # …and the account a larger one, so a password-holder's sessions flood no mailbox
 PURPOSES = ("totp", "passkey", "email")  # what the code is for: the email says which
 
 
@@ -77,12 +79,13 @@ def send(sid: str, account_id: str, purpose: str, again: bool = False) -> bool:
         wait = RESEND_AFTER - int(time.time() - float(held.get("sent_at", 0)))
         if wait > 0:
             raise TooManyCodes(wait)
-    sends_key = f"idp:mailbox-sends:{account_id}"
-    sends = redis.incr(sends_key)
-    if sends == 1:
-        redis.expire(sends_key, 3600)
-    if sends > SENDS_PER_HOUR:
-        raise TooManyCodes(max(60, redis.ttl(sends_key)))
+    for sends_key, limit in ((f"idp:mailbox-sends:{sid}", SENDS_PER_HOUR),
+                             (f"idp:mailbox-sends:account:{account_id}", ACCOUNT_SENDS_PER_HOUR)):
+        sends = redis.incr(sends_key)
+        if sends == 1:
+            redis.expire(sends_key, 3600)
+        if sends > limit:
+            raise TooManyCodes(max(60, redis.ttl(sends_key)))
     code = f"{secrets.randbelow(10**8):08d}"
     with redis.pipeline() as pipe:
         pipe.delete(_code_key(sid))

@@ -163,7 +163,7 @@ def registration_options(account: Account, session_amr: list[str], sid: str | No
         authenticator_selection=AuthenticatorSelectionCriteria(
             resident_key=ResidentKeyRequirement.REQUIRED, user_verification=UserVerificationRequirement.PREFERRED),
         exclude_credentials=_descriptors(list_for(account.id)))  # one authenticator, one passkey
-    _remember_challenge("register", account.id, options.challenge)
+    _remember_challenge("register", _ceremony_owner(account.id, sid), options.challenge)
     return options_to_json(options)
 
 
@@ -188,7 +188,7 @@ def register(account_id: str, response: str, name: str, session_amr: list[str],
     if count_for(account_id) >= MAX_PASSKEYS:
         raise PasskeyRefused("too_many")
     data = _parse(response)
-    challenge = _consume_challenge("register", account_id)
+    challenge = _consume_challenge("register", _ceremony_owner(account_id, keep_sid))
     rp = relying_party()
     try:
         verified = verify_registration_response(credential=data, expected_challenge=challenge,
@@ -220,12 +220,18 @@ def register(account_id: str, response: str, name: str, session_amr: list[str],
 
 # -- authentication -----------------------------------------------------------------------------------
 
-def second_factor_options(account_id: str) -> str:
+def _ceremony_owner(account_id: str, sid: str | None) -> str:
+    """A challenge belongs to one account *in one browser's session*: a second sign-in (a thief's
+    holding the password) neither voids the owner's pending ceremony nor answers it (outside review)."""
+    return f"{account_id}:{sid or '-'}"
+
+
+def second_factor_options(account_id: str, sid: str | None) -> str:
     """navigator.credentials.get() options listing this account's passkeys only."""
     rp = relying_party()
     options = generate_authentication_options(rp_id=rp.id, allow_credentials=_descriptors(list_for(account_id)),
                                               user_verification=_second_factor_verification())
-    _remember_challenge("second_factor", account_id, options.challenge)
+    _remember_challenge("second_factor", _ceremony_owner(account_id, sid), options.challenge)
     return options_to_json(options)
 
 
@@ -238,10 +244,11 @@ def passwordless_options(uid: str) -> str:
     return options_to_json(options)
 
 
-def verify_second_factor(account_id: str, response: str) -> Passkey:
-    """The assertion after the password: one of *this* account's passkeys signed our challenge."""
+def verify_second_factor(account_id: str, response: str, sid: str | None) -> Passkey:
+    """The assertion after the password: one of *this* account's passkeys signed the challenge
+    given to this session."""
     data = _parse(response)
-    challenge = _consume_challenge("second_factor", account_id)
+    challenge = _consume_challenge("second_factor", _ceremony_owner(account_id, sid))
     return _verify(data, challenge, account_id, require_uv=_second_factor_verification()
                    == UserVerificationRequirement.REQUIRED)
 

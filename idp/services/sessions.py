@@ -21,8 +21,9 @@ from typing import Any
 from flask import g, request
 
 from shared.appkit import get_redis, get_settings
+from shared.cookies import host_only
 
-COOKIE = "idp_sid"
+COOKIE = "idp_sid"  # its name in development; ``cookie_name()`` is the one in use
 LAST_SEEN_STEP = 60  # seconds: one write a minute at most per session for its last activity
 
 
@@ -89,7 +90,7 @@ def load(sid: str | None) -> IdpSession | None:
 def current_session() -> IdpSession | None:
     """The session of the browser making this request, or None."""
     if "idp_session" not in g:
-        secret = request.cookies.get(COOKIE)
+        secret = request.cookies.get(cookie_name())
         g.idp_session = load(sid_of(secret)) if secret else None
         if g.idp_session is not None and time.time() - g.idp_session.last_seen > LAST_SEEN_STEP:
             g.idp_session.last_seen = time.time()
@@ -155,14 +156,19 @@ def end_all_sessions(account_id: str, keep_sid: str | None = None) -> int:
     return len(ended)
 
 
+def cookie_name() -> str:
+    """``__Host-idp_sid`` in production: only this host, over HTTPS, at ``Path=/`` (shared.cookies)."""
+    return host_only(COOKIE, get_settings().production)
+
+
 def set_cookie(response, session: IdpSession) -> None:
     """The cookie of a session just created (only then is its secret known)."""
-    response.set_cookie(COOKIE, session.cookie_secret, httponly=True, samesite="Lax", secure=get_settings().production,
+    response.set_cookie(cookie_name(), session.cookie_secret, httponly=True, samesite="Lax", secure=get_settings().production,
                         max_age=_lifetime())
 
 
 def clear_cookie(response) -> None:
-    response.delete_cookie(COOKIE, httponly=True, samesite="Lax", secure=get_settings().production)
+    response.delete_cookie(cookie_name(), httponly=True, samesite="Lax", secure=get_settings().production)
 
 
 def add_methods(session: IdpSession, *methods: str) -> None:

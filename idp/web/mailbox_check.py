@@ -68,5 +68,6 @@ def confirm(purpose: str, uid: str | None):
         minutes = max(1, round(too_many.seconds / 60))
         errors["code"], status = _("Trop de codes demandés. Réessayez dans %(minutes)s minute(s).", minutes=minutes), 429
     return render_template("idp/account/mailbox_check.html", purpose=purpose, uid=uid, email=account.email,
+                           sent=mailbox_proof.pending(session.sid, account.id),
                            errors=errors, notice=notice,
                            back=None if uid else url_for("account.overview")), status

@@ -146,13 +146,13 @@ def challenge(uid: str):
     errors, status = {}, 200
     if request.method == "POST":
         try:
-            used = passkeys.verify_second_factor(session.account_id, request.form.get("response", ""))
+            used = passkeys.verify_second_factor(session.account_id, request.form.get("response", ""), session.sid)
         except passkeys.PasskeyRefused as refusal:
             errors["passkey"], status = _words(refusal.code), 400
         else:
             return mfa_flow.second_factor_proven(session, uid, [passkeys.amr_of(used), "mfa"], PASSKEY_STEPS)
     return render_template("idp/passkeys/challenge.html", uid=uid, errors=errors,
-                           options=passkeys.second_factor_options(session.account_id),
+                           options=passkeys.second_factor_options(session.account_id, session.sid),
                            totp=mfa.is_enabled(session.account_id),
                            recovery=mfa.remaining_recovery_codes(session.account_id)), status
 

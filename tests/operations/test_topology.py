@@ -111,7 +111,10 @@ def test_a_person_signs_in_through_the_proxy_with_secure_cookies_and_hsts(topolo
         match = HSTS.fullmatch(hsts)
         assert match and int(match.group(1)) >= 31536000, (answer.url, hsts)
     cookies = context.cookies()
-    assert {"idp_session", "ecomms_session"} <= {c["name"] for c in cookies}, cookies
+    # __Host-: Secure, Path=/, no Domain, so no subdomain or plain-HTTP page can plant or shadow them
+    assert {"__Host-idp_session", "__Host-idp_sid", "__Host-ecomms_session"} <= {c["name"] for c in cookies}, cookies
+    assert all(c["name"].startswith("__Host-") and c["path"] == "/" for c in cookies
+               if c["name"].endswith(("_session", "_sid"))), cookies
     assert all(c["secure"] for c in cookies), [c["name"] for c in cookies if not c["secure"]]
     assert all(c["httpOnly"] for c in cookies if c["name"].endswith("_session"))
     context.close()

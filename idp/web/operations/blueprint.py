@@ -86,7 +86,7 @@ def verify():
     account_id = g.operator.id
     if request.method == "POST" and "response" in request.form:
         try:
-            used = passkeys.verify_second_factor(account_id, request.form.get("response", ""))
+            used = passkeys.verify_second_factor(account_id, request.form.get("response", ""), g.operator_session.sid)
         except passkeys.PasskeyRefused as refusal:
             errors["passkey"], status = passkey_refusal(refusal.code), 400
         else:
@@ -107,7 +107,7 @@ def verify():
                                        "votre application."), 400
     has_passkey = passkeys.count_for(account_id) > 0
     return render_template("idp/operations/verify.html", errors=errors,
-                           options=passkeys.second_factor_options(account_id) if has_passkey else None,
+                           options=passkeys.second_factor_options(account_id, g.operator_session.sid) if has_passkey else None,
                            totp=mfa.is_enabled(account_id), recovery=mfa.remaining_recovery_codes(account_id),
                            minutes=operators.proof_window_seconds() // 60), status
 

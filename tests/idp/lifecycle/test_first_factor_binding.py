@@ -133,3 +133,19 @@ def _code_key_of(http: requests.Session) -> str:
     from idp.services import sessions
 
     return f"idp:mailbox-code:{sessions.sid_of(http.cookies.get(sessions.COOKIE))}"
+
+
+def test_a_password_holders_own_requests_do_not_use_up_the_owners_codes(idp):
+    from idp.services import mailbox_proof
+
+    email = new_account(idp, "share")
+    thief = signed_in(idp, email)
+    page = thief.get(f"{idp.url}/account/totp")
+    for _ in range(mailbox_proof.SENDS_PER_HOUR):  # the thief's session uses up its own share
+        idp.app.extensions["redis"].hset(_code_key_of(thief), "sent_at", 0)
+        post(thief, page.url, page, action="resend")
+    assert post(thief, page.url, page, action="resend").status_code == 429
+    owner = signed_in(idp, email)
+    asked = owner.get(f"{idp.url}/account/totp")
+    assert asked.status_code == 200 and "a été envoyé" in asked.text
+    assert "/account/totp" in prove_mailbox(idp, owner, asked, email).url
