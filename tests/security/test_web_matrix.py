@@ -104,16 +104,19 @@ def test_production_adds_hsts_and_secure_cookies(tmp_path):
     client = app.test_client()
     answer = client.get("/registration")
     assert answer.headers["Strict-Transport-Security"].startswith("max-age=31536000")
-    cookie = next(h for h in answer.headers.getlist("Set-Cookie") if h.startswith("idp_session="))
-    assert "Secure" in cookie and "HttpOnly" in cookie and "SameSite=Lax" in cookie
+    # __Host-: Secure, Path=/, no Domain (shared.cookies): no subdomain or plain-HTTP page can plant one
+    cookie = next(h for h in answer.headers.getlist("Set-Cookie") if h.startswith("__Host-idp_session="))
+    assert "Secure" in cookie and "HttpOnly" in cookie and "SameSite=Lax" in cookie and "Path=/" in cookie
+    assert "Domain" not in cookie
     from idp.services import accounts
 
     with app.app_context():
         accounts.create("secure@example.org", "Bonne-Passe-2026")
     signed_in = sign_in(client, "secure@example.org", "Bonne-Passe-2026", base_url="https://localhost",
                         headers={"Referer": "https://localhost/signin"})  # strict CSRF referer check over HTTPS
-    session_cookie = next(h for h in signed_in.headers.getlist("Set-Cookie") if h.startswith("idp_sid="))
+    session_cookie = next(h for h in signed_in.headers.getlist("Set-Cookie") if h.startswith("__Host-idp_sid="))
     assert "Secure" in session_cookie and "HttpOnly" in session_cookie and "SameSite=Lax" in session_cookie
+    assert "Path=/" in session_cookie and "Domain" not in session_cookie
 
 
 def sign_in(client, email: str, password: str, before_submitting=None, **request_options):
