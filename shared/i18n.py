@@ -62,6 +62,15 @@ def select_locale() -> str:
     return DEFAULT_LANGUAGE
 
 
+def speak_by_default(locale: str | None) -> None:
+    """The language to use without an explicit choice (the switch): e.g. the signed-in account's
+    own, on the IdP's account pages (outside walk: an English speaker's account page was French)."""
+    if locale:
+        from flask import g
+
+        g.ui_locales = [locale]
+
+
 def init_i18n(app: Flask, *roots: Path) -> Babel:
     dirs = translation_dirs(SHARED_TRANSLATIONS, *roots)
     compile_catalogues(dirs)

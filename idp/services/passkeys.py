@@ -169,7 +169,9 @@ def registration_options(account: Account, session_amr: list[str], sid: str | No
 
 def clean_name(name: str) -> str:
     name = " ".join((name or "").split())
-    if not name or len(name) > NAME_MAX or not name.isprintable():
+    if not name:
+        raise PasskeyRefused("name_missing")
+    if len(name) > NAME_MAX or not name.isprintable():
         raise PasskeyRefused("name")
     return name
 

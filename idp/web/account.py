@@ -37,7 +37,7 @@ from idp.services.lifecycle import LinkProblem, Problems
 from idp.services.passwords import RULES
 from idp.web import mailbox_check
 from idp.web.limits import wait_text
-from shared.i18n import LANGUAGES, select_locale
+from shared.i18n import LANGUAGES, select_locale, speak_by_default
 
 bp = Blueprint("account", __name__)
 
@@ -99,6 +99,7 @@ def signed_in(view):
         account = accounts.get(session.account_id)
         if account is None or account.status != "active":
             return redirect(url_for("login.signin", next="/account"))
+        speak_by_default(account.locale)
         return view(session, account, *args, **kwargs)
 
     return wrapper
@@ -386,7 +387,8 @@ def totp_setup(uid: str | None):
             next_url = url_for("login.resume_login", uid=uid) if uid else url_for("account.overview", done="totp")
             if uid:
                 login_flow.mark_done(uid, "second_factor_step")
-            response = Response(render_template("idp/account/totp_codes.html", codes=codes, next_url=next_url))
+            response = Response(render_template("idp/account/totp_codes.html", codes=codes, next_url=next_url,
+                                                activated=True))
             devices.remember(response, account.id, second_factor=True)  # the code was just proven here
             return response
     return render_template("idp/account/totp_setup.html", secret=secret, uid=uid, errors=errors,

@@ -10,6 +10,7 @@ from flask_babel import gettext as _
 from idp.flows.mfa import is_complete
 from idp.oidc import interaction as interactions
 from idp.services import accounts, mailbox_proof, sessions
+from shared.i18n import speak_by_default
 
 bp = Blueprint("mailbox_check", __name__)
 
@@ -37,7 +38,11 @@ def _session_and_account(uid: str | None):
     elif not is_complete(session):
         return None, None
     account = accounts.get(session.account_id)
-    return (session, account) if account is not None and account.status == "active" else (None, None)
+    if account is None or account.status != "active":
+        return None, None
+    if not uid:  # inside a sign-in, the client's ui_locales already speak
+        speak_by_default(account.locale)
+    return session, account
 
 
 @bp.route("/account/confirm-address/<purpose>", methods=["GET", "POST"], defaults={"uid": None})

@@ -23,6 +23,7 @@ REFUSALS = {
     "unknown": _l("Cette clé d'accès n'est pas enregistrée pour ce compte."),
     "cloned": _l("Cette clé d'accès a été refusée : elle semble avoir été copiée. Utilisez un autre moyen de connexion et contactez l'assistance."),
     "name": _l("Donnez à la clé d'accès un nom de 64 caractères au plus, par exemple « Téléphone personnel »."),
+    "name_missing": _l("Donnez un nom à la clé d'accès, par exemple « Téléphone personnel »."),
     "too_many": _l("Vous avez atteint le nombre maximal de clés d'accès. Retirez-en une avant d'en ajouter une autre."),
     "factor": _l("Pour modifier vos clés d'accès, connectez-vous d'abord avec votre validation en deux étapes."),
     "inactive": _l("Ce compte ne peut pas se connecter pour le moment. Connectez-vous avec votre mot de passe pour en savoir plus."),
@@ -82,7 +83,7 @@ def add(session, account):
     except mailbox_proof.ProofRequired:
         return mailbox_check.ask("passkey")
     except passkeys.PasskeyRefused as refusal:
-        field = "name" if refusal.code in ("name", "too_many") else "passkey"
+        field = "name" if refusal.code in ("name", "name_missing", "too_many") else "passkey"
         return _account_page(session, account, {field: _words(refusal.code)}, name, 400)
     sessions.add_methods(session, passkeys.amr_of(added), "mfa")  # possession just proven
     if codes:  # the account's first factor: its recovery codes, shown once
@@ -182,7 +183,7 @@ def setup_in_sign_in(uid: str):
             added, codes = passkeys.register(account.id, request.form.get("response", ""), name, session.amr,
                                              keep_sid=session.sid)
         except passkeys.PasskeyRefused as refusal:
-            errors["name" if refusal.code in ("name", "too_many") else "passkey"] = _words(refusal.code)
+            errors["name" if refusal.code in ("name", "name_missing", "too_many") else "passkey"] = _words(refusal.code)
         except mailbox_proof.ProofRequired:  # the proof expired meanwhile
             return mailbox_check.ask("passkey", uid)
         else:

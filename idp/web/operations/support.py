@@ -9,7 +9,7 @@ from flask_babel import lazy_gettext as _l
 from idp.services import clients, support_desk
 from idp.web.operations.blueprint import bp
 
-STATUS_LABELS = {"open": _l("Ouverte"), "answered": _l("Répondue"), "closed": _l("Close")}
+STATUS_LABELS = {"open": _l("Ouverte"), "answered": _l("Répondue"), "closed": _l("Clôturée")}
 ANSWER_ERRORS = {"required": _l("Écrivez la réponse."),
                  "too_long": _l("La réponse est trop longue (5000 caractères au plus)."),
                  "closed": _l("Cette demande est close : rouvrez-en une nouvelle plutôt que d'y répondre.")}

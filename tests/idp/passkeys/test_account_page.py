@@ -64,7 +64,7 @@ def test_devices_services_withdrawal_other_sessions_and_journal(page, idp, chrom
         assert "email" in service.inner_text() and "offline_access" in service.inner_text()
 
         # withdraw the service: behind the danger zone; its refresh token stops working
-        service.get_by_role("link", name="Retirer l'accès de Annuaire des avocats").click()
+        service.get_by_role("link", name="Retirer l'accès à Annuaire des avocats").click()
         zone = page.locator(".danger-zone")
         assert "ses jetons sont révoqués" in zone.inner_text()
         zone.get_by_role("button", name="Retirer l'accès").click()
