@@ -103,7 +103,7 @@ def test_reset_the_second_factor_after_a_recorded_check(console, idp, operator, 
     person = new_person(idp, "lost-phone", locale="en")
     person.codes = enrol_totp(idp, person.id)
     sign_in(other_browser, idp, person, "/account")
-    other_browser.get_by_role("heading", name="Mon compte").wait_for()
+    other_browser.get_by_role("heading", name="My account").wait_for()  # the account's own language
     open_account(console, idp, person.email, person.email)
     console.get_by_role("button", name="Réinitialiser la validation en deux étapes").click()
     assert console.get_by_role("alert").is_visible()  # no check chosen, no reference: nothing done

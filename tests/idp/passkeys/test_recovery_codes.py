@@ -20,6 +20,7 @@ def test_recovery_codes_downloaded_printed_and_each_use_emailed(page, idp, devin
     make_user(idp.app, email, GOOD, locale="en")
     without_autofill(page)
     authenticator = Authenticator(page)
+    page.goto(f"{idp.url}/lang/fr?next=/")  # French chosen in this browser; the account's emails stay English
     sign_in_with_password(page, idp.url, email, next_path="/account/passkeys")
     page.get_by_role("link", name="Recevoir le code").click()
     prove_mailbox_in_browser(page, idp.app)
@@ -46,7 +47,8 @@ def test_recovery_codes_downloaded_printed_and_each_use_emailed(page, idp, devin
     sheet.close()
 
     page.get_by_role("link", name="J'ai conservé mes codes, continuer").click()
-    sign_out(page)
+    sign_out(page)  # (clears every cookie, the language choice with them)
+    page.goto(f"{idp.url}/lang/fr?next=/")
     authenticator.remove()  # the phone is lost
     sign_in_with_password(page, idp.url, email)
     page.get_by_role("link", name="Vous n'avez plus votre clé d'accès ? Utiliser un code de secours").click()
@@ -57,6 +59,7 @@ def test_recovery_codes_downloaded_printed_and_each_use_emailed(page, idp, devin
     assert notice and "You have 9 left" in notice[0]["text"]  # in the person's language
 
     sign_out(page)
+    page.goto(f"{idp.url}/lang/fr?next=/")
     sign_in_with_password(page, idp.url, email)
     page.get_by_role("link", name="Vous n'avez plus votre clé d'accès ? Utiliser un code de secours").click()
     page.get_by_label("Code de secours").fill(codes[0])  # the same code again
