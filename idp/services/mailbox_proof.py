@@ -128,6 +128,11 @@ def proven(sid: str | None, account_id: str) -> bool:
     return bool(sid) and get_redis().get(_proof_key(sid)) == account_id
 
 
+def outstanding(session) -> bool:
+    """Whether this IdP session must still give the code before such a change (pages ask it first)."""
+    return required(session.account_id, session.amr) and not proven(session.sid, session.account_id)
+
+
 def demand(sid: str | None, account_id: str, session_amr: list[str]) -> None:
     """What a service checks before binding a first factor or moving the account's address."""
     if required(account_id, session_amr) and not proven(sid, account_id):

@@ -307,7 +307,7 @@ def change_password(session, account):
 @bp.route("/account/email", methods=["GET", "POST"])
 @signed_in
 def change_email(session, account):
-    if not _mailbox_ready(session, account):  # a password alone never moves the account elsewhere
+    if mailbox_proof.outstanding(session):  # a password alone never moves the account elsewhere
         return mailbox_check.ask("email")
     errors, new_email = {}, ""
     if request.method == "POST":
@@ -356,10 +356,6 @@ def _setup_account(uid: str | None):
     return session, accounts.get(session.account_id)
 
 
-def _mailbox_ready(session, account) -> bool:
-    return not mailbox_proof.required(account.id, session.amr) or mailbox_proof.proven(session.sid, account.id)
-
-
 @bp.route("/account/totp", methods=["GET", "POST"], defaults={"uid": None})
 @bp.route("/interaction/<uid>/totp/setup", methods=["GET", "POST"])
 def totp_setup(uid: str | None):
@@ -371,7 +367,7 @@ def totp_setup(uid: str | None):
         if uid:
             return redirect(url_for("account.totp_challenge", uid=uid))
         return redirect(url_for("login.signin", next="/account/totp"))
-    if not _mailbox_ready(session, account):
+    if mailbox_proof.outstanding(session):
         return mailbox_check.ask("totp", uid)
     secret = mfa.start_enrolment(account.id, session.amr)
     errors = {}

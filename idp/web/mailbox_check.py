@@ -53,7 +53,7 @@ def confirm(purpose: str, uid: str | None):
     session, account = _session_and_account(uid)
     if account is None:
         return redirect(url_for("login.identifier", uid=uid) if uid else url_for("login.signin", next="/account"))
-    if not mailbox_proof.required(account.id, session.amr) or mailbox_proof.proven(session.sid, account.id):
+    if not mailbox_proof.outstanding(session):
         return redirect(destination(purpose, uid))
     errors, notice, status = {}, None, 200
     try:

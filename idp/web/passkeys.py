@@ -45,8 +45,7 @@ def _account_page(session, account, errors: dict | None = None, name: str = "", 
     return render_template("idp/passkeys/list.html", passkeys=passkeys.list_for(account.id),
                            errors=errors or {}, name=name, notice=NOTICES.get(request.args.get("done", "")),
                            may_change=mfa.may_change_factor(account.id, session.amr),
-                           needs_mailbox=(mailbox_proof.required(account.id, session.amr)
-                                          and not mailbox_proof.proven(session.sid, account.id)),
+                           needs_mailbox=mailbox_proof.outstanding(session),
                            amr_of=passkeys.amr_of), status
 
 
@@ -175,7 +174,7 @@ def setup_in_sign_in(uid: str):
     account = accounts.get(session.account_id)
     if not mfa.may_change_factor(account.id, session.amr):  # prove the factor it has first
         return redirect(url_for("login.resume_login", uid=uid))
-    if mailbox_proof.required(account.id, session.amr) and not mailbox_proof.proven(session.sid, account.id):
+    if mailbox_proof.outstanding(session):
         return mailbox_check.ask("passkey", uid)
     errors, name = {}, request.form.get("name", "")
     if request.method == "POST":
