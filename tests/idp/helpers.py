@@ -25,13 +25,16 @@ from tests.servers import LiveServer, free_port
 CSRF_RE = re.compile(r'name="csrf_token" value="([^"]+)"')
 
 
-def start_idp(database_url: str, redis_url: str | None = None, **overrides) -> LiveServer:
+def start_idp(database_url: str, redis_url: str | None = None, host: str = "127.0.0.1", **overrides) -> LiveServer:
+    """``host="localhost"`` for passkey tests: WebAuthn refuses an IP address as RP id."""
     port = free_port()
     upgrade_database(database_url)
-    config = {"database_url": database_url, "redis_url": redis_url, "issuer": f"http://127.0.0.1:{port}",
+    config = {"database_url": database_url, "redis_url": redis_url, "issuer": f"http://{host}:{port}",
               "_quiet": True, **overrides}
     app = create_app(config)
-    return LiveServer(app, port).start()
+    server = LiveServer(app, port).start()
+    server.url = f"http://{host}:{port}"
+    return server
 
 
 @contextmanager

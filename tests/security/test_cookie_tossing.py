@@ -12,17 +12,7 @@ import secrets
 import requests
 
 from tests.idp.helpers import csrf_token, make_user, start_idp
-
-GOOD = "Bonne-Passe-2026"
-
-
-def signed_in(idp, email: str) -> requests.Session:
-    http = requests.Session()
-    page = http.get(f"{idp.url}/signin?next=/account")
-    page = http.post(page.url, data={"csrf_token": csrf_token(page.text), "identifier": email})
-    page = http.post(page.url, data={"csrf_token": csrf_token(page.text), "password": GOOD})
-    assert page.url.endswith("/account")
-    return http
+from tests.idp.lifecycle.test_second_factor import GOOD, signed_in
 
 
 def test_a_planted_session_cookie_beside_the_owners_is_refused_and_both_expire(tmp_path):

@@ -19,9 +19,7 @@ import requests
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec
 
-from idp import create_app, upgrade_database
-from tests.idp.helpers import csrf_token, make_user, prove_mailbox
-from tests.servers import LiveServer, free_port
+from tests.idp.helpers import csrf_token, make_user, prove_mailbox, start_idp
 
 GOOD = "Bonne-Passe-2026"
 
@@ -62,13 +60,8 @@ class SoftKey:
 
 @pytest.fixture(scope="module")
 def idp(tmp_path_factory):
-    port = free_port()
-    database_url = f"sqlite:///{tmp_path_factory.mktemp('attack')}/idp.db"
-    upgrade_database(database_url)
-    app = create_app({"database_url": database_url, "issuer": f"http://localhost:{port}", "_quiet": True,
-                      "raw": {"outbox": {"manual": True}}})
-    server = LiveServer(app, port).start()
-    server.url = f"http://localhost:{port}"
+    server = start_idp(f"sqlite:///{tmp_path_factory.mktemp('attack')}/idp.db", host="localhost",
+                       raw={"outbox": {"manual": True}})
     yield server
     server.stop()
 

@@ -9,11 +9,16 @@ import time
 
 import pytest
 
-from idp import create_app, upgrade_database
 from idp.services import sessions
+from tests.idp.helpers import start_idp
 from tests.idp.operations.conftest import audit_events, idp_command, new_person
-from tests.idp.passkeys.conftest import Authenticator, add_passkey, sign_in_with_password, use_passkey, without_autofill
-from tests.servers import LiveServer, free_port
+from tests.idp.passkeys.conftest import (
+    Authenticator,
+    add_passkey,
+    sign_in_with_password,
+    use_passkey,
+    without_autofill,
+)
 
 pytestmark = pytest.mark.browser
 
@@ -21,13 +26,9 @@ pytestmark = pytest.mark.browser
 @pytest.fixture(scope="module")
 def idp(tmp_path_factory, devinbox):
     """At http://localhost (WebAuthn refuses an IP address as RP id)."""
-    port = free_port()
     database_url = f"sqlite:///{tmp_path_factory.mktemp('operations-passkey')}/idp.db"
-    upgrade_database(database_url)
-    app = create_app({"database_url": database_url, "issuer": f"http://localhost:{port}", "_quiet": True,
-                      **devinbox.settings()})
-    server = LiveServer(app, port).start()
-    server.url, server.database_url = f"http://localhost:{port}", database_url
+    server = start_idp(database_url, host="localhost", **devinbox.settings())
+    server.database_url = database_url
     yield server
     server.stop()
 

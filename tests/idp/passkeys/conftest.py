@@ -11,10 +11,15 @@ from urllib.parse import parse_qs, urlencode, urlsplit
 import pytest
 import requests
 
-from idp import create_app, upgrade_database
-from tests.idp.helpers import csrf_token, exchange_code_for_tests, make_client, pkce, prove_mailbox_in_browser
+from tests.idp.helpers import (
+    csrf_token,
+    exchange_code_for_tests,
+    make_client,
+    pkce,
+    prove_mailbox_in_browser,
+    start_idp,
+)
 from tests.idp.lifecycle.conftest import fresh_throttles  # noqa: F401 - each test starts with no counters
-from tests.servers import LiveServer, free_port
 
 PORTAL = "http://portal.example"
 GOOD = "Bonne-Passe-2026"
@@ -22,13 +27,8 @@ GOOD = "Bonne-Passe-2026"
 
 @pytest.fixture(scope="module")
 def idp(tmp_path_factory, devinbox):
-    port = free_port()
-    database_url = f"sqlite:///{tmp_path_factory.mktemp('passkeys')}/idp.db"
-    upgrade_database(database_url)
-    app = create_app({"database_url": database_url, "issuer": f"http://localhost:{port}", "_quiet": True,
-                      **devinbox.settings()})
-    server = LiveServer(app, port).start()
-    server.url = f"http://localhost:{port}"
+    server = start_idp(f"sqlite:///{tmp_path_factory.mktemp('passkeys')}/idp.db", host="localhost",
+                       **devinbox.settings())
     yield server
     server.stop()
 
